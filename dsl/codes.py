@@ -1,0 +1,58 @@
+"""The diagnostic codes: one stable code per kind of problem, by category."""
+
+from __future__ import annotations
+
+# DRO0xx input files (exit 2), DRO1xx syntax, DRO2xx schema, DRO3xx references
+# and graph, DRO4xx expressions and templates, DRO5xx orders and runtime.
+# docs/language.md documents each with a bad example and the fix.
+CODES: dict[str, str] = {
+    "DRO001": "path does not exist",
+    "DRO002": "file is not UTF-8",
+    "DRO003": "no catalog files found",
+    "DRO004": "file cannot be read",
+    "DRO101": "syntax error",
+    "DRO102": "unclosed block",
+    "DRO103": "unterminated string",
+    "DRO104": "unexpected character",
+    "DRO105": "invalid escape in string",
+    "DRO106": "YAML syntax error",
+    "DRO107": "duplicate key",
+    "DRO108": "unsupported YAML feature",
+    "DRO109": "block in the wrong place",
+    "DRO201": "unknown attribute or declaration",
+    "DRO202": "missing required attribute",
+    "DRO203": "wrong type of value",
+    "DRO204": "bad duration",
+    "DRO205": "value not allowed",
+    "DRO206": "bad id",
+    "DRO207": "attribute does not apply to this step type",
+    "DRO208": "invalid value",
+    "DRO209": "credential written in the catalog",
+    "DRO210": "unknown function",
+    "DRO301": "unknown lane",
+    "DRO302": "unknown endpoint",
+    "DRO303": "unknown group or step in scenario",
+    "DRO304": "unknown step in after",
+    "DRO305": "duplicate id",
+    "DRO306": "dependency cycle",
+    "DRO307": "decomposition cycle",
+    "DRO308": "jeopardy threshold not below duration",
+    "DRO309": "inconsistent retry settings",
+    "DRO310": "duplicate dependency",
+    "DRO311": "lane never used",
+    "DRO312": "endpoint never used",
+    "DRO313": "group never added",
+    "DRO314": "step never added",
+    "DRO315": "scenario adds nothing",
+    "DRO316": "rule matches no step",
+    "DRO317": "ambiguous rules",
+    "DRO401": "expression syntax error",
+    "DRO402": "unknown root in expression",
+    "DRO403": "unknown function in expression",
+    "DRO404": "template syntax error",
+    "DRO405": "unknown root in template",
+}
+
+# Problems with the input files themselves are usage errors (exit 2), not
+# catalog errors (exit 1).
+USAGE_CODES: frozenset[str] = frozenset({"DRO001", "DRO002", "DRO003", "DRO004"})

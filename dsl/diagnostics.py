@@ -1,0 +1,79 @@
+"""Diagnostics: located problems reported as values, never raised."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """A region of a source file; lines and columns are 1-based, end exclusive."""
+
+    file: str
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+    @classmethod
+    def point(cls, file: str, line: int, col: int, width: int = 1) -> Span:
+        return cls(file, line, col, line, col + width)
+
+    def shifted(self, lines: int, cols: int, width: int) -> Span:
+        """A span inside this one, `lines` below and `cols` right of its start."""
+        col = self.col + cols if lines == 0 else cols + 1
+        line = self.line + lines
+        return Span(self.file, line, col, line, col + max(width, 1))
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    severity: Severity
+    code: str
+    summary: str
+    span: Span | None = None
+    detail: str | None = None
+    hint: str | None = None
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        s = self.span
+        return (s.file if s else "", s.line if s else 0, s.col if s else 0, self.code, self.summary)
+
+
+def error(code: str, summary: str, span: Span | None = None, *,
+          detail: str | None = None, hint: str | None = None) -> Diagnostic:
+    return Diagnostic(Severity.ERROR, code, summary, span, detail, hint)
+
+
+def warning(code: str, summary: str, span: Span | None = None, *,
+            detail: str | None = None, hint: str | None = None) -> Diagnostic:
+    return Diagnostic(Severity.WARNING, code, summary, span, detail, hint)
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
+    """A 'did you mean' hint for the closest candidate, if any is close."""
+    matches = difflib.get_close_matches(word, sorted(set(candidates)), n=1, cutoff=0.6)
+    return f"did you mean '{matches[0]}'?" if matches else None
+
+
+def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
+    return any(d.is_error for d in diagnostics)
+
+
+def sorted_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    return sorted(set(diagnostics), key=Diagnostic.sort_key)

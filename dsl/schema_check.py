@@ -1,0 +1,200 @@
+"""Check a Document against schemas/catalog.schema.json and locate every violation."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from jsonschema.exceptions import ValidationError
+
+from dsl.diagnostics import Diagnostic, Span, did_you_mean, error
+from dsl.document import Document, Path
+from dsl.schemas import load_schema, validator
+
+_KINDS = {"lanes": "lane", "endpoints": "endpoint", "groups": "group", "scenarios": "scenario",
+          "jeopardy_rules": "jeopardy rule", "fallout_rules": "fallout rule",
+          "decompositions": "decomposition"}
+
+
+def check_document(doc: Document) -> tuple[list[Diagnostic], set[Path]]:
+    """The schema diagnostics of `doc`, and the paths of the values they are about."""
+    diagnostics: list[Diagnostic] = []
+    bad: set[Path] = set()
+    for err in validator("catalog").iter_errors(doc.data):
+        at: Path = tuple(err.absolute_path)
+        bad.add(at)
+        diagnostics.extend(_translate(doc, err, at))
+    return diagnostics, bad
+
+
+def describe(path: Path) -> str:
+    """What a path points at, in words: "step 'reserve'", "lane 'billing'"."""
+    if len(path) >= 4 and path[0] == "groups" and path[2] == "steps":
+        return f"step '{path[3]}'"
+    if len(path) >= 2 and path[0] in _KINDS:
+        if path[0] == "decompositions":
+            return "decomposition"
+        return f"{_KINDS[str(path[0])]} '{path[1]}'"
+    return "the file"
+
+
+def _owner(path: Path) -> str:
+    return describe(path[:4] if path[:1] == ("groups",) and len(path) >= 4 else path[:2])
+
+
+def _translate(doc: Document, err: ValidationError, at: Path) -> Iterable[Diagnostic]:
+    schema = err.schema if isinstance(err.schema, dict) else {}
+    kind = err.validator
+    if kind is None:  # a `false` schema: an attribute that does not apply to this step type
+        yield from _not_applicable(doc, at)
+        return
+    message = schema.get("x-dro-message")
+    hint = schema.get("x-dro-hint")
+    code = schema.get("x-dro-code")
+    if kind == "additionalProperties":
+        yield from _unknown_attributes(doc, err, at)
+    elif kind == "required":
+        yield from _missing(doc, err, at)
+    elif kind == "propertyNames":
+        return  # reported by the nested error on the key itself
+    elif err.absolute_schema_path and "propertyNames" in err.absolute_schema_path:
+        key = str(err.instance)
+        span = doc.key_span((*at, key))
+        yield error(code or "DRO206", f"bad id '{key}'", span,
+                    detail=f"'{key}' in {_owner((*at, key))} is not a valid id.", hint=hint)
+    elif message:
+        yield error(code or ("DRO202" if kind in ("oneOf", "anyOf") and _is_object(err) else "DRO203"),
+                    message, _where(doc, at), detail=f"In {_owner(at)}.", hint=hint)
+    elif kind == "enum":
+        allowed = [str(v) for v in err.validator_value]
+        name = _name(at)
+        yield error("DRO205", f"'{err.instance}' is not a valid {name}", doc.span(at),
+                    detail=f"A {name} is one of: " + ", ".join(allowed) + ".",
+                    hint=did_you_mean(str(err.instance), allowed) if isinstance(err.instance, str) else None)
+    elif kind == "type":
+        yield error(code or "DRO203", f"{_name(at)} should be {_type_words(err.validator_value)}, "
+                    f"not {_kind_of(err.instance)}", doc.span(at), detail=f"In {_owner(at)}.", hint=hint)
+    elif kind == "pattern" and code == "DRO204":
+        yield error("DRO204", f"bad duration '{err.instance}'", doc.span(at), detail=f"In {_owner(at)}.",
+                    hint=hint)
+    elif kind == "pattern":
+        yield error(code or "DRO208", f"'{err.instance}' is not a valid {_name(at)}", doc.span(at),
+                    detail=f"In {_owner(at)}.", hint=hint)
+    else:
+        yield error(code or "DRO208", _constraint(err, at), doc.span(at), detail=f"In {_owner(at)}.",
+                    hint=hint)
+
+
+def _where(doc: Document, at: Path) -> Span | None:
+    return doc.key_span(at) if at else doc.span(at)
+
+
+def _is_object(err: ValidationError) -> bool:
+    return isinstance(err.instance, dict)
+
+
+def _unknown_attributes(doc: Document, err: ValidationError, at: Path) -> Iterable[Diagnostic]:
+    known = list(err.schema.get("properties", {})) if isinstance(err.schema, dict) else []
+    for key in err.instance:
+        if key in known:
+            continue
+        if not at:
+            yield error("DRO201", f"unknown section '{key}'", doc.key_span((key,)),
+                        detail="A catalog file has the sections " + ", ".join(known) + ".",
+                        hint=did_you_mean(key, known))
+            continue
+        yield error("DRO201", f"unknown attribute '{key}'", doc.key_span((*at, key)),
+                    detail=f"{_owner(at)[0].upper() + _owner(at)[1:]} has no attribute '{key}'.",
+                    hint=did_you_mean(key, known) or "known attributes: " + ", ".join(known))
+
+
+def _missing(doc: Document, err: ValidationError, at: Path) -> Iterable[Diagnostic]:
+    step_type = err.instance.get("type") if "then" in err.absolute_schema_path else None
+    for name in err.validator_value:
+        if name in err.instance:
+            continue
+        owner = f"{_article(step_type)} {step_type} step" if isinstance(step_type, str) else _owner(at)
+        yield error("DRO202", f"{owner} needs '{name}'", _where(doc, at),
+                    detail=f"{_owner(at)[0].upper() + _owner(at)[1:]} has no '{name}'.",
+                    hint=f"add `{name} ...`")
+
+
+@functools.lru_cache(maxsize=1)
+def _not_applicable_table() -> dict[str, frozenset[str]]:
+    """Step type -> the attributes the schema forbids for it."""
+    table: dict[str, frozenset[str]] = {}
+    for rule in load_schema("catalog")["$defs"]["step"]["allOf"]:
+        step_type = rule["if"]["properties"]["type"]["const"]
+        table[step_type] = frozenset(k for k, v in rule["then"].get("properties", {}).items() if v is False)
+    return table
+
+
+def _not_applicable(doc: Document, at: Path) -> Iterable[Diagnostic]:
+    # jsonschema drops the path of `false` schema errors, so `at` is the step itself.
+    step = _get(doc.data, at)
+    if not isinstance(step, dict):
+        return
+    step_type = step.get("type")
+    for key in sorted(_not_applicable_table().get(str(step_type), frozenset()) & step.keys()):
+        kind = f"{_article(str(step_type))} {step_type} step"
+        yield error("DRO207", f"'{key}' does not apply to {kind}", doc.key_span((*at, key)),
+                    detail=f"{_owner(at)[0].upper() + _owner(at)[1:]} is {kind}.",
+                    hint="remove it, or change the step's type")
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in ("a", "e", "i", "o", "u") else "a"
+
+
+def _get(data: Any, at: Path) -> Any:
+    for key in at:
+        try:
+            data = data[key]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _name(at: Path) -> str:
+    names = [k for k in at if isinstance(k, str)]
+    name = names[-1] if names else "value"
+    return {"type": "step type", "policy": "retry policy"}.get(name, name.replace("_", " "))
+
+
+_TYPE_WORDS = {"string": "text", "integer": "a whole number", "number": "a number", "object": "a map",
+               "array": "a list", "boolean": "true or false", "null": "null"}
+
+
+def _type_words(expected: Any) -> str:
+    kinds = expected if isinstance(expected, list) else [expected]
+    return " or ".join(_TYPE_WORDS.get(k, k) for k in kinds)
+
+
+def _kind_of(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int):
+        return f"the number {value}"
+    if isinstance(value, float):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the text '{value}'"
+    return "a list" if isinstance(value, list) else "a map"
+
+
+_CONSTRAINTS = {
+    "minimum": "at least {v}", "maximum": "at most {v}", "exclusiveMinimum": "more than {v}",
+    "minItems": "at least {v} item(s)", "minLength": "not empty", "uniqueItems": "without repeats",
+    "minProperties": "at least {v} entry", "maxProperties": "at most {v} entry",
+}
+
+
+def _constraint(err: ValidationError, at: Path) -> str:
+    template = _CONSTRAINTS.get(str(err.validator))
+    if template is None:
+        return re.sub(r"\s+", " ", err.message)
+    return f"{_name(at)} must be " + template.format(v=err.validator_value)

@@ -1,0 +1,93 @@
+"""Find a catalog's files and read them as UTF-8, keeping the text for diagnostics."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dsl.diagnostics import Diagnostic, Span, error
+
+DSL_SUFFIX = ".dro"
+YAML_SUFFIXES = (".dro.yaml", ".dro.yml")
+
+
+def is_catalog_file(name: str) -> bool:
+    return name.endswith(DSL_SUFFIX) or name.endswith(YAML_SUFFIXES)
+
+
+def display_path(path: Path) -> str:
+    """A path as users typed it: relative to the working directory when below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+@dataclass
+class Sources:
+    """The text of every file read, by display path, for rendering source lines."""
+
+    texts: dict[str, str] = field(default_factory=dict)
+
+    def line(self, file: str, number: int) -> str | None:
+        text = self.texts.get(file)
+        if text is None:
+            return None
+        lines = text.splitlines()
+        return lines[number - 1] if 0 < number <= len(lines) else None
+
+
+def find_files(root: Path) -> list[Path]:
+    """The catalog files below `root`, sorted; links that lead out of it are not followed."""
+    real_root = root.resolve()
+    found: list[Path] = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in files:
+            if not is_catalog_file(name):
+                continue
+            path = Path(folder) / name
+            if not path.resolve().is_relative_to(real_root):
+                continue
+            found.append(path)
+    return sorted(found)
+
+
+def collect(paths: Iterable[Path]) -> tuple[list[tuple[Path, Path]], list[Diagnostic]]:
+    """(file, catalog root) for every file named or found below a named directory."""
+    files: list[tuple[Path, Path]] = []
+    diagnostics: list[Diagnostic] = []
+    for path in paths:
+        if path.is_dir():
+            found = find_files(path)
+            if not found:
+                diagnostics.append(error(
+                    "DRO003", f"no catalog files in '{display_path(path)}'",
+                    detail="A catalog is a directory of *.dro and *.dro.yaml files.",
+                    hint="name a catalog directory, or a .dro / .dro.yaml file"))
+            files.extend((f, path) for f in found)
+        elif path.is_file():
+            files.append((path, path.parent))
+        else:
+            diagnostics.append(error(
+                "DRO001", f"path '{path}' does not exist",
+                hint="check the spelling; dro validate takes catalog directories and files"))
+    return files, diagnostics
+
+
+def read_text(path: Path, shown: str) -> tuple[str | None, Diagnostic | None]:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, error("DRO004", f"cannot read '{shown}': {exc.strerror}", hint="check its permissions")
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff"), None
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        col = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
+        return None, error("DRO002", "file is not UTF-8", Span.point(shown, line, col),
+                           detail=f"Byte 0x{data[exc.start]:02x} cannot start a UTF-8 character.",
+                           hint="save the file as UTF-8")

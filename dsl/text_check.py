@@ -1,0 +1,116 @@
+"""Check the expressions and templates a catalog holds, located inside their strings."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from dsl import ast
+from dsl.catalog import Catalog, Decl
+from dsl.diagnostics import Diagnostic, Span, did_you_mean, error
+from dsl.document import Path
+from dsl.expressions import check as check_expression
+from dsl.parser import parse_expression
+from dsl.templates import TEMPLATE_ROOTS, inspect_template, is_template
+
+# Step attributes whose strings (at any depth) are templates.
+TEMPLATE_ATTRIBUTES = ("path", "headers", "body", "instructions", "command", "inputs", "run_as")
+
+
+def expression_of(decl: Decl, keys: Path) -> tuple[ast.Expr | None, list[Diagnostic]]:
+    """The parsed expression at `keys` of a declaration (parsed by the DSL already, or now)."""
+    path = decl.path + keys
+    parsed = decl.doc.expressions.get(path)
+    if parsed is not None:
+        return parsed, []
+    value = _get(decl.data, keys)
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return None, []
+    origin = decl.doc.text_origin(path) or Span.point(decl.doc.file, 1, 1)
+    return _parse_cached(str(value), origin)
+
+
+_cache: dict[tuple[str, Span], tuple[ast.Expr | None, list[Diagnostic]]] = {}
+
+
+def _parse_cached(text: str, origin: Span) -> tuple[ast.Expr | None, list[Diagnostic]]:
+    key = (text, origin)
+    if key not in _cache:
+        _cache[key] = parse_expression(text, origin)
+    return _cache[key]
+
+
+def expression_places(catalog: Catalog) -> Iterator[tuple[Decl, Path]]:
+    """Every place a catalog holds an expression, as (declaration, keys)."""
+    for decl in [*catalog.valid(catalog.scenarios), *catalog.valid(catalog.steps)]:
+        if "when" in decl.data:
+            yield decl, ("when",)
+    for rule in catalog.valid(catalog.decompositions):
+        for i, target in enumerate(rule.data.get("into", [])):
+            for key in ("when", "quantity"):
+                if key in target:
+                    yield rule, ("into", i, key)
+            for name in target.get("attributes", {}):
+                yield rule, ("into", i, "attributes", name)
+
+
+def check_text(catalog: Catalog) -> Iterator[Diagnostic]:
+    for decl, keys in expression_places(catalog):
+        expr, problems = expression_of(decl, keys)
+        yield from problems
+        if expr is not None:
+            yield from check_expression(expr)
+    for step in catalog.valid(catalog.steps):
+        for name in TEMPLATE_ATTRIBUTES:
+            if name in step.data:
+                yield from _templates(step, (name,), step.data[name])
+
+
+def _templates(step: Decl, keys: Path, value: Any) -> Iterator[Diagnostic]:
+    if isinstance(value, str):
+        if is_template(value):
+            yield from _template(step, keys, value)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _templates(step, (*keys, key), item)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _templates(step, (*keys, i), item)
+
+
+def _template(step: Decl, keys: Path, text: str) -> Iterator[Diagnostic]:
+    info = inspect_template(text)
+    path = step.path + keys
+    origin = step.doc.text_origin(path)
+    whole = step.doc.span(path)
+    if info.error_message is not None:
+        line = (info.error_line or 1) - 1
+        at = origin.shifted(line, 0, len(text.splitlines()[line]) if line < len(text.splitlines()) else 1) \
+            if origin is not None and line > 0 else whole
+        yield error("DRO404", f"template syntax error: {info.error_message}", at,
+                    detail=f"In step '{step.id}'. Templates use Jinja: {{{{ order.account }}}}.",
+                    hint="check the braces: `{{ ... }}` for values, `{% ... %}` for logic")
+    for root in sorted(info.roots - TEMPLATE_ROOTS):
+        yield error("DRO405", f"unknown name '{root}' in template", _name_span(text, root, origin, whole),
+                    detail=f"In step '{step.id}'. Templates read " + ", ".join(sorted(TEMPLATE_ROOTS)) + ".",
+                    hint=did_you_mean(root, TEMPLATE_ROOTS) or "use one of the names above")
+
+
+def _name_span(text: str, name: str, origin: Span | None, whole: Span | None) -> Span | None:
+    found = re.search(rf"(?<![\w.]){re.escape(name)}\b", text)
+    if found is None or origin is None:
+        return whole
+    before = text[: found.start()]
+    line = before.count("\n")
+    col = found.start() - (before.rfind("\n") + 1 if line else 0)
+    return origin.shifted(line, col, len(name))
+
+
+def _get(data: Any, keys: Path) -> Any:
+    for key in keys:
+        try:
+            data = data[key]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data

@@ -1,0 +1,1 @@
+"""JSON Schemas of dro's files: catalog, plan templates, diagnostics."""
