@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 from dsl.diagnostics import Span
 
@@ -69,7 +68,7 @@ class CallValue:
     args: tuple[Value, ...]
 
 
-Value = Union[Str, Num, Duration, Const, Ident, ListValue, MapValue, CallValue]
+Value = Str | Num | Duration | Const | Ident | ListValue | MapValue | CallValue
 
 # ---- expressions --------------------------------------------------------------
 
@@ -124,7 +123,7 @@ class Call:
     args: tuple[Expr, ...]
 
 
-Expr = Union[Path, Literal, ListExpr, Compare, BoolOp, Not, Call]
+Expr = Path | Literal | ListExpr | Compare | BoolOp | Not | Call
 
 # ---- blocks -------------------------------------------------------------------
 
@@ -191,7 +190,7 @@ class Block:
     body: tuple[BodyItem, ...]
 
 
-BodyItem = Union[Attribute, When, After, Into, ResumeOn, Block]
+BodyItem = Attribute | When | After | Into | ResumeOn | Block
 
 
 @dataclass(frozen=True)

@@ -91,7 +91,8 @@ def _endpoint(data: Mapping[str, Any]) -> dict[str, Any]:
     url = data["url"]
     return {
         "title": data.get("title"),
-        "url": url if isinstance(url, dict) else {"env": None, "default": url},
+        "url": {"env": url.get("env"), "default": url.get("default")} if isinstance(url, dict)
+        else {"env": None, "default": url},
         "timeout": _normalize("timeout", data.get("timeout")),
         "headers": data.get("headers", {}),
         "auth": data.get("auth"),

@@ -71,6 +71,11 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     return f"did you mean '{matches[0]}'?" if matches else None
 
 
+def article(word: str) -> str:
+    """'a' or 'an' before `word`, by its first letter."""
+    return "an" if word[:1] in ("a", "e", "i", "o", "u") else "a"
+
+
 def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
     return any(d.is_error for d in diagnostics)
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol, Union
+from typing import Any, Protocol
 
 from dsl import ast
 from dsl.diagnostics import Span
 
-Key = Union[str, int]
+Key = str | int
 Path = tuple[Key, ...]
 
 
@@ -45,6 +45,8 @@ class Document:
     locator: Locator
     # Expressions the DSL parser already read, so they keep their own spans.
     expressions: dict[Path, ast.Expr] = field(default_factory=dict)
+    # Values a loader already reported and replaced by null: no second diagnostic for them.
+    reported: set[Path] = field(default_factory=set)
 
     def span(self, path: Path) -> Span | None:
         """Where the value at `path` is, or its nearest located ancestor."""

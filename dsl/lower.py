@@ -27,7 +27,7 @@ def lower(file: ast.File) -> tuple[Document, list[Diagnostic]]:
     lowering = _Lowering(file.path)
     for block in file.blocks:
         lowering.top_block(block)
-    doc = Document(file.path, lowering.data, lowering.spans, lowering.expressions)
+    doc = Document(file.path, lowering.data, lowering.spans, lowering.expressions, lowering.reported)
     return doc, lowering.diagnostics
 
 
@@ -37,6 +37,7 @@ class _Lowering:
         self.spans = SpanTable()
         self.expressions: dict[Path, ast.Expr] = {}
         self.diagnostics: list[Diagnostic] = []
+        self.reported: set[Path] = set()
         self.file = file
 
     # -- blocks --
@@ -121,7 +122,7 @@ class _Lowering:
 
     def _attribute(self, node: dict[str, Any], path: Path, attr: ast.Attribute) -> None:
         attr_path = (*path, attr.name)
-        if not self._claim(node, attr_path, attr.name_span, f"'{attr.name}'"):
+        if not self._claim(node, attr_path, attr.name_span, f"attribute '{attr.name}'"):
             return
         value = self._value(attr_path, attr.value)
         if attr.name in LIST_ATTRIBUTES and not isinstance(value, list):
@@ -212,12 +213,14 @@ class _Lowering:
             self.diagnostics.append(error(
                 "DRO210", f"unknown function '{call.name}'", call.name_span,
                 hint=did_you_mean(call.name, ["env"]) or 'the only function in values is env("NAME", "default")'))
+            self.reported.add(path)
             return None
         args = call.args
         if not 1 <= len(args) <= 2 or not all(isinstance(a, ast.Str) for a in args):
             self.diagnostics.append(error(
                 "DRO208", "env() takes a variable name and an optional default, both strings", call.span,
                 hint='write env("WMS_URL") or env("WMS_URL", "http://127.0.0.1:8081")'))
+            self.reported.add(path)
             return None
         result = {"env": args[0].value}  # type: ignore[union-attr]
         self._locate((*path, "env"), args[0].span)
@@ -246,8 +249,10 @@ class _Lowering:
         first = self.spans.keys.get(path) or self.spans.values.get(path)
         where = f" (first at line {first.line})" if first else ""
         code = "DRO305" if is_declaration(path) else "DRO107"
+        verb = "declared" if code == "DRO305" else "set"
         self.diagnostics.append(error(
-            code, f"{what} is declared twice", span,
-            detail=f"{what[0].upper() + what[1:]} is already declared in this file{where}.",
-            hint="remove one, or rename it"))
+            code, f"{what} is {verb} twice", span,
+            detail=f"{what[0].upper() + what[1:]} is already {verb} in this block{where}."
+            if code == "DRO107" else f"{what[0].upper() + what[1:]} is already declared in this file{where}.",
+            hint="remove one, or rename it" if code == "DRO305" else "keep one of them"))
         return False

@@ -49,7 +49,7 @@ def _expression_error(exc: UnexpectedCharacters | UnexpectedToken, text: str,
         hint = "complete the comparison, e.g. `item.attributes.color == \"red\"`"
     else:
         line, col = exc.line - 1, exc.column - 1
-        found = exc.token if isinstance(exc, UnexpectedToken) else text[exc.pos_in_stream]
+        found = exc.token if isinstance(exc, UnexpectedToken) else text[exc.pos_in_stream or 0]
         where = origin.shifted(line, col, len(str(found)))
         summary = f"unexpected '{found}' in expression"
         hint = ("expressions use paths (item.attributes.x), literals, == != < <= > >= in, "
@@ -179,7 +179,7 @@ class _Builder(Transformer[Token, Any]):
 
     @v_args(meta=True, inline=False)
     def ref(self, meta: Meta, children: list[Any]) -> ast.Ref:
-        step, within = (children + [None])[:2]
+        step, within = ([*children, None])[:2]
         return ast.Ref(self._meta(meta), str(step), str(within) if within else None,
                        self._tok(within) if within else None)
 
@@ -201,7 +201,7 @@ class _Builder(Transformer[Token, Any]):
     @v_args(meta=True, inline=False)
     def into_map(self, meta: Meta, children: list[Any]) -> ast.IntoSetting:
         name, *flat = children
-        pairs = tuple((self._key(k), self._tok(k), e) for k, e in zip(flat[::2], flat[1::2]))
+        pairs = tuple((self._key(k), self._tok(k), e) for k, e in zip(flat[::2], flat[1::2], strict=False))
         return ast.IntoSetting(self._meta(meta), str(name), self._tok(name), pairs)
 
     @v_args(meta=True, inline=False)
@@ -238,11 +238,11 @@ class _Builder(Transformer[Token, Any]):
         return ast.Ident(self._tok(tok), str(tok))
 
     @v_args(meta=True, inline=False)
-    def list(self, meta: Meta, items: list[Any]) -> ast.ListValue:
+    def list_value(self, meta: Meta, items: list[Any]) -> ast.ListValue:
         return ast.ListValue(self._meta(meta), tuple(i for i in items if i is not None))
 
     @v_args(meta=True, inline=False)
-    def map(self, meta: Meta, entries: list[ast.Entry]) -> ast.MapValue:
+    def map_value(self, meta: Meta, entries: list[ast.Entry]) -> ast.MapValue:
         return ast.MapValue(self._meta(meta), tuple(entries))
 
     def pair(self, key: Token, value: ast.Value) -> ast.Entry:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from dsl.catalog import Catalog, Decl
 from dsl.diagnostics import Diagnostic, did_you_mean, error, warning
@@ -85,9 +84,14 @@ def added_steps(catalog: Catalog) -> set[str]:
     return added
 
 
-def _adds(scenario: Decl) -> list[Any]:
+def _adds(scenario: Decl) -> list[str]:
     add = scenario.data.get("add")
-    return add if isinstance(add, list) else []
+    return [a for a in add if isinstance(a, str)] if isinstance(add, list) else []
+
+
+def _names(decls: list[Decl], key: str) -> set[str]:
+    """The string values of `key` over declarations, valid or not (all count as uses)."""
+    return {v for d in decls if isinstance(v := d.data.get(key), str)}
 
 
 def _steps_by_group(catalog: Catalog) -> dict[str, list[str]]:
@@ -100,12 +104,12 @@ def _steps_by_group(catalog: Catalog) -> dict[str, list[str]]:
 
 def _unused(catalog: Catalog) -> Iterator[Diagnostic]:
     steps = list(catalog.steps.values())
-    used_lanes = {s.data.get("lane") for s in steps}
+    used_lanes = _names(steps, "lane")
     for lane in catalog.lanes.values():
         if lane.id not in used_lanes:
             yield warning("DRO311", f"lane '{lane.id}' is never used", lane.key_span(),
                           hint="give a step this lane, or remove it")
-    used_endpoints = {s.data.get("endpoint") for s in steps}
+    used_endpoints = _names(steps, "endpoint")
     for endpoint in catalog.endpoints.values():
         if endpoint.id not in used_endpoints:
             yield warning("DRO312", f"endpoint '{endpoint.id}' is never used", endpoint.key_span(),

@@ -9,7 +9,7 @@ from typing import Any
 
 from jsonschema.exceptions import ValidationError
 
-from dsl.diagnostics import Diagnostic, Span, did_you_mean, error
+from dsl.diagnostics import Diagnostic, Span, article, did_you_mean, error
 from dsl.document import Document, Path
 from dsl.schemas import load_schema, validator
 
@@ -25,7 +25,8 @@ def check_document(doc: Document) -> tuple[list[Diagnostic], set[Path]]:
     for err in validator("catalog").iter_errors(doc.data):
         at: Path = tuple(err.absolute_path)
         bad.add(at)
-        diagnostics.extend(_translate(doc, err, at))
+        if not any(at[: len(r)] == r for r in doc.reported):
+            diagnostics.extend(_translate(doc, err, at))
     return diagnostics, bad
 
 
@@ -68,23 +69,35 @@ def _translate(doc: Document, err: ValidationError, at: Path) -> Iterable[Diagno
         yield error(code or ("DRO202" if kind in ("oneOf", "anyOf") and _is_object(err) else "DRO203"),
                     message, _where(doc, at), detail=f"In {_owner(at)}.", hint=hint)
     elif kind == "enum":
-        allowed = [str(v) for v in err.validator_value]
+        allowed = [str(v) for v in _values(err)]
         name = _name(at)
         yield error("DRO205", f"'{err.instance}' is not a valid {name}", doc.span(at),
                     detail=f"A {name} is one of: " + ", ".join(allowed) + ".",
                     hint=did_you_mean(str(err.instance), allowed) if isinstance(err.instance, str) else None)
+    elif kind == "type" and code == "DRO204":
+        yield error("DRO204", f"bad duration {err.instance!r}: a duration is text with a unit", doc.span(at),
+                    detail=f"In {_owner(at)}.", hint=hint)
     elif kind == "type":
         yield error(code or "DRO203", f"{_name(at)} should be {_type_words(err.validator_value)}, "
                     f"not {_kind_of(err.instance)}", doc.span(at), detail=f"In {_owner(at)}.", hint=hint)
     elif kind == "pattern" and code == "DRO204":
         yield error("DRO204", f"bad duration '{err.instance}'", doc.span(at), detail=f"In {_owner(at)}.",
                     hint=hint)
+    elif kind == "pattern" and code == "DRO206":
+        yield error("DRO206", f"bad id '{err.instance}'", doc.span(at),
+                    detail=f"The {_name(at)} of {_owner(at)} is not a valid id.", hint=hint)
     elif kind == "pattern":
         yield error(code or "DRO208", f"'{err.instance}' is not a valid {_name(at)}", doc.span(at),
                     detail=f"In {_owner(at)}.", hint=hint)
     else:
         yield error(code or "DRO208", _constraint(err, at), doc.span(at), detail=f"In {_owner(at)}.",
                     hint=hint)
+
+
+def _values(err: ValidationError) -> list[Any]:
+    """The list a keyword like `enum` or `required` holds."""
+    value = err.validator_value
+    return list(value) if isinstance(value, (list, tuple)) else []
 
 
 def _where(doc: Document, at: Path) -> Span | None:
@@ -97,7 +110,8 @@ def _is_object(err: ValidationError) -> bool:
 
 def _unknown_attributes(doc: Document, err: ValidationError, at: Path) -> Iterable[Diagnostic]:
     known = list(err.schema.get("properties", {})) if isinstance(err.schema, dict) else []
-    for key in err.instance:
+    instance: dict[str, Any] = err.instance  # type: ignore[assignment]
+    for key in instance:
         if key in known:
             continue
         if not at:
@@ -111,11 +125,12 @@ def _unknown_attributes(doc: Document, err: ValidationError, at: Path) -> Iterab
 
 
 def _missing(doc: Document, err: ValidationError, at: Path) -> Iterable[Diagnostic]:
-    step_type = err.instance.get("type") if "then" in err.absolute_schema_path else None
-    for name in err.validator_value:
-        if name in err.instance:
+    instance: dict[str, Any] = err.instance  # type: ignore[assignment]
+    step_type = instance.get("type") if "then" in err.absolute_schema_path else None
+    for name in _values(err):
+        if name in instance:
             continue
-        owner = f"{_article(step_type)} {step_type} step" if isinstance(step_type, str) else _owner(at)
+        owner = f"{article(step_type)} {step_type} step" if isinstance(step_type, str) else _owner(at)
         yield error("DRO202", f"{owner} needs '{name}'", _where(doc, at),
                     detail=f"{_owner(at)[0].upper() + _owner(at)[1:]} has no '{name}'.",
                     hint=f"add `{name} ...`")
@@ -138,14 +153,10 @@ def _not_applicable(doc: Document, at: Path) -> Iterable[Diagnostic]:
         return
     step_type = step.get("type")
     for key in sorted(_not_applicable_table().get(str(step_type), frozenset()) & step.keys()):
-        kind = f"{_article(str(step_type))} {step_type} step"
+        kind = f"{article(str(step_type))} {step_type} step"
         yield error("DRO207", f"'{key}' does not apply to {kind}", doc.key_span((*at, key)),
                     detail=f"{_owner(at)[0].upper() + _owner(at)[1:]} is {kind}.",
                     hint="remove it, or change the step's type")
-
-
-def _article(word: str) -> str:
-    return "an" if word[:1] in ("a", "e", "i", "o", "u") else "a"
 
 
 def _get(data: Any, at: Path) -> Any:
@@ -169,7 +180,7 @@ _TYPE_WORDS = {"string": "text", "integer": "a whole number", "number": "a numbe
 
 def _type_words(expected: Any) -> str:
     kinds = expected if isinstance(expected, list) else [expected]
-    return " or ".join(_TYPE_WORDS.get(k, k) for k in kinds)
+    return " or ".join(_TYPE_WORDS.get(str(k), str(k)) for k in kinds)
 
 
 def _kind_of(value: Any) -> str:
@@ -188,7 +199,7 @@ def _kind_of(value: Any) -> str:
 
 _CONSTRAINTS = {
     "minimum": "at least {v}", "maximum": "at most {v}", "exclusiveMinimum": "more than {v}",
-    "minItems": "at least {v} item(s)", "minLength": "not empty", "uniqueItems": "without repeats",
+    "minItems": "a list of at least {v}", "minLength": "not empty", "uniqueItems": "without repeats",
     "minProperties": "at least {v} entry", "maxProperties": "at most {v} entry",
 }
 
@@ -197,4 +208,6 @@ def _constraint(err: ValidationError, at: Path) -> str:
     template = _CONSTRAINTS.get(str(err.validator))
     if template is None:
         return re.sub(r"\s+", " ", err.message)
+    if err.validator in ("minItems", "minLength") and err.validator_value == 1:
+        return f"{_name(at)} must not be empty"
     return f"{_name(at)} must be " + template.format(v=err.validator_value)

@@ -10,7 +10,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_schema(name: str) -> dict[str, Any]:
     """A schema by its short name, e.g. "catalog" for schemas/catalog.schema.json."""
     text = resources.files("schemas").joinpath(f"{name}.schema.json").read_text(encoding="utf-8")
@@ -18,6 +18,6 @@ def load_schema(name: str) -> dict[str, Any]:
     return schema
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def validator(name: str) -> Draft202012Validator:
     return Draft202012Validator(load_schema(name))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from dsl.catalog import Catalog, Decl
-from dsl.diagnostics import Diagnostic, error, warning
+from dsl.diagnostics import Diagnostic, article, error, warning
 from dsl.durations import format_duration, parse_duration
 
 RETRY_KEYS = ("retries", "interval", "intervals", "initial", "factor", "max")
@@ -63,10 +64,10 @@ def check_retry(decl: Decl, retry: Mapping[str, Any], at: tuple[str, ...]) -> It
     if policy not in _POLICY_NEEDS:
         return  # the schema reports it
     for key in sorted(_POLICY_NEEDS[policy] - present):
-        yield error("DRO309", f"a {policy} retry needs '{key}'", decl.key_span(*at, "policy"),
+        yield error("DRO309", f"{article(policy)} {policy} retry needs '{key}'", decl.key_span(*at, "policy"),
                     detail=_POLICY_HELP[policy], hint=f"add `{key}`")
     for key in sorted(present - _POLICY_ALLOWS[policy]):
-        yield error("DRO309", f"'{key}' does not apply to a {policy} retry", decl.key_span(*at, key),
+        yield error("DRO309", f"'{key}' does not apply to {article(policy)} {policy} retry", decl.key_span(*at, key),
                     detail=_POLICY_HELP[policy], hint="remove it, or choose another policy")
     intervals, retries = retry.get("intervals"), retry.get("retries")
     if policy == "staggered" and isinstance(intervals, list) and retries is not None and retries != len(intervals):
@@ -116,7 +117,7 @@ def _rule_matches(catalog: Catalog, rules: dict[str, Decl], *, with_error: bool)
                 continue
             best = max(specificity(r.data) for r in candidates)
             top = [r for r in candidates if specificity(r.data) == best]
-            for first, second in zip(top, top[1:]):
+            for first, second in itertools.pairwise(top):
                 if (first.id, second.id) in reported:
                     continue
                 reported.add((first.id, second.id))

@@ -32,7 +32,7 @@ def describe_syntax_error(exc: UnexpectedInput, path: str, text: str) -> Diagnos
 
 
 def _unexpected_character(exc: UnexpectedCharacters, path: str, text: str) -> Diagnostic:
-    char = text[exc.pos_in_stream]
+    char = text[exc.pos_in_stream or 0]
     span = Span.point(path, exc.line, exc.column)
     if char == '"':
         return error("DRO103", "unterminated string", span,
@@ -70,6 +70,10 @@ def _unexpected_token(exc: UnexpectedToken, path: str) -> Diagnostic:
         return error("DRO101", "unexpected ':'", span,
                      detail="In .dro files an attribute's value follows its name directly.",
                      hint="write `lane billing`, not `lane: billing` (that is the YAML form)")
+    if tok.type == "LBRACE" and expected <= {"NAME", "STRING"}:
+        return error("DRO101", "a block needs an id", span,
+                     detail="A block is written `KIND ID [\"Title\"] { ... }`.",
+                     hint='write `scenario laptop "Laptop bundle" { ... }`')
     if expected and expected <= _VALUE_TERMINALS | {"LPAR", "MINUS"} and "STRING" in expected:
         return error("DRO101", f"expected a value, found {shown}", span,
                      hint="give the attribute a value: a string, number, duration, name, list or map")

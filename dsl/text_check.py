@@ -25,10 +25,12 @@ def expression_of(decl: Decl, keys: Path) -> tuple[ast.Expr | None, list[Diagnos
     if parsed is not None:
         return parsed, []
     value = _get(decl.data, keys)
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        return None, []
     origin = decl.doc.text_origin(path) or Span.point(decl.doc.file, 1, 1)
-    return _parse_cached(str(value), origin)
+    if isinstance(value, str):
+        return _parse_cached(value, origin)
+    if value is None or isinstance(value, (bool, int, float)):  # YAML gave a literal
+        return ast.Literal(origin, value), []
+    return None, []
 
 
 _cache: dict[tuple[str, Span], tuple[ast.Expr | None, list[Diagnostic]]] = {}

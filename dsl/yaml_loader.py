@@ -35,7 +35,9 @@ def load_yaml(path: str, text: str) -> tuple[Document | None, list[Diagnostic]]:
     builder = _Builder(path)
     root = nodes[0] if nodes else None
     data = builder.value(root, ()) if root is not None else {}
-    return Document(path, data if data is not None else {}, NodeLocator(path, root)), builder.diagnostics
+    document = Document(path, data if data is not None else {}, NodeLocator(path, root),
+                        reported=builder.reported)
+    return document, builder.diagnostics
 
 
 def _syntax_error(path: str, text: str, exc: yaml.MarkedYAMLError) -> Diagnostic:
@@ -61,12 +63,14 @@ class _Builder:
     def __init__(self, path: str) -> None:
         self.path = path
         self.diagnostics: list[Diagnostic] = []
+        self.reported: set[Path] = set()
 
     def value(self, node: Node, at: Path) -> Any:
         if node.tag not in _STANDARD_TAGS:
             self.diagnostics.append(error(
                 "DRO108", f"unsupported YAML tag '{node.tag}'", _span(self.path, node),
                 hint="catalog files hold plain data: remove the tag"))
+            self.reported.add(at)
             return None
         if isinstance(node, ScalarNode):
             return self.scalar(node)

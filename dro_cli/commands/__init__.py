@@ -1,0 +1,1 @@
+"""One module per `dro` command; each is imported only when that command runs."""

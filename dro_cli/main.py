@@ -1,0 +1,73 @@
+"""The `dro` command group. Commands load lazily so that `dro --help` stays fast."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Any
+
+import click
+
+from dro_cli import __version__
+
+# name -> (module:function, one-line help). The help is here so listing commands imports nothing.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "validate": ("dro_cli.commands.validate:validate",
+                 "Check catalogs: schema, references, cycles, expressions, templates."),
+    "compile": ("dro_cli.commands.compile:compile_command",
+                "Compile a catalog into plan templates (JSON)."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, _, attribute = target[0].partition(":")
+        command: click.Command = getattr(importlib.import_module(module), attribute)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, summary) for name, (_, summary) in COMMANDS.items()])
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[Any, Any, list[str]]:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and name not in COMMANDS:
+            from dsl.diagnostics import did_you_mean
+
+            hint = did_you_mean(name, COMMANDS)
+            ctx.fail(f"no such command '{name}'." + (f" {hint[0].upper()}{hint[1:]}" if hint else ""))
+        return super().resolve_command(ctx, args)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="dro")
+def cli() -> None:
+    """dro: fulfillment orchestration as code.
+
+    Designers write product fulfillment scenarios and step definitions in .dro or
+    .dro.yaml files; dro validates them, compiles them into plan templates, and
+    runs orders through them.
+    """
+
+
+def main() -> None:
+    """Entry point: never a traceback, unless DRO_DEBUG asks for one."""
+    try:
+        cli.main(prog_name="dro")
+    except Exception as exc:
+        if os.environ.get("DRO_DEBUG"):
+            raise
+        click.echo(f"error: internal error: {type(exc).__name__}: {exc}", err=True)
+        click.echo("  = help: this is a bug in dro; run again with DRO_DEBUG=1 to see where", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,10 @@
+"""Colour decisions for the terminal: NO_COLOR wins, otherwise colour only on a terminal."""
+
+from __future__ import annotations
+
+import os
+
+
+def use_color() -> bool | None:
+    """False when NO_COLOR is set (non-empty, per no-color.org); None lets click decide by whether output is a tty."""
+    return False if os.environ.get("NO_COLOR") else None

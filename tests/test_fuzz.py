@@ -1,0 +1,129 @@
+"""Random mutations of the example catalogs never raise out of the compiler: only diagnostics."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import yaml
+from goldens import CATALOGS
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dsl import Diagnostic, compile_catalog
+from dsl.schemas import validator
+
+# Read once, so every example starts from the same text.
+TEXTS = {p: p.read_text(encoding="utf-8") for p in sorted(CATALOGS.glob("*/*.dro*"))}
+DSL_FILES = [p for p in TEXTS if p.name.endswith(".dro")]
+YAML_FILES = [p for p in TEXTS if p.name.endswith(".dro.yaml")]
+FRAGMENTS = ["{", "}", "[", "]", '"', '"""', ":", ",", "(", ")", "\n", " ", "#", "\\", "=", "@",
+             "after", "within", "when", "into", "resume_on", "event", "step", "group", "lane", "plan",
+             "and", "or", "not", "in", "==", "<", "exists(", "env(", "{{", "}}", "{%", "30s", "1x",
+             "-1", "0", "null", "true", "\t", "é", "\x00", "type", "callout", "item.", "order"]
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@contextmanager
+def catalog_with(original: Path, text: str) -> Iterator[Path]:
+    """A copy of `original`'s catalog in which `original` reads `text`."""
+    with tempfile.TemporaryDirectory() as folder:
+        copy = Path(folder) / "catalog"
+        copy.mkdir()
+        for sibling, sibling_text in TEXTS.items():
+            if sibling.parent == original.parent:
+                (copy / sibling.name).write_text(text if sibling == original else sibling_text, encoding="utf-8")
+        yield copy
+
+
+def assert_only_diagnostics(catalog: Path) -> None:
+    result = compile_catalog([catalog])
+    assert all(isinstance(d, Diagnostic) for d in result.diagnostics)
+    if result.templates is None:
+        assert any(d.is_error for d in result.diagnostics)
+    else:
+        assert [e.message for e in validator("plan-template").iter_errors(result.templates)] == []
+    for d in result.diagnostics:
+        assert d.code.startswith("DRO") and d.summary
+        if d.span is not None:
+            assert d.span.line >= 1 and d.span.col >= 1
+
+
+@st.composite
+def mutated(draw: st.DrawFn, files: list[Path]) -> tuple[Path, str]:
+    path = draw(st.sampled_from(files))
+    text = TEXTS[path]
+    for _ in range(draw(st.integers(1, 4))):
+        at = draw(st.integers(0, len(text)))
+        action = draw(st.sampled_from(["insert", "delete", "swap_lines", "duplicate_line"]))
+        if action == "insert":
+            text = text[:at] + draw(st.sampled_from(FRAGMENTS) | st.text(max_size=3)) + text[at:]
+        elif action == "delete":
+            text = text[:at] + text[at + draw(st.integers(1, 40)):]
+        else:
+            lines = text.splitlines(keepends=True) or [""]
+            i, j = draw(st.integers(0, len(lines) - 1)), draw(st.integers(0, len(lines) - 1))
+            if action == "swap_lines":
+                lines[i], lines[j] = lines[j], lines[i]
+            else:
+                lines.insert(j, lines[i])
+            text = "".join(lines)
+    return path, text
+
+
+@FUZZ
+@given(mutated(DSL_FILES))
+def test_mutated_dsl_gives_only_diagnostics(case: tuple[Path, str]) -> None:
+    path, text = case
+    with catalog_with(path, text) as catalog:
+        assert_only_diagnostics(catalog)
+
+
+@FUZZ
+@given(mutated(YAML_FILES))
+def test_mutated_yaml_text_gives_only_diagnostics(case: tuple[Path, str]) -> None:
+    path, text = case
+    with catalog_with(path, text) as catalog:
+        assert_only_diagnostics(catalog)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 700) | st.sampled_from(
+        ["", "x", "30s", "1x", "item.x == 1", "{{ order.id }}", "{{", "callout", "plan", "Bad-Id"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(["type", "lane", "after", "when", "step", "within", "policy", "x"]), inner, max_size=3),
+    max_leaves=6)
+
+
+def _places(data: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [path]
+    if isinstance(data, dict):
+        for key, value in data.items():
+            found += _places(value, (*path, key))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            found += _places(value, (*path, i))
+    return found
+
+
+@FUZZ
+@given(st.sampled_from(YAML_FILES), st.data())
+def test_structurally_mutated_yaml_gives_only_diagnostics(path: Path, data: st.DataObject) -> None:
+    document = yaml.safe_load(TEXTS[path])
+    for _ in range(data.draw(st.integers(1, 3))):
+        places = _places(document)[1:]
+        if not places:
+            break
+        place = data.draw(st.sampled_from(places))
+        parent = document
+        for key in place[:-1]:
+            parent = parent[key]
+        if data.draw(st.booleans()) and isinstance(parent, dict):
+            del parent[place[-1]]
+        else:
+            parent[place[-1]] = data.draw(json_values)
+    with catalog_with(path, yaml.safe_dump(document, sort_keys=False)) as catalog:
+        assert_only_diagnostics(catalog)

@@ -1,0 +1,56 @@
+"""Golden files: diagnostics of every invalid case, templates of every example catalog.
+
+Regenerate with `python tests/regen_goldens.py` and review the diff.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from goldens import (
+    catalogs,
+    compiled_templates,
+    expected_path,
+    invalid_cases,
+    template_golden,
+    validate_output,
+)
+
+from dsl.codes import CODES
+from dsl.schemas import validator
+
+
+@pytest.mark.parametrize("case", invalid_cases(), ids=lambda p: p.name)
+def test_invalid_case_matches_its_golden(case: Path) -> None:
+    golden = expected_path(case)
+    assert golden.exists(), f"no golden for {case.name}: run python tests/regen_goldens.py"
+    assert validate_output(case) == golden.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("case", invalid_cases(), ids=lambda p: p.name)
+def test_invalid_case_reports_its_own_code(case: Path) -> None:
+    code = case.name.split("-")[0].upper()
+    output = validate_output(case)
+    assert re.search(rf"^(error|warning)\[{code}\]", output, re.MULTILINE), output
+
+
+def test_every_code_has_an_invalid_case() -> None:
+    covered = {case.name.split("-")[0].upper() for case in invalid_cases()}
+    # DRO001 (a missing path) and DRO004 (an unreadable file) cannot live in a directory: see test_cli.
+    assert set(CODES) - covered - {"DRO001", "DRO004"} == set()
+
+
+@pytest.mark.parametrize("catalog", catalogs(), ids=lambda p: p.name)
+def test_catalog_compiles_to_its_golden_templates(catalog: Path) -> None:
+    golden = template_golden(catalog)
+    assert golden.exists(), f"no golden for {catalog.name}: run python tests/regen_goldens.py"
+    assert compiled_templates(catalog) == golden.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("catalog", catalogs(), ids=lambda p: p.name)
+def test_golden_templates_follow_their_schema(catalog: Path) -> None:
+    templates = json.loads(template_golden(catalog).read_text(encoding="utf-8"))
+    assert [e.message for e in validator("plan-template").iter_errors(templates)] == []
