@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import heapq
 import json
@@ -26,6 +27,12 @@ _DURATIONS = frozenset({"duration", "jeopardy", "timeout", "resume_after", "inte
 def compile_templates(catalog: Catalog, root: Path | None = None) -> dict[str, Any]:
     """Plan templates for an error-free catalog. Key order is canonical, lists keep meaning."""
     order = topological_order(catalog)
+    position = {step_id: i for i, step_id in enumerate(order)}
+    members: dict[str, list[str]] = {g: [] for g in catalog.groups}
+    for step_id in order:
+        group = catalog.steps[step_id].group
+        if group is not None:
+            members.setdefault(group, []).append(step_id)
     templates: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "kind": KIND,
@@ -33,12 +40,11 @@ def compile_templates(catalog: Catalog, root: Path | None = None) -> dict[str, A
         "endpoints": {d.id: _endpoint(d.data) for d in catalog.endpoints.values()},
         "decompositions": {d.id: [_into(d, i, t) for i, t in enumerate(d.data["into"])]
                            for d in catalog.decompositions.values()},
-        "groups": {d.id: {"title": d.data.get("title", d.id),
-                          "steps": [s for s in order if catalog.steps[s].group == d.id]}
+        "groups": {d.id: {"title": d.data.get("title", d.id), "steps": members[d.id]}
                    for d in catalog.groups.values()},
         "steps": {d.id: _step(d) for d in catalog.steps.values()},
         "order": order,
-        "scenarios": {d.id: _scenario(d, catalog, order) for d in catalog.scenarios.values()},
+        "scenarios": {d.id: _scenario(d, members, position) for d in catalog.scenarios.values()},
         "jeopardy_rules": _rules(catalog.jeopardy_rules, ("duration", "jeopardy")),
         "fallout_rules": _rules(catalog.fallout_rules, ("queue", "policy", *RETRY_KEYS)),
     }
@@ -148,19 +154,16 @@ def _retry(data: Mapping[str, Any]) -> dict[str, Any]:
     return retry
 
 
-def _scenario(decl: Decl, catalog: Catalog, order: list[str]) -> dict[str, Any]:
+def _scenario(decl: Decl, members: Mapping[str, list[str]], position: Mapping[str, int]) -> dict[str, Any]:
     added: set[str] = set()
     for name in decl.data["add"]:
-        if name in catalog.groups:
-            added.update(s.id for s in catalog.steps.values() if s.group == name)
-        else:
-            added.add(name)
+        added.update(members.get(name, [name]))
     return {
         "title": decl.data.get("title", decl.id),
         "when": _expression(decl, "when"),
         "actions": sorted(decl.data.get("actions", ["add"])),
         "add": list(decl.data["add"]),
-        "steps": [s for s in order if s in added],
+        "steps": sorted(added, key=position.__getitem__),
     }
 
 
@@ -174,12 +177,13 @@ def _rules(rules: Mapping[str, Decl], settings: tuple[str, ...]) -> list[dict[st
 
 def _sources(catalog: Catalog, root: Path | None) -> dict[str, str]:
     sources: dict[str, str] = {}
+    relative = functools.lru_cache(maxsize=None)(lambda file: _relative(file, root))
     for kind in ("lane", "endpoint", "decomposition", "group", "step", "scenario", "jeopardy_rule",
                  "fallout_rule"):
         for decl in catalog.table(kind).values():
             span = decl.doc.key_span(decl.path)
             if span is not None:
-                sources[f"{kind}:{decl.id}"] = f"{_relative(span.file, root)}:{span.line}:{span.col}"
+                sources[f"{kind}:{decl.id}"] = f"{relative(span.file)}:{span.line}:{span.col}"
     return sources
 
 

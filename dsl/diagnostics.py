@@ -6,6 +6,7 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
+from typing import NamedTuple
 
 
 class Severity(str, Enum):
@@ -13,9 +14,11 @@ class Severity(str, Enum):
     WARNING = "warning"
 
 
-@dataclass(frozen=True, order=True)
-class Span:
-    """A region of a source file; lines and columns are 1-based, end exclusive."""
+class Span(NamedTuple):
+    """A region of a source file; lines and columns are 1-based, end exclusive.
+
+    A named tuple rather than a dataclass: catalogs make hundreds of thousands.
+    """
 
     file: str
     line: int

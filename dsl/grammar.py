@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import functools
+from typing import Any
 
-from lark import Lark
+from lark import Lark, Transformer
+
+from dsl.lexer import FastLexer
 
 
-@functools.lru_cache(maxsize=1)
-def load_grammar() -> Lark:
-    """The LALR parser for the grammar; lark caches the built tables on disk between runs."""
+@functools.lru_cache(maxsize=2)
+def load_grammar(transformer: Transformer[Any, Any] | None = None) -> Lark:
+    """The LALR parser for the grammar, with `transformer` run inline if given.
+
+    lark caches the built tables on disk between runs.
+    """
     return Lark.open_from_package(
         "dsl", "grammar.lark", ("",),
-        parser="lalr", propagate_positions=True, start=["start", "expression"],
+        parser="lalr", lexer=FastLexer, start=["start", "expression"], transformer=transformer,
         cache=True, maybe_placeholders=True,
     )
 
@@ -26,3 +32,13 @@ def terminal_text(name: str) -> str:
     if definition.pattern.type == "str":
         return f"'{definition.pattern.value}'"
     return name.lower()
+
+
+def is_keyword(name: str) -> bool:
+    """Whether a terminal is a word like `when` or `and` (a string terminal spelled like a name)."""
+    try:
+        definition = load_grammar().get_terminal(name)
+    except KeyError:
+        return False
+    value = definition.pattern.value
+    return definition.pattern.type == "str" and value.replace("_", "a").isalnum() and value[:1].isalpha()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import textwrap
+import threading
+from collections.abc import Iterator
 from typing import Any
 
-from lark import Token, Transformer, v_args
+from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
-from lark.tree import Meta
 
 from dsl import ast
 from dsl.diagnostics import Diagnostic, Span, error
@@ -17,13 +20,12 @@ from dsl.syntax_errors import describe_syntax_error
 
 def parse_file(path: str, text: str) -> tuple[ast.File | None, list[Diagnostic]]:
     """Parse one .dro file. A syntax error stops this file (other files go on)."""
-    builder = _Builder(path)
-    try:
-        tree = load_grammar().parse(text, start="start")
-    except UnexpectedInput as exc:
-        return None, [describe_syntax_error(exc, path, text)]
-    blocks = builder.transform(tree)
-    return ast.File(path, tuple(blocks)), builder.diagnostics
+    with _parsing(path, None) as builder:
+        try:
+            blocks = _parser().parse(text, start="start")
+        except UnexpectedInput as exc:
+            return None, [describe_syntax_error(exc, path, text)]
+        return ast.File(path, tuple(blocks)), builder.diagnostics
 
 
 def parse_expression(text: str, origin: Span) -> tuple[ast.Expr | None, list[Diagnostic]]:
@@ -31,14 +33,37 @@ def parse_expression(text: str, origin: Span) -> tuple[ast.Expr | None, list[Dia
 
     Spans inside the expression are placed relative to where the string starts.
     """
-    builder = _Builder(origin.file, origin)
-    try:
-        tree = load_grammar().parse(text, start="expression")
-    except (UnexpectedCharacters, UnexpectedToken) as exc:
-        return None, [_expression_error(exc, text, origin)]
-    except UnexpectedInput as exc:  # pragma: no cover - lark's other input errors
-        return None, [error("DRO401", f"invalid expression: {exc}", origin)]
-    return builder.transform(tree), builder.diagnostics
+    with _parsing(origin.file, origin) as builder:
+        try:
+            expr = _parser().parse(text, start="expression")
+        except (UnexpectedCharacters, UnexpectedToken) as exc:
+            return None, [_expression_error(exc, text, origin)]
+        except UnexpectedInput as exc:  # pragma: no cover - lark's other input errors
+            return None, [error("DRO401", f"invalid expression: {exc}", origin)]
+        return expr, builder.diagnostics
+
+
+_lock = threading.Lock()
+
+
+@functools.lru_cache(maxsize=1)
+def _builder() -> _Builder:
+    return _Builder()
+
+
+@functools.lru_cache(maxsize=1)
+def _parser() -> Lark:
+    """The grammar with the builder run inline, as each rule is reduced: no tree is made."""
+    return load_grammar(transformer=_builder())
+
+
+@contextlib.contextmanager
+def _parsing(file: str, origin: Span | None) -> Iterator[_Builder]:
+    """The builder, set up for one parse (one at a time: it holds that parse's state)."""
+    with _lock:
+        builder = _builder()
+        builder.reset(file, origin)
+        yield builder
 
 
 def _expression_error(exc: UnexpectedCharacters | UnexpectedToken, text: str,
@@ -98,33 +123,53 @@ def _number(text: str) -> int | float:
     return float(text) if "." in text else int(text)
 
 
-@v_args(inline=True)
-class _Builder(Transformer[Token, Any]):
-    """Build dsl.ast nodes from lark's tree; one method per grammar rule."""
+Item = Any  # a Token, an AST node, a tuple of them, or None
 
-    def __init__(self, path: str, origin: Span | None = None) -> None:
-        super().__init__()
-        self.file = path
+
+class _Body(tuple[ast.BodyItem, ...]):
+    """The items of a `{ ... }` body, and where its closing brace ends."""
+
+    end: tuple[int, int]
+
+
+class _Builder(Transformer[Token, Any]):
+    """Build dsl.ast nodes as lark reduces each rule; one method per grammar rule.
+
+    Spans come from the rule's own tokens and child nodes (the grammar names the
+    keywords and brackets so that rules keep them).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(visit_tokens=False)
+        self.reset("", None)
+
+    def reset(self, file: str, origin: Span | None) -> None:
+        self.file = file
         self.origin = origin
         self.diagnostics: list[Diagnostic] = []
 
     # -- positions --
 
-    def _tok(self, tok: Token) -> Span:
-        return self._span(tok.line, tok.column, tok.end_line, tok.end_column)
-
-    def _meta(self, meta: Meta) -> Span:
-        return self._span(meta.line, meta.column, meta.end_line, meta.end_column)
-
-    def _span(self, line: int | None, col: int | None, end_line: int | None,
-              end_col: int | None) -> Span:
-        line, col = line or 1, col or 1
-        end_line, end_col = end_line or line, end_col or col + 1
-        if self.origin is None:
+    def _span(self, first: Item, last: Item) -> Span:
+        if self.origin is None:  # the common case, kept short: it runs for every node
+            line, col = _start(first)
+            end_line, end_col = _end(last)
             return Span(self.file, line, col, end_line, end_col)
-        start = self.origin.shifted(line - 1, col - 1, 1)
-        end = self.origin.shifted(end_line - 1, end_col - 1, 1)
-        return Span(self.file, start.line, start.col, end.line, end.col)
+        line, col = self._place(_start(first), first)
+        end_line, end_col = self._place(_end(last), last)
+        return Span(self.file, line, col, end_line, end_col)
+
+    def _place(self, position: tuple[int, int], item: Item) -> tuple[int, int]:
+        """A position in the file: tokens count from the parsed text, which may start at `origin`."""
+        if self.origin is None or not _from_token(item):
+            return position
+        placed = self.origin.shifted(position[0] - 1, position[1] - 1, 1)
+        return placed.line, placed.col
+
+    def _tok(self, tok: Token) -> Span:
+        if self.origin is None:
+            return Span(self.file, tok.line, tok.column, tok.end_line, tok.end_column)  # type: ignore[arg-type]
+        return self._span(tok, tok)
 
     def _str(self, tok: Token) -> ast.Str:
         value, problem = decode_string(tok)
@@ -135,190 +180,186 @@ class _Builder(Transformer[Token, Any]):
                 hint='escapes are \\" \\\\ \\n \\t \\r \\/ and \\uXXXX'))
         return ast.Str(span, value)
 
-    # -- blocks --
-
-    def start(self, *blocks: ast.Block) -> list[ast.Block]:
-        return list(blocks)
-
-    @v_args(meta=True, inline=False)
-    def top_block(self, meta: Meta, children: list[Any]) -> ast.Block:
-        kind, block_id, *rest = children
-        title = next((c for c in rest if isinstance(c, ast.Str)), None)
-        body = next((c for c in rest if isinstance(c, tuple)), ())
-        ident: ast.Str | ast.Ident = (
-            self._str(block_id) if block_id.type == "STRING"
-            else ast.Ident(self._tok(block_id), str(block_id)))
-        return ast.Block(self._meta(meta), str(kind), self._tok(kind), ident, title, body)
-
-    @v_args(meta=True, inline=False)
-    def nested_block(self, meta: Meta, children: list[Any]) -> ast.Block:
-        kind, block_id, *rest = children
-        title = next((c for c in rest if isinstance(c, ast.Str)), None)
-        body = next((c for c in rest if isinstance(c, tuple)), ())
-        return ast.Block(self._meta(meta), str(kind), self._tok(kind),
-                         ast.Ident(self._tok(block_id), str(block_id)), title, body)
-
-    def title(self, tok: Token) -> ast.Str:
-        return self._str(tok)
-
-    def body(self, *items: ast.BodyItem) -> tuple[ast.BodyItem, ...]:
-        return items
-
-    @v_args(meta=True, inline=False)
-    def attribute(self, meta: Meta, children: list[Any]) -> ast.Attribute:
-        name, value = children
-        return ast.Attribute(self._meta(meta), str(name), self._tok(name), value)
-
-    @v_args(meta=True, inline=False)
-    def when(self, meta: Meta, children: list[Any]) -> ast.When:
-        return ast.When(self._meta(meta), children[0])
-
-    @v_args(meta=True, inline=False)
-    def after(self, meta: Meta, children: list[Any]) -> ast.After:
-        return ast.After(self._meta(meta), tuple(c for c in children if c is not None))
-
-    @v_args(meta=True, inline=False)
-    def ref(self, meta: Meta, children: list[Any]) -> ast.Ref:
-        step, within = ([*children, None])[:2]
-        return ast.Ref(self._meta(meta), str(step), str(within) if within else None,
-                       self._tok(within) if within else None)
-
-    @v_args(meta=True, inline=False)
-    def into(self, meta: Meta, children: list[Any]) -> ast.Into:
-        product, *rest = children
-        when = next((c for c in rest if not isinstance(c, tuple)), None)
-        settings = next((c for c in rest if isinstance(c, tuple)), ())
-        return ast.Into(self._meta(meta), self._str(product), when, settings)
-
-    def into_body(self, *settings: ast.IntoSetting) -> tuple[ast.IntoSetting, ...]:
-        return settings
-
-    @v_args(meta=True, inline=False)
-    def into_expr(self, meta: Meta, children: list[Any]) -> ast.IntoSetting:
-        name, expr = children
-        return ast.IntoSetting(self._meta(meta), str(name), self._tok(name), expr)
-
-    @v_args(meta=True, inline=False)
-    def into_map(self, meta: Meta, children: list[Any]) -> ast.IntoSetting:
-        name, *flat = children
-        pairs = tuple((self._key(k), self._tok(k), e) for k, e in zip(flat[::2], flat[1::2], strict=False))
-        return ast.IntoSetting(self._meta(meta), str(name), self._tok(name), pairs)
-
-    @v_args(meta=True, inline=False)
-    def resume_on(self, meta: Meta, children: list[Any]) -> ast.ResumeOn:
-        return ast.ResumeOn(self._meta(meta), self._str(children[0]))
-
-    # -- values --
-
     def _key(self, tok: Token) -> str:
         return self._str(tok).value if tok.type == "STRING" else str(tok)
 
-    def string(self, tok: Token) -> ast.Str:
-        return self._str(tok)
+    # -- blocks --
 
-    def number(self, tok: Token) -> ast.Num:
-        return ast.Num(self._tok(tok), _number(str(tok)))
+    def start(self, blocks: list[ast.Block]) -> list[ast.Block]:
+        return blocks
 
-    def duration(self, tok: Token) -> ast.Duration:
-        return ast.Duration(self._tok(tok), str(tok))
+    def top_block(self, children: list[Item]) -> ast.Block:
+        kind, block_id, *rest = children
+        title = next((c for c in rest if isinstance(c, ast.Str)), None)
+        body = next((c for c in rest if isinstance(c, _Body)), _Body())
+        ident: ast.Str | ast.Ident = (
+            self._str(block_id) if block_id.type == "STRING" else ast.Ident(self._tok(block_id), str(block_id)))
+        return ast.Block(self._span(kind, body if body else title or block_id), str(kind), self._tok(kind),
+                         ident, title, tuple(body))
 
-    @v_args(meta=True, inline=False)
-    def true(self, meta: Meta, _: list[Any]) -> ast.Const:
-        return ast.Const(self._meta(meta), True)
+    def nested_block(self, children: list[Item]) -> ast.Block:
+        kind, block_id, *rest = children
+        title = next((c for c in rest if isinstance(c, ast.Str)), None)
+        body = next((c for c in rest if isinstance(c, _Body)), _Body())
+        return ast.Block(self._span(kind, body if body else title or block_id), str(kind), self._tok(kind),
+                         ast.Ident(self._tok(block_id), str(block_id)), title, tuple(body))
 
-    @v_args(meta=True, inline=False)
-    def false(self, meta: Meta, _: list[Any]) -> ast.Const:
-        return ast.Const(self._meta(meta), False)
+    def title(self, children: list[Token]) -> ast.Str:
+        return self._str(children[0])
 
-    @v_args(meta=True, inline=False)
-    def null(self, meta: Meta, _: list[Any]) -> ast.Const:
-        return ast.Const(self._meta(meta), None)
+    def body(self, children: list[Item]) -> _Body:
+        body = _Body(children[1:-1])
+        body.end = _end(children[-1])
+        return body
 
-    def ident(self, tok: Token) -> ast.Ident:
-        return ast.Ident(self._tok(tok), str(tok))
+    def attribute(self, children: list[Item]) -> ast.Attribute:
+        name, value = children
+        return ast.Attribute(self._span(name, value), str(name), self._tok(name), value)
 
-    @v_args(meta=True, inline=False)
-    def list_value(self, meta: Meta, items: list[Any]) -> ast.ListValue:
-        return ast.ListValue(self._meta(meta), tuple(i for i in items if i is not None))
+    def when(self, children: list[Item]) -> ast.When:
+        return ast.When(self._span(children[0], children[1]), children[1])
 
-    @v_args(meta=True, inline=False)
-    def map_value(self, meta: Meta, entries: list[ast.Entry]) -> ast.MapValue:
-        return ast.MapValue(self._meta(meta), tuple(entries))
+    def after(self, children: list[Item]) -> ast.After:
+        refs = tuple(c for c in children[1:] if isinstance(c, ast.Ref))
+        return ast.After(self._span(children[0], children[-1]), refs)
 
-    def pair(self, key: Token, value: ast.Value) -> ast.Entry:
+    def ref(self, children: list[Token]) -> ast.Ref:
+        step, within = (children + [None])[:2]
+        return ast.Ref(self._span(step, within or step), str(step), str(within) if within else None,
+                       self._tok(within) if within else None)
+
+    def into(self, children: list[Item]) -> ast.Into:
+        keyword, product, *rest = children
+        when = next((c for c in rest if not isinstance(c, (Token, tuple))), None)
+        settings = next((c for c in rest if isinstance(c, tuple)), ())
+        return ast.Into(self._span(keyword, children[-1]), self._str(product), when, settings)
+
+    def into_body(self, children: list[Item]) -> _Body:
+        body = _Body(children[:-1])
+        body.end = _end(children[-1])
+        return body
+
+    def into_expr(self, children: list[Item]) -> ast.IntoSetting:
+        name, expr = children
+        return ast.IntoSetting(self._span(name, expr), str(name), self._tok(name), expr)
+
+    def into_map(self, children: list[Item]) -> ast.IntoSetting:
+        name, *flat, closing = children
+        pairs = tuple((self._key(k), self._tok(k), e) for k, e in zip(flat[::2], flat[1::2], strict=True))
+        return ast.IntoSetting(self._span(name, closing), str(name), self._tok(name), pairs)
+
+    def resume_on(self, children: list[Token]) -> ast.ResumeOn:
+        return ast.ResumeOn(self._span(children[0], children[1]), self._str(children[1]))
+
+    # -- values --
+
+    def string(self, children: list[Token]) -> ast.Str:
+        return self._str(children[0])
+
+    def number(self, children: list[Token]) -> ast.Num:
+        return ast.Num(self._tok(children[0]), _number(str(children[0])))
+
+    def duration(self, children: list[Token]) -> ast.Duration:
+        return ast.Duration(self._tok(children[0]), str(children[0]))
+
+    def const(self, children: list[Token]) -> ast.Const:
+        return ast.Const(self._tok(children[0]), _CONSTANTS[children[0].type])
+
+    def ident(self, children: list[Token]) -> ast.Ident:
+        return ast.Ident(self._tok(children[0]), str(children[0]))
+
+    def list_value(self, children: list[Item]) -> ast.ListValue:
+        return ast.ListValue(self._span(children[0], children[-1]),
+                             tuple(c for c in children[1:-1] if c is not None))
+
+    def map_value(self, children: list[Item]) -> ast.MapValue:
+        return ast.MapValue(self._span(children[0], children[-1]), tuple(children[1:-1]))
+
+    def pair(self, children: list[Item]) -> ast.Entry:
+        key, value = children
         return ast.Entry(self._key(key), self._tok(key), value)
 
-    @v_args(meta=True, inline=False)
-    def call(self, meta: Meta, children: list[Any]) -> ast.CallValue:
-        name, *args = children
-        return ast.CallValue(self._meta(meta), str(name), self._tok(name),
+    def call(self, children: list[Item]) -> ast.CallValue:
+        name, *args, closing = children
+        return ast.CallValue(self._span(name, closing), str(name), self._tok(name),
                              tuple(a for a in args if a is not None))
 
     # -- expressions --
 
-    @v_args(meta=True, inline=False)
-    def or_(self, meta: Meta, children: list[Any]) -> ast.BoolOp:
-        return ast.BoolOp(self._meta(meta), "or", children[0], children[1])
+    def or_(self, children: list[Item]) -> ast.BoolOp:
+        return ast.BoolOp(self._span(children[0], children[1]), "or", children[0], children[1])
 
-    @v_args(meta=True, inline=False)
-    def and_(self, meta: Meta, children: list[Any]) -> ast.BoolOp:
-        return ast.BoolOp(self._meta(meta), "and", children[0], children[1])
+    def and_(self, children: list[Item]) -> ast.BoolOp:
+        return ast.BoolOp(self._span(children[0], children[1]), "and", children[0], children[1])
 
-    @v_args(meta=True, inline=False)
-    def not_(self, meta: Meta, children: list[Any]) -> ast.Not:
-        return ast.Not(self._meta(meta), children[0])
+    def not_(self, children: list[Item]) -> ast.Not:
+        return ast.Not(self._span(children[0], children[1]), children[1])
 
-    @v_args(meta=True, inline=False)
-    def compare(self, meta: Meta, children: list[Any]) -> ast.Compare:
+    def compare(self, children: list[Item]) -> ast.Compare:
         left, op, right = children
-        return ast.Compare(self._meta(meta), str(op), left, right)
+        return ast.Compare(self._span(left, right), str(op), left, right)
 
-    @v_args(meta=True, inline=False)
-    def in_(self, meta: Meta, children: list[Any]) -> ast.Compare:
-        return ast.Compare(self._meta(meta), "in", children[0], children[1])
+    def in_(self, children: list[Item]) -> ast.Compare:
+        return ast.Compare(self._span(children[0], children[-1]), "in", children[0], children[-1])
 
-    @v_args(meta=True, inline=False)
-    def not_in(self, meta: Meta, children: list[Any]) -> ast.Compare:
-        return ast.Compare(self._meta(meta), "not in", children[0], children[1])
+    def not_in(self, children: list[Item]) -> ast.Compare:
+        return ast.Compare(self._span(children[0], children[-1]), "not in", children[0], children[-1])
 
-    def e_string(self, tok: Token) -> ast.Literal:
-        s = self._str(tok)
+    def e_string(self, children: list[Token]) -> ast.Literal:
+        s = self._str(children[0])
         return ast.Literal(s.span, s.value)
 
-    def e_number(self, tok: Token) -> ast.Literal:
-        return ast.Literal(self._tok(tok), _number(str(tok)))
+    def e_number(self, children: list[Token]) -> ast.Literal:
+        return ast.Literal(self._tok(children[0]), _number(str(children[0])))
 
-    @v_args(meta=True, inline=False)
-    def e_true(self, meta: Meta, _: list[Any]) -> ast.Literal:
-        return ast.Literal(self._meta(meta), True)
+    def e_const(self, children: list[Token]) -> ast.Literal:
+        return ast.Literal(self._tok(children[0]), _CONSTANTS[children[0].type])
 
-    @v_args(meta=True, inline=False)
-    def e_false(self, meta: Meta, _: list[Any]) -> ast.Literal:
-        return ast.Literal(self._meta(meta), False)
+    def e_list(self, children: list[Item]) -> ast.ListExpr:
+        return ast.ListExpr(self._span(children[0], children[-1]),
+                            tuple(c for c in children[1:-1] if c is not None))
 
-    @v_args(meta=True, inline=False)
-    def e_null(self, meta: Meta, _: list[Any]) -> ast.Literal:
-        return ast.Literal(self._meta(meta), None)
+    def e_call(self, children: list[Item]) -> ast.Call:
+        name, *args, closing = children
+        return ast.Call(self._span(name, closing), str(name), tuple(a for a in args if a is not None))
 
-    @v_args(meta=True, inline=False)
-    def e_list(self, meta: Meta, items: list[Any]) -> ast.ListExpr:
-        return ast.ListExpr(self._meta(meta), tuple(i for i in items if i is not None))
-
-    @v_args(meta=True, inline=False)
-    def e_call(self, meta: Meta, children: list[Any]) -> ast.Call:
-        name, *args = children
-        return ast.Call(self._meta(meta), str(name), tuple(a for a in args if a is not None))
-
-    @v_args(meta=True, inline=False)
-    def path(self, meta: Meta, children: list[Any]) -> ast.Path:
+    def path(self, children: list[Item]) -> ast.Path:
         root, *segments = children
-        return ast.Path(self._meta(meta), str(root), tuple(segments))
+        last = segments[-1][1] if segments else root
+        return ast.Path(self._span(root, last), str(root), tuple(s[0] for s in segments))
 
-    def attr_segment(self, name: Token) -> str:
-        return str(name)
+    def attr_segment(self, children: list[Token]) -> tuple[str, Token]:
+        return str(children[0]), children[0]
 
-    def index_segment(self, tok: Token) -> str | int:
+    def index_segment(self, children: list[Token]) -> tuple[str | int, Token]:
+        tok, closing = children
         if tok.type == "STRING":
-            return self._str(tok).value
-        number = _number(str(tok))
-        return int(number)
+            return self._str(tok).value, closing
+        return int(_number(str(tok))), closing
+
+
+_CONSTANTS: dict[str, bool | None] = {"TRUE": True, "FALSE": False, "NULL": None}
+
+
+def _from_token(item: Item) -> bool:
+    """Whether a position of `item` comes straight from a token (not from a built node's span).
+
+    A _Body only ever ends a span, and its end is its closing brace.
+    """
+    return isinstance(item, (Token, _Body))
+
+
+def _start(item: Item) -> tuple[int, int]:
+    if isinstance(item, Token):
+        return item.line or 1, item.column or 1
+    span: Span = item.span
+    return span.line, span.col
+
+
+def _end(item: Item) -> tuple[int, int]:
+    if isinstance(item, Token):
+        return item.end_line or item.line or 1, item.end_column or (item.column or 1) + 1
+    if isinstance(item, _Body):
+        return item.end
+    span: Span = item.span
+    return span.end_line, span.end_col

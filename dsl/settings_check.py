@@ -98,20 +98,36 @@ def specificity(rule: Mapping[str, Any]) -> int:
     return len(rule.get("match", {}))
 
 
+class RuleIndex:
+    """Rules by their match, so a step finds its rules with one lookup per key combination."""
+
+    _COMBINATIONS = [c for n in range(1, len(_MATCH_KEYS) + 1) for c in itertools.combinations(_MATCH_KEYS, n)]
+
+    def __init__(self, rules: list[Decl]) -> None:
+        self.by_match: dict[tuple[tuple[str, ...], tuple[Any, ...]], list[Decl]] = {}
+        for rule in rules:
+            match = rule.data.get("match", {})
+            keys = tuple(k for k in _MATCH_KEYS if k in match)
+            self.by_match.setdefault((keys, tuple(match[k] for k in keys)), []).append(rule)
+
+    def matching(self, step: Mapping[str, Any]) -> list[Decl]:
+        found: list[Decl] = []
+        for keys in self._COMBINATIONS:
+            found.extend(self.by_match.get((keys, tuple(step.get(k) for k in keys)), ()))
+        return found
+
+
 def _rule_matches(catalog: Catalog, rules: dict[str, Decl], *, with_error: bool) -> Iterator[Diagnostic]:
     valid = sorted(catalog.valid(rules), key=lambda r: r.id)
+    index = RuleIndex(valid)
     steps = list(catalog.valid(catalog.steps))
     reported: set[tuple[str, str]] = set()
-    for rule in valid:
-        if not any(rule_matches(rule.data, s.data) for s in steps):
-            kind = rule.kind.replace("_", " ")
-            yield warning("DRO316", f"{kind} '{rule.id}' matches no step", rule.key_span("match"),
-                          detail="No step of the catalog has the type, endpoint and flow this rule matches.",
-                          hint="fix the match, or remove the rule")
+    used: set[str] = set()
     for step in steps:
-        matching = [r for r in valid if rule_matches(r.data, step.data)]
+        matching = sorted(index.matching(step.data), key=lambda r: r.id)
+        used.update(r.id for r in matching)
         errors = {r.data["match"].get("error") for r in matching} if with_error else {None}
-        for code in errors:
+        for code in sorted(errors, key=str):
             candidates = [r for r in matching if r.data["match"].get("error") in (None, code)]
             if not candidates:
                 continue
@@ -126,3 +142,9 @@ def _rule_matches(catalog: Catalog, rules: dict[str, Decl], *, with_error: bool)
                             detail="The most specific rule wins, but these two match with the same number "
                                    f"of keys, so neither is more specific (the other is at {first.where}).",
                             hint="make one of them more specific, or merge them")
+    for rule in valid:
+        if rule.id not in used:
+            kind = rule.kind.replace("_", " ")
+            yield warning("DRO316", f"{kind} '{rule.id}' matches no step", rule.key_span("match"),
+                          detail="No step of the catalog has the type, endpoint and flow this rule matches.",
+                          hint="fix the match, or remove the rule")

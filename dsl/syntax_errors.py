@@ -6,7 +6,7 @@ from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from dsl.diagnostics import Diagnostic, Span, error
-from dsl.grammar import terminal_text
+from dsl.grammar import is_keyword, terminal_text
 
 # How terminals read in a message; literal terminals show themselves.
 _TERMINALS = {
@@ -98,7 +98,10 @@ def _show(tok: Token) -> str:
 
 
 def _expected(exc: UnexpectedToken) -> str:
-    names = sorted({_TERMINALS.get(t) or terminal_text(t) for t in exc.expected})
+    expected = set(exc.expected)
+    if "NAME" in expected:  # keywords are names too: "a name" says it
+        expected = {t for t in expected if not is_keyword(t)}
+    names = sorted({_TERMINALS.get(t) or terminal_text(t) for t in expected})
     if len(names) > 6:
         return "a name, a value or a closing bracket"
     return " or ".join(names) if len(names) < 3 else ", ".join(names[:-1]) + " or " + names[-1]

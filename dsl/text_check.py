@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from dsl import ast
@@ -18,29 +19,45 @@ from dsl.templates import TEMPLATE_ROOTS, inspect_template, is_template
 TEMPLATE_ATTRIBUTES = ("path", "headers", "body", "instructions", "command", "inputs", "run_as")
 
 
-def expression_of(decl: Decl, keys: Path) -> tuple[ast.Expr | None, list[Diagnostic]]:
-    """The parsed expression at `keys` of a declaration (parsed by the DSL already, or now)."""
+def expression_of(decl: Decl, keys: Path, *, located: bool = False) -> tuple[ast.Expr | None, list[Diagnostic]]:
+    """The parsed expression at `keys` of a declaration (parsed by the DSL already, or now).
+
+    Expression strings are parsed once per distinct text; `located=True` parses this
+    one again so that its spans point into its file, for reporting.
+    """
     path = decl.path + keys
     parsed = decl.doc.expressions.get(path)
     if parsed is not None:
         return parsed, []
     value = _get(decl.data, keys)
-    origin = decl.doc.text_origin(path) or Span.point(decl.doc.file, 1, 1)
+    if isinstance(value, str) and not located:
+        return _parse_cached(value, lambda: _origin(decl, path))
     if isinstance(value, str):
-        return _parse_cached(value, origin)
+        return parse_expression(value, _origin(decl, path))
     if value is None or isinstance(value, (bool, int, float)):  # YAML gave a literal
-        return ast.Literal(origin, value), []
+        return ast.Literal(_NOWHERE if not located else _origin(decl, path), value), []
     return None, []
 
 
-_cache: dict[tuple[str, Span], tuple[ast.Expr | None, list[Diagnostic]]] = {}
+def _origin(decl: Decl, path: Path) -> Span:
+    return decl.doc.text_origin(path) or Span.point(decl.doc.file, 1, 1)
 
 
-def _parse_cached(text: str, origin: Span) -> tuple[ast.Expr | None, list[Diagnostic]]:
-    key = (text, origin)
-    if key not in _cache:
-        _cache[key] = parse_expression(text, origin)
-    return _cache[key]
+_NOWHERE = Span("", 1, 1, 1, 2)
+
+
+@functools.lru_cache(maxsize=65536)
+def _parse_anywhere(text: str) -> tuple[ast.Expr | None, bool]:
+    """A parse of `text` shared by every place that holds it; spans are not meaningful."""
+    expr, problems = parse_expression(text, _NOWHERE)
+    return expr, not problems
+
+
+def _parse_cached(text: str, origin: Callable[[], Span]) -> tuple[ast.Expr | None, list[Diagnostic]]:
+    expr, clean = _parse_anywhere(text)
+    if clean:
+        return expr, []
+    return parse_expression(text, origin())  # parse again to locate what is wrong
 
 
 def expression_places(catalog: Catalog) -> Iterator[tuple[Decl, Path]]:
@@ -61,8 +78,9 @@ def check_text(catalog: Catalog) -> Iterator[Diagnostic]:
     for decl, keys in expression_places(catalog):
         expr, problems = expression_of(decl, keys)
         yield from problems
-        if expr is not None:
-            yield from check_expression(expr)
+        if expr is not None and check_expression(expr):
+            located, _ = expression_of(decl, keys, located=True)
+            yield from check_expression(located or expr)
     for step in catalog.valid(catalog.steps):
         for name in TEMPLATE_ATTRIBUTES:
             if name in step.data:
@@ -83,6 +101,8 @@ def _templates(step: Decl, keys: Path, value: Any) -> Iterator[Diagnostic]:
 
 def _template(step: Decl, keys: Path, text: str) -> Iterator[Diagnostic]:
     info = inspect_template(text)
+    if info.error_message is None and info.roots <= TEMPLATE_ROOTS:
+        return  # the common case: nothing to locate
     path = step.path + keys
     origin = step.doc.text_origin(path)
     whole = step.doc.span(path)

@@ -1,0 +1,105 @@
+"""Run dro's benchmarks: each figure beside a baseline measured in the same run.
+
+    python benchmarks/run.py [NAME ...] [--repeat N] [--list] [--json FILE] [-v]
+
+Each line: the figure (best of N rounds), the baseline (best of the same rounds,
+interleaved), their ratio, the target ratio and PASS or FAIL. Exit status: 0 when
+every benchmark produced its figures, even if a target failed (the report says so);
+1 when a benchmark could not run (ERROR); 2 on bad usage.
+
+To add a benchmark: write benchmarks/bench_NAME.py with a `run(ctx)` that yields
+`common.Result`s, and add one line to BENCHMARKS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import bench_compile
+import bench_help
+import bench_validate
+from common import Context, Result, describe_exception
+
+Benchmark = Callable[[Context], Iterator[Result]]
+
+BENCHMARKS: dict[str, Benchmark] = {
+    "compile": bench_compile.run,
+    "validate": bench_validate.run,
+    "help": bench_help.run,
+}
+
+
+def _summary(fn: Benchmark) -> str:
+    return (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="benchmarks/run.py", description=__doc__.splitlines()[0],
+        epilog="benchmarks: " + ", ".join(BENCHMARKS))
+    p.add_argument("names", nargs="*", metavar="NAME", help="benchmarks to run (default: all)")
+    p.add_argument("--repeat", type=int, metavar="N",
+                   help="rounds per benchmark, best one kept (default: 3; help: 10)")
+    p.add_argument("--list", action="store_true", help="list the benchmarks and exit")
+    p.add_argument("--json", type=Path, metavar="FILE", help="also write the results as JSON")
+    p.add_argument("--steps", type=int, default=10_000,
+                   help="steps in the generated catalog (default: 10000; targets assume it)")
+    p.add_argument("--scenarios", type=int, default=2_000, help="scenarios (default: 2000)")
+    p.add_argument("--files", type=int, default=500, help="files (default: 500)")
+    p.add_argument("-v", "--verbose", action="store_true", help="say what runs, on stderr")
+    return p
+
+
+def _run_one(name: str, ctx: Context) -> Iterator[Result]:
+    """The results of one benchmark; a benchmark that breaks becomes an ERROR line."""
+    try:
+        yield from BENCHMARKS[name](ctx)
+    except Exception as e:  # a bug in a benchmark or the code under test: report, go on
+        yield Result(name, None, "", None, 0.0, error=describe_exception(e))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.list:
+        for name, fn in BENCHMARKS.items():
+            print(f"{name:<10} {_summary(fn)}")
+        return 0
+    unknown = [n for n in args.names if n not in BENCHMARKS]
+    if unknown:
+        parser.error(f"unknown benchmark {', '.join(map(repr, unknown))} "
+                     f"(known: {', '.join(BENCHMARKS)})")
+    if args.repeat is not None and args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    if min(args.steps, args.scenarios, args.files) < 1:
+        parser.error("--steps, --scenarios and --files must be at least 1")
+
+    ctx = Context(repeat=args.repeat, steps=args.steps, scenarios=args.scenarios,
+                  files=args.files, verbose=args.verbose)
+    if (args.steps, args.scenarios, args.files) != (10_000, 2_000, 500):
+        print(f"note: catalog of {args.steps} steps, {args.scenarios} scenarios, {args.files} "
+              "files; the targets are set for 10000/2000/500", flush=True)
+    results: list[Result] = []
+    started = time.perf_counter()
+    for name in args.names or list(BENCHMARKS):
+        for r in _run_one(name, ctx):
+            print(r.line(), flush=True)
+            for note in r.notes:
+                print(f"{'':<14} note: {note}", flush=True)
+            results.append(r)
+    print(f"{sum(r.status == 'PASS' for r in results)} passed, "
+          f"{sum(r.status == 'FAIL' for r in results)} failed, "
+          f"{sum(r.status == 'ERROR' for r in results)} errors "
+          f"in {time.perf_counter() - started:.0f} s", flush=True)
+    if args.json:
+        args.json.write_text(json.dumps([r.as_json() for r in results], indent=2) + "\n")
+    return 1 if any(r.status == "ERROR" for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
