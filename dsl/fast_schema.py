@@ -20,8 +20,8 @@ _TYPES: dict[str, Callable[[Any], bool]] = {
     "object": lambda v: isinstance(v, dict),
     "array": lambda v: isinstance(v, list),
     "string": lambda v: isinstance(v, str),
-    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool)
-    or isinstance(v, float) and v.is_integer(),
+    "integer": lambda v: (isinstance(v, int) and not isinstance(v, bool))
+    or (isinstance(v, float) and v.is_integer()),
     "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
     "boolean": lambda v: isinstance(v, bool),
     "null": lambda v: v is None,
@@ -57,8 +57,8 @@ class _Compiler:
             return lambda _: True
         if schema is False:
             return lambda _: False
-        checks = [self._keyword(schema, k) for k in schema if k not in _ANNOTATIONS and not k.startswith("x-")]
-        checks = [c for c in checks if c is not None]
+        found = [self._keyword(schema, k) for k in schema if k not in _ANNOTATIONS and not k.startswith("x-")]
+        checks = [c for c in found if c is not None]
         if len(checks) == 1:
             return checks[0]
         return lambda value: all(check(value) for check in checks)
@@ -76,7 +76,7 @@ class _Compiler:
         resolved = self.refs
         return lambda v: resolved[ref](v)
 
-    def _keyword(self, schema: Mapping[str, Any], key: str) -> Check | None:  # noqa: C901 - a keyword table
+    def _keyword(self, schema: Mapping[str, Any], key: str) -> Check | None:
         value = schema[key]
         if key == "$ref":
             return self._ref(value)

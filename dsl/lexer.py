@@ -12,7 +12,7 @@ errors are lark's own.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import Any
 
 from lark import Token
@@ -30,8 +30,8 @@ class FastLexer(Lexer):
         # String terminals that a NAME also matches are keywords: decided by parser state.
         self.keywords = {t.pattern.value: t.name for t in conf.terminals
                          if t.pattern.type == "str" and name_pattern.fullmatch(t.pattern.value)}
-        ordered = sorted((t for t in conf.terminals if t.name not in conf.ignore and t.name not in self.keywords.values()),
-                         key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name))
+        tokens = [t for t in conf.terminals if t.name not in conf.ignore and t.name not in self.keywords.values()]
+        ordered = sorted(tokens, key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name))
         skip = "|".join(terminals[name].pattern.to_regexp() for name in conf.ignore)
         self.names = [t.name for t in ordered]
         alternatives = "|".join(f"(?P<t{i}>{t.pattern.to_regexp()})" for i, t in enumerate(ordered))
@@ -51,13 +51,14 @@ class FastLexer(Lexer):
             found = match_token(text, pos)
             if found is None:
                 break
-            start, end = found.start(found.lastgroup), found.end()
+            group: str = found.lastgroup  # type: ignore[assignment]  # the pattern always ends in a named group
+            start, end = found.start(group), found.end()
             newlines = text.count("\n", pos, start)
             if newlines:
                 line += newlines
                 line_start = text.rindex("\n", pos, start) + 1
-            value = found.group(found.lastgroup)
-            kind = names[int(found.lastgroup[1:])]  # type: ignore[index]
+            value = found.group(group)
+            kind = names[int(group[1:])]
             if kind == "NAME" and value in keywords and keywords[value] in states[parser_state.position]:
                 kind = keywords[value]
             end_line, end_col = line, end - line_start + 1
@@ -77,6 +78,7 @@ class FastLexer(Lexer):
 
     def _fallback(self, parser_state: Any) -> ContextualLexer:
         if self.fallback is None:
-            states = {state: list(actions) for state, actions in parser_state.parse_conf.states.items()}
+            states: dict[int, Collection[str]] = {
+                state: list(actions) for state, actions in parser_state.parse_conf.states.items()}
             self.fallback = ContextualLexer(self.conf, states)
         return self.fallback

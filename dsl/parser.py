@@ -22,7 +22,7 @@ def parse_file(path: str, text: str) -> tuple[ast.File | None, list[Diagnostic]]
     """Parse one .dro file. A syntax error stops this file (other files go on)."""
     with _parsing(path, None) as builder:
         try:
-            blocks = _parser().parse(text, start="start")
+            blocks: list[ast.Block] = _parser().parse(text, start="start")  # type: ignore[assignment]
         except UnexpectedInput as exc:
             return None, [describe_syntax_error(exc, path, text)]
         return ast.File(path, tuple(blocks)), builder.diagnostics
@@ -35,7 +35,7 @@ def parse_expression(text: str, origin: Span) -> tuple[ast.Expr | None, list[Dia
     """
     with _parsing(origin.file, origin) as builder:
         try:
-            expr = _parser().parse(text, start="expression")
+            expr: ast.Expr = _parser().parse(text, start="expression")  # type: ignore[assignment]
         except (UnexpectedCharacters, UnexpectedToken) as exc:
             return None, [_expression_error(exc, text, origin)]
         except UnexpectedInput as exc:  # pragma: no cover - lark's other input errors
@@ -224,7 +224,7 @@ class _Builder(Transformer[Token, Any]):
         return ast.After(self._span(children[0], children[-1]), refs)
 
     def ref(self, children: list[Token]) -> ast.Ref:
-        step, within = (children + [None])[:2]
+        step, within = [*children, None][:2]
         return ast.Ref(self._span(step, within or step), str(step), str(within) if within else None,
                        self._tok(within) if within else None)
 

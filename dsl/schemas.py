@@ -25,7 +25,7 @@ def validator(name: str) -> Draft202012Validator:
     return Draft202012Validator(load_schema(name))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def fast_check(name: str) -> Check:
     """A yes/no check of a schema, much faster than `validator(name)`, which explains failures."""
     return compile_schema(load_schema(name))

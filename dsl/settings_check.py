@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from dsl.catalog import Catalog, Decl
 from dsl.diagnostics import Diagnostic, article, error, warning
@@ -101,7 +101,8 @@ def specificity(rule: Mapping[str, Any]) -> int:
 class RuleIndex:
     """Rules by their match, so a step finds its rules with one lookup per key combination."""
 
-    _COMBINATIONS = [c for n in range(1, len(_MATCH_KEYS) + 1) for c in itertools.combinations(_MATCH_KEYS, n)]
+    _COMBINATIONS: ClassVar[list[tuple[str, ...]]] = [
+        keys for n in range(1, len(_MATCH_KEYS) + 1) for keys in itertools.combinations(_MATCH_KEYS, n)]
 
     def __init__(self, rules: list[Decl]) -> None:
         self.by_match: dict[tuple[tuple[str, ...], tuple[Any, ...]], list[Decl]] = {}

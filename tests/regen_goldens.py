@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from goldens import ROOT, regenerate  # noqa: E402
+from goldens import ROOT, regenerate
 
 if __name__ == "__main__":
     for path in regenerate():
