@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dsl.diagnostics import Span
+from dsl.diagnostics import Span, TextOrigin
 
 # ---- values -------------------------------------------------------------------
 
@@ -13,6 +13,7 @@ from dsl.diagnostics import Span
 class Str:
     span: Span
     value: str
+    origin: TextOrigin  # where `value` starts in the file, for spans found inside it
 
 
 @dataclass(frozen=True)

@@ -30,14 +30,30 @@ class Span(NamedTuple):
     def point(cls, file: str, line: int, col: int, width: int = 1) -> Span:
         return cls(file, line, col, line, col + width)
 
-    def shifted(self, lines: int, cols: int, width: int) -> Span:
-        """A span inside this one, `lines` below and `cols` right of its start."""
-        col = self.col + cols if lines == 0 else cols + 1
-        line = self.line + lines
-        return Span(self.file, line, col, line, col + max(width, 1))
+    def shifted(self, cols: int, width: int) -> Span:
+        """A span on this one's line, `cols` right of its start."""
+        return Span(self.file, self.line, self.col + cols, self.line, self.col + cols + max(width, 1))
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.col}"
+
+
+class TextOrigin(NamedTuple):
+    """Where the text of a string starts in its file, to place spans found inside the text.
+
+    Lines after the first start at column `indent` + 1: 0 for text that runs on from
+    its opening quote, the block's indentation for YAML block scalars and dedented
+    triple-quoted strings.
+    """
+
+    start: Span
+    indent: int = 0
+
+    def at(self, line: int, col: int, width: int = 1) -> Span:
+        """The span of `width` characters at 0-based `line` and `col` of the text."""
+        column = self.start.col + col if line == 0 else self.indent + col + 1
+        row = self.start.line + line
+        return Span(self.start.file, row, column, row, column + max(width, 1))
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from dsl import ast
-from dsl.diagnostics import Span
+from dsl.diagnostics import Span, TextOrigin
 
 Key = str | int
 Path = tuple[Key, ...]
@@ -17,7 +17,7 @@ class Locator(Protocol):
 
     def value_span(self, path: Path) -> Span | None: ...
     def key_span(self, path: Path) -> Span | None: ...
-    def text_origin(self, path: Path) -> Span | None: ...
+    def text_origin(self, path: Path) -> TextOrigin | None: ...
 
 
 @dataclass
@@ -26,7 +26,7 @@ class SpanTable:
 
     values: dict[Path, Span] = field(default_factory=dict)
     keys: dict[Path, Span] = field(default_factory=dict)
-    origins: dict[Path, Span] = field(default_factory=dict)
+    origins: dict[Path, TextOrigin] = field(default_factory=dict)
 
     def value_span(self, path: Path) -> Span | None:
         return self.values.get(path)
@@ -34,7 +34,7 @@ class SpanTable:
     def key_span(self, path: Path) -> Span | None:
         return self.keys.get(path)
 
-    def text_origin(self, path: Path) -> Span | None:
+    def text_origin(self, path: Path) -> TextOrigin | None:
         return self.origins.get(path)
 
 
@@ -60,9 +60,13 @@ class Document:
         """Where the key (attribute name or id) of `path` is, else its value."""
         return self.locator.key_span(path) or self.span(path)
 
-    def text_origin(self, path: Path) -> Span | None:
+    def text_origin(self, path: Path) -> TextOrigin | None:
         """Where the text of the string at `path` starts, for spans inside it."""
-        return self.locator.text_origin(path) or self.span(path)
+        origin = self.locator.text_origin(path)
+        if origin is None:
+            span = self.span(path)
+            return TextOrigin(span) if span is not None else None
+        return origin
 
 
 def join(path: Path, *keys: Key) -> Path:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import decimal
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -56,7 +56,7 @@ def _segment(segment: str | int) -> str:
         return f"[{segment}]"
     if _IDENT.match(segment) and segment not in _KEYWORDS:
         return f".{segment}"
-    return f"[{json.dumps(segment, ensure_ascii=False)}]"
+    return f"[{quote(segment)}]"
 
 
 def _literal(value: object) -> str:
@@ -65,8 +65,24 @@ def _literal(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        return quote(value)
+    if isinstance(value, float):
+        return _decimal(value)
     return repr(value)
+
+
+def _decimal(value: float) -> str:
+    """A float in plain decimals (the grammar has no exponents): 1e-05 -> 0.00001."""
+    text = format(decimal.Decimal(repr(value)), "f")
+    return text if "." in text else text + ".0"
+
+
+_QUOTED = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
+def quote(text: str) -> str:
+    """A string literal the grammar reads back as `text`."""
+    return '"' + "".join(_QUOTED.get(c) or (f"\\u{ord(c):04x}" if ord(c) < 32 else c) for c in text) + '"'
 
 
 def walk(expr: ast.Expr) -> Iterator[ast.Expr]:
@@ -90,7 +106,7 @@ def check(expr: ast.Expr, roots: frozenset[str] = WHEN_ROOTS) -> list[Diagnostic
     for node in walk(expr):
         if isinstance(node, ast.Path) and node.root not in roots:
             width = len(node.root)
-            span = node.span.shifted(0, 0, width) if node.span.line == node.span.end_line else node.span
+            span = node.span.shifted(0, width) if node.span.line == node.span.end_line else node.span
             problems.append(error(
                 "DRO402", f"unknown name '{node.root}' in expression", span,
                 detail="Expressions read " + ", ".join(sorted(roots)) + ".",
@@ -148,16 +164,30 @@ def _resolve(path: ast.Path, context: Mapping[str, Any]) -> Any:
     return value
 
 
+def _equal(left: Any, right: Any) -> bool:
+    """Equality as in JSON: true is not 1 (Python says it is)."""
+    if isinstance(left, bool) or isinstance(right, bool):
+        return type(left) is type(right) and left == right
+    return bool(left == right)
+
+
+def _contains(container: Any, item: Any) -> bool:
+    if isinstance(container, str):
+        return isinstance(item, str) and item in container
+    if isinstance(container, (list, tuple)):
+        return any(_equal(item, member) for member in container)
+    if isinstance(container, Mapping):
+        return isinstance(item, str) and item in container
+    return False
+
+
 def _compare(op: str, left: Any, right: Any) -> bool:
     if op == "==":
-        return bool(left == right)
+        return _equal(left, right)
     if op == "!=":
-        return bool(left != right)
+        return not _equal(left, right)
     if op in ("in", "not in"):
-        try:
-            found = right is not None and left in right
-        except TypeError:
-            found = False
+        found = _contains(right, left)
         return found if op == "in" else not found
     # Ordering: false with null or values of different kinds.
     if left is None or right is None or _kind(left) != _kind(right):

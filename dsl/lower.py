@@ -89,7 +89,8 @@ class _Lowering:
                 self._attribute(node, path, item)
             elif isinstance(item, ast.When):
                 if self._claim(node, (*path, "when"), item.span, "'when'"):
-                    node["when"] = self._expression((*path, "when"), item.expr, item.span)
+                    self._expression((*path, "when"), item.expr, item.span)
+                    node["when"] = unparse(item.expr)
             elif isinstance(item, ast.After):
                 self._after(node, path, item)
             elif isinstance(item, ast.ResumeOn):
@@ -166,7 +167,8 @@ class _Lowering:
         self._locate(into_path, into.span, into.span)
         self._locate((*into_path, "product"), into.product.span)
         if into.when is not None:
-            target["when"] = self._expression((*into_path, "when"), into.when, into.when.span)
+            self._expression((*into_path, "when"), into.when, into.when.span)
+            target["when"] = unparse(into.when)
         for setting in into.settings:
             setting_path = (*into_path, setting.name)
             if not self._claim(target, setting_path, setting.name_span, f"'{setting.name}'"):
@@ -188,7 +190,7 @@ class _Lowering:
     def _value(self, path: Path, value: ast.Value) -> Any:
         self._locate(path, value.span)
         if isinstance(value, ast.Str):
-            self.spans.origins[path] = value.span.shifted(0, 1, 1)
+            self.spans.origins[path] = value.origin
             return value.value
         if isinstance(value, (ast.Num, ast.Const)):
             return value.value
@@ -229,9 +231,12 @@ class _Lowering:
             self._locate((*path, "default"), args[1].span)
         return result
 
-    def _expression(self, path: Path, expr: ast.Expr, key_span: Span) -> str:
+    def _expression(self, path: Path, expr: ast.Expr, key_span: Span) -> Any:
+        """An expression's canonical text; a bare number, true, false or null stays a value, as in YAML."""
         self.expressions[path] = expr
         self._locate(path, expr.span, key_span)
+        if isinstance(expr, ast.Literal) and not isinstance(expr.value, str):
+            return expr.value
         return unparse(expr)
 
     # -- bookkeeping --

@@ -13,7 +13,7 @@ from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from dsl import ast
-from dsl.diagnostics import Diagnostic, Span, error
+from dsl.diagnostics import Diagnostic, Span, TextOrigin, error
 from dsl.grammar import load_grammar
 from dsl.syntax_errors import describe_syntax_error
 
@@ -28,18 +28,18 @@ def parse_file(path: str, text: str) -> tuple[ast.File | None, list[Diagnostic]]
         return ast.File(path, tuple(blocks)), builder.diagnostics
 
 
-def parse_expression(text: str, origin: Span) -> tuple[ast.Expr | None, list[Diagnostic]]:
+def parse_expression(text: str, origin: TextOrigin) -> tuple[ast.Expr | None, list[Diagnostic]]:
     """Parse an expression string found at `origin` (a YAML scalar, say).
 
     Spans inside the expression are placed relative to where the string starts.
     """
-    with _parsing(origin.file, origin) as builder:
+    with _parsing(origin.start.file, origin) as builder:
         try:
             expr: ast.Expr = _parser().parse(text, start="expression")  # type: ignore[assignment]
         except (UnexpectedCharacters, UnexpectedToken) as exc:
             return None, [_expression_error(exc, text, origin)]
         except UnexpectedInput as exc:  # pragma: no cover - lark's other input errors
-            return None, [error("DRO401", f"invalid expression: {exc}", origin)]
+            return None, [error("DRO401", f"invalid expression: {exc}", origin.at(0, 0))]
         return expr, builder.diagnostics
 
 
@@ -58,7 +58,7 @@ def _parser() -> Lark:
 
 
 @contextlib.contextmanager
-def _parsing(file: str, origin: Span | None) -> Iterator[_Builder]:
+def _parsing(file: str, origin: TextOrigin | None) -> Iterator[_Builder]:
     """The builder, set up for one parse (one at a time: it holds that parse's state)."""
     with _lock:
         builder = _builder()
@@ -67,15 +67,16 @@ def _parsing(file: str, origin: Span | None) -> Iterator[_Builder]:
 
 
 def _expression_error(exc: UnexpectedCharacters | UnexpectedToken, text: str,
-                      origin: Span) -> Diagnostic:
+                      origin: TextOrigin) -> Diagnostic:
     if isinstance(exc, UnexpectedToken) and exc.token.type == "$END":
-        where = origin.shifted(0, len(text.rstrip()), 1)
+        stripped = text.rstrip()
+        where = origin.at(stripped.count("\n"), len(stripped) - (stripped.rfind("\n") + 1), 1)
         summary = "expression ends too early"
         hint = "complete the comparison, e.g. `item.attributes.color == \"red\"`"
     else:
         line, col = exc.line - 1, exc.column - 1
         found = exc.token if isinstance(exc, UnexpectedToken) else text[exc.pos_in_stream or 0]
-        where = origin.shifted(line, col, len(str(found)))
+        where = origin.at(line, col, len(str(found)))
         summary = f"unexpected '{found}' in expression"
         hint = ("expressions use paths (item.attributes.x), literals, == != < <= > >= in, "
                 "and, or, not, parentheses and exists(path)")
@@ -87,8 +88,14 @@ _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "/": "/"}
 
 def decode_string(token: Token) -> tuple[str, str | None]:
     """The value of a STRING token, and an error message for a bad escape."""
-    raw = str(token)
-    body = raw[3:-3] if raw.startswith('"""') else raw[1:-1]
+    value, problem, _ = _decode(str(token))
+    return value, problem
+
+
+def _decode(raw: str) -> tuple[str, str | None, tuple[int, int, int]]:
+    """Value, problem, and where the value starts: (lines down, column, indent of later lines)."""
+    triple = raw.startswith('"""')
+    body = raw[3:-3] if triple else raw[1:-1]
     if "\\" not in body:
         value = body
     else:
@@ -108,11 +115,17 @@ def decode_string(token: Token) -> tuple[str, str | None]:
                 out.append(chr(int(body[i + 2:i + 6], 16)))
                 i += 6
             else:
-                return body, f"invalid escape '\\{nxt}' in string"
+                return body, f"invalid escape '\\{nxt}' in string", (0, 1, 0)
         value = "".join(out)
-    if raw.startswith('"""'):
-        value = textwrap.dedent(value.removeprefix("\n"))
-    return value, None
+    if not triple:
+        return value, None, (0, 1, 0)
+    # """ text: a first line break is dropped and the common indentation removed.
+    starts_below = value.startswith("\n")
+    value = value.removeprefix("\n")
+    indents = [len(line) - len(line.lstrip(" ")) for line in value.split("\n") if line.strip()]
+    indent = min(indents, default=0)
+    value = textwrap.dedent(value)
+    return value, None, ((1, indent, indent) if starts_below else (0, 3, indent))
 
 
 def _is_hex(text: str) -> bool:
@@ -143,7 +156,7 @@ class _Builder(Transformer[Token, Any]):
         super().__init__(visit_tokens=False)
         self.reset("", None)
 
-    def reset(self, file: str, origin: Span | None) -> None:
+    def reset(self, file: str, origin: TextOrigin | None) -> None:
         self.file = file
         self.origin = origin
         self.diagnostics: list[Diagnostic] = []
@@ -163,7 +176,7 @@ class _Builder(Transformer[Token, Any]):
         """A position in the file: tokens count from the parsed text, which may start at `origin`."""
         if self.origin is None or not _from_token(item):
             return position
-        placed = self.origin.shifted(position[0] - 1, position[1] - 1, 1)
+        placed = self.origin.at(position[0] - 1, position[1] - 1)
         return placed.line, placed.col
 
     def _tok(self, tok: Token) -> Span:
@@ -172,13 +185,16 @@ class _Builder(Transformer[Token, Any]):
         return self._span(tok, tok)
 
     def _str(self, tok: Token) -> ast.Str:
-        value, problem = decode_string(tok)
+        value, problem, (down, col, indent) = _decode(str(tok))
         span = self._tok(tok)
+        start = span.shifted(col, 1) if down == 0 else Span(span.file, span.line + down, col + 1, span.line + down,
+                                                              col + 2)
+        origin = TextOrigin(start, indent)
         if problem:
             self.diagnostics.append(error(
                 "DRO105", problem, span,
                 hint='escapes are \\" \\\\ \\n \\t \\r \\/ and \\uXXXX'))
-        return ast.Str(span, value)
+        return ast.Str(span, value, origin)
 
     def _key(self, tok: Token) -> str:
         return self._str(tok).value if tok.type == "STRING" else str(tok)

@@ -32,8 +32,14 @@ def describe_syntax_error(exc: UnexpectedInput, path: str, text: str) -> Diagnos
 
 
 def _unexpected_character(exc: UnexpectedCharacters, path: str, text: str) -> Diagnostic:
-    char = text[exc.pos_in_stream or 0]
+    pos = exc.pos_in_stream or 0
+    char = text[pos]
     span = Span.point(path, exc.line, exc.column)
+    if text[max(pos - 2, 0):pos + 1] == '"""' and pos >= 2:  # lark stops at the third quote
+        span = Span.point(path, exc.line, exc.column - 2, 3)
+        return error("DRO103", "unterminated string", span,
+                     detail='This """ string has no closing """.',
+                     hint='close it with """')
     if char == '"':
         return error("DRO103", "unterminated string", span,
                      detail="This string has no closing quote on its line.",
@@ -42,8 +48,8 @@ def _unexpected_character(exc: UnexpectedCharacters, path: str, text: str) -> Di
         return error("DRO104", "unexpected character '='", span,
                      detail="Attributes are written as a name and a value, without '='.",
                      hint="write `lane billing`, not `lane = billing`")
-    shown = char if char.isprintable() and not char.isspace() else repr(char)
-    return error("DRO104", f"unexpected character '{shown}'", span,
+    shown = f"'{char}'" if char.isprintable() and not char.isspace() else repr(char)
+    return error("DRO104", f"unexpected character {shown}", span,
                  hint="remove it; comments start with '#'")
 
 

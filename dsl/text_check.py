@@ -9,7 +9,7 @@ from typing import Any
 
 from dsl import ast
 from dsl.catalog import Catalog, Decl
-from dsl.diagnostics import Diagnostic, Span, did_you_mean, error
+from dsl.diagnostics import Diagnostic, Span, TextOrigin, did_you_mean, error
 from dsl.document import Path
 from dsl.expressions import check as check_expression
 from dsl.parser import parse_expression
@@ -35,15 +35,15 @@ def expression_of(decl: Decl, keys: Path, *, located: bool = False) -> tuple[ast
     if isinstance(value, str):
         return parse_expression(value, _origin(decl, path))
     if value is None or isinstance(value, (bool, int, float)):  # YAML gave a literal
-        return ast.Literal(_NOWHERE if not located else _origin(decl, path), value), []
+        return ast.Literal((_origin(decl, path) if located else _NOWHERE).start, value), []
     return None, []
 
 
-def _origin(decl: Decl, path: Path) -> Span:
-    return decl.doc.text_origin(path) or Span.point(decl.doc.file, 1, 1)
+def _origin(decl: Decl, path: Path) -> TextOrigin:
+    return decl.doc.text_origin(path) or TextOrigin(Span.point(decl.doc.file, 1, 1))
 
 
-_NOWHERE = Span("", 1, 1, 1, 2)
+_NOWHERE = TextOrigin(Span("", 1, 1, 1, 2))
 
 
 @functools.lru_cache(maxsize=65536)
@@ -53,7 +53,7 @@ def _parse_anywhere(text: str) -> tuple[ast.Expr | None, bool]:
     return expr, not problems
 
 
-def _parse_cached(text: str, origin: Callable[[], Span]) -> tuple[ast.Expr | None, list[Diagnostic]]:
+def _parse_cached(text: str, origin: Callable[[], TextOrigin]) -> tuple[ast.Expr | None, list[Diagnostic]]:
     expr, clean = _parse_anywhere(text)
     if clean:
         return expr, []
@@ -108,8 +108,8 @@ def _template(step: Decl, keys: Path, text: str) -> Iterator[Diagnostic]:
     whole = step.doc.span(path)
     if info.error_message is not None:
         line = (info.error_line or 1) - 1
-        at = origin.shifted(line, 0, len(text.splitlines()[line]) if line < len(text.splitlines()) else 1) \
-            if origin is not None and line > 0 else whole
+        lines = text.split("\n")
+        at = origin.at(line, 0, len(lines[line].strip())) if origin is not None and 0 < line < len(lines) else whole
         yield error("DRO404", f"template syntax error: {info.error_message}", at,
                     detail=f"In step '{step.id}'. Templates use Jinja: {{{{ order.account }}}}.",
                     hint="check the braces: `{{ ... }}` for values, `{% ... %}` for logic")
@@ -119,14 +119,14 @@ def _template(step: Decl, keys: Path, text: str) -> Iterator[Diagnostic]:
                     hint=did_you_mean(root, TEMPLATE_ROOTS) or "use one of the names above")
 
 
-def _name_span(text: str, name: str, origin: Span | None, whole: Span | None) -> Span | None:
+def _name_span(text: str, name: str, origin: TextOrigin | None, whole: Span | None) -> Span | None:
     found = re.search(rf"(?<![\w.]){re.escape(name)}\b", text)
     if found is None or origin is None:
         return whole
     before = text[: found.start()]
     line = before.count("\n")
     col = found.start() - (before.rfind("\n") + 1 if line else 0)
-    return origin.shifted(line, col, len(name))
+    return origin.at(line, col, len(name))
 
 
 def _get(data: Any, keys: Path) -> Any:

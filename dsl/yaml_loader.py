@@ -7,7 +7,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from dsl.diagnostics import Diagnostic, Span, error
+from dsl.diagnostics import Diagnostic, Span, TextOrigin, error
 from dsl.document import Document, Path, is_declaration
 
 try:  # the C composer is much faster; fall back where libyaml is missing
@@ -35,7 +35,7 @@ def load_yaml(path: str, text: str) -> tuple[Document | None, list[Diagnostic]]:
     builder = _Builder(path)
     root = nodes[0] if nodes else None
     data = builder.value(root, ()) if root is not None else {}
-    document = Document(path, data if data is not None else {}, NodeLocator(path, root),
+    document = Document(path, data if data is not None else {}, NodeLocator(path, root, text),
                         reported=builder.reported)
     return document, builder.diagnostics
 
@@ -119,9 +119,10 @@ class _Builder:
 class NodeLocator:
     """Finds spans by walking the composed nodes; only asked when there is something to report."""
 
-    def __init__(self, path: str, root: Node | None) -> None:
+    def __init__(self, path: str, root: Node | None, text: str) -> None:
         self.path = path
         self.root = root
+        self.text = text
 
     def _find(self, at: Path) -> tuple[Node | None, Node | None]:
         """The node at `at` and the key node that names it (if in a mapping)."""
@@ -145,13 +146,16 @@ class NodeLocator:
         _, key = self._find(at)
         return _span(self.path, key) if key is not None else None
 
-    def text_origin(self, at: Path) -> Span | None:
+    def text_origin(self, at: Path) -> TextOrigin | None:
         node, _ = self._find(at)
         if not isinstance(node, ScalarNode):
             return None
         span = _span(self.path, node)
         if node.style in ('"', "'"):
-            return span.shifted(0, 1, 1)
-        if node.style in ("|", ">"):
-            return Span(self.path, span.line + 1, span.col, span.line + 1, span.col + 1)
-        return span
+            return TextOrigin(span.shifted(1, 1))
+        if node.style in ("|", ">"):  # the text starts on the next line, at the block's indentation
+            lines = self.text.splitlines()
+            first = lines[span.line] if span.line < len(lines) else ""
+            indent = len(first) - len(first.lstrip(" "))
+            return TextOrigin(Span(self.path, span.line + 1, indent + 1, span.line + 1, indent + 2), indent)
+        return TextOrigin(span)

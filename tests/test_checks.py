@@ -512,7 +512,6 @@ def test_unknown_root_in_yaml_when(check: Check, quote: str) -> None:
     assert problem.hint == "did you mean 'item'?"
 
 
-@pytest.mark.xfail(strict=True, reason="expressions in YAML block scalars are located at the column of '|'")
 def test_unknown_root_in_yaml_block_scalar(check: Check) -> None:
     text = edit(BASE_YAML, 'when: item.product == "LAPTOP"', 'when: |\n      itme.product == "LAPTOP"')
     problem = only(check({"a.dro.yaml": text}), "DRO402")
@@ -584,14 +583,12 @@ TRIPLE = '''\
 '''
 
 
-@pytest.mark.xfail(strict=True, reason="template names in \"\"\" strings are located a line early and undented")
 def test_unknown_root_in_triple_quoted_template(check: Check) -> None:
     text = edit(BASE, "    queue credit_team\n", "    queue credit_team\n" + TRIPLE)
     problem = only(check({"a.dro": text}), "DRO405")
     assert at(problem) == ("cat/a.dro", *position(text, "ordr"))
 
 
-@pytest.mark.xfail(strict=True, reason="template errors in \"\"\" strings are reported one line early")
 def test_template_syntax_error_in_triple_quoted_string(check: Check) -> None:
     text = edit(BASE, "    queue credit_team\n",
                 "    queue credit_team\n" + TRIPLE.replace("{{ ordr.account }}", "{{ order.account | }}"))
@@ -807,8 +804,6 @@ def test_lowering_problems(check: Check, extra: str, code: str, summary: str, ne
     assert problem.hint == hint
 
 
-@pytest.mark.xfail(strict=True, reason="a literal `quantity 0` in a .dro into body is lowered to the "
-                                       "expression text \"0\", so the schema's minimum of 1 never applies")
 def test_into_quantity_below_one_is_reported_in_both_forms(check: Check) -> None:
     yaml_form = "decompositions:\n  - product: KIT\n    into: [{product: PART, quantity: 0}]\n"
     dsl_form = 'decompose "KIT" {\n  into "PART" { quantity 0 }\n}\n'
