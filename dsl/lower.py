@@ -52,7 +52,7 @@ class _Lowering:
             path: Path = (section, len(rules))
             node: dict[str, Any] = {"product": self._id_text(block)}
             rules.append(node)
-            self._locate(path, block.span, block.kind_span)
+            self._locate(path, block.span, block.id.span)
             self._locate((*path, "product"), block.id.span, block.id.span)
         else:
             table = self.data.setdefault(section, {})

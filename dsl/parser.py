@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import textwrap
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -15,7 +14,8 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 from dsl import ast
 from dsl.diagnostics import Diagnostic, Span, TextOrigin, error
 from dsl.grammar import load_grammar
-from dsl.syntax_errors import describe_syntax_error
+from dsl.strings import decode
+from dsl.syntax_errors import describe_expression_error, describe_syntax_error
 
 
 def parse_file(path: str, text: str) -> tuple[ast.File | None, list[Diagnostic]]:
@@ -37,7 +37,7 @@ def parse_expression(text: str, origin: TextOrigin) -> tuple[ast.Expr | None, li
         try:
             expr: ast.Expr = _parser().parse(text, start="expression")  # type: ignore[assignment]
         except (UnexpectedCharacters, UnexpectedToken) as exc:
-            return None, [_expression_error(exc, text, origin)]
+            return None, [describe_expression_error(exc, text, origin)]
         except UnexpectedInput as exc:  # pragma: no cover - lark's other input errors
             return None, [error("DRO401", f"invalid expression: {exc}", origin.at(0, 0))]
         return expr, builder.diagnostics
@@ -64,72 +64,6 @@ def _parsing(file: str, origin: TextOrigin | None) -> Iterator[_Builder]:
         builder = _builder()
         builder.reset(file, origin)
         yield builder
-
-
-def _expression_error(exc: UnexpectedCharacters | UnexpectedToken, text: str,
-                      origin: TextOrigin) -> Diagnostic:
-    if isinstance(exc, UnexpectedToken) and exc.token.type == "$END":
-        stripped = text.rstrip()
-        where = origin.at(stripped.count("\n"), len(stripped) - (stripped.rfind("\n") + 1), 1)
-        summary = "expression ends too early"
-        hint = "complete the comparison, e.g. `item.attributes.color == \"red\"`"
-    else:
-        line, col = exc.line - 1, exc.column - 1
-        found = exc.token if isinstance(exc, UnexpectedToken) else text[exc.pos_in_stream or 0]
-        where = origin.at(line, col, len(str(found)))
-        summary = f"unexpected '{found}' in expression"
-        hint = ("expressions use paths (item.attributes.x), literals, == != < <= > >= in, "
-                "and, or, not, parentheses and exists(path)")
-    return error("DRO401", summary, where, hint=hint)
-
-
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "/": "/"}
-
-
-def decode_string(token: Token) -> tuple[str, str | None]:
-    """The value of a STRING token, and an error message for a bad escape."""
-    value, problem, _ = _decode(str(token))
-    return value, problem
-
-
-def _decode(raw: str) -> tuple[str, str | None, tuple[int, int, int]]:
-    """Value, problem, and where the value starts: (lines down, column, indent of later lines)."""
-    triple = raw.startswith('"""')
-    body = raw[3:-3] if triple else raw[1:-1]
-    if "\\" not in body:
-        value = body
-    else:
-        out: list[str] = []
-        i = 0
-        while i < len(body):
-            ch = body[i]
-            if ch != "\\":
-                out.append(ch)
-                i += 1
-                continue
-            nxt = body[i + 1] if i + 1 < len(body) else ""
-            if nxt in _ESCAPES:
-                out.append(_ESCAPES[nxt])
-                i += 2
-            elif nxt == "u" and _is_hex(body[i + 2:i + 6]):
-                out.append(chr(int(body[i + 2:i + 6], 16)))
-                i += 6
-            else:
-                return body, f"invalid escape '\\{nxt}' in string", (0, 1, 0)
-        value = "".join(out)
-    if not triple:
-        return value, None, (0, 1, 0)
-    # """ text: a first line break is dropped and the common indentation removed.
-    starts_below = value.startswith("\n")
-    value = value.removeprefix("\n")
-    indents = [len(line) - len(line.lstrip(" ")) for line in value.split("\n") if line.strip()]
-    indent = min(indents, default=0)
-    value = textwrap.dedent(value)
-    return value, None, ((1, indent, indent) if starts_below else (0, 3, indent))
-
-
-def _is_hex(text: str) -> bool:
-    return len(text) == 4 and all(c in "0123456789abcdefABCDEF" for c in text)
 
 
 def _number(text: str) -> int | float:
@@ -185,7 +119,7 @@ class _Builder(Transformer[Token, Any]):
         return self._span(tok, tok)
 
     def _str(self, tok: Token) -> ast.Str:
-        value, problem, (down, col, indent) = _decode(str(tok))
+        value, problem, (down, col, indent) = decode(str(tok))
         span = self._tok(tok)
         start = span.shifted(col, 1) if down == 0 else Span(span.file, span.line + down, col + 1, span.line + down,
                                                               col + 2)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
-from dsl.diagnostics import Diagnostic, Span, error
+from dsl.diagnostics import Diagnostic, Span, TextOrigin, error
 from dsl.grammar import is_keyword, terminal_text
 
 # How terminals read in a message; literal terminals show themselves.
@@ -29,6 +29,23 @@ def describe_syntax_error(exc: UnexpectedInput, path: str, text: str) -> Diagnos
         return _unexpected_token(exc, path)
     line, col = getattr(exc, "line", 1), getattr(exc, "column", 1)
     return error("DRO101", "syntax error", Span.point(path, line, col))
+
+
+def describe_expression_error(exc: UnexpectedCharacters | UnexpectedToken, text: str,
+                      origin: TextOrigin) -> Diagnostic:
+    if isinstance(exc, UnexpectedToken) and exc.token.type == "$END":
+        stripped = text.rstrip()
+        where = origin.at(stripped.count("\n"), len(stripped) - (stripped.rfind("\n") + 1), 1)
+        summary = "expression ends too early"
+        hint = "complete the comparison, e.g. `item.attributes.color == \"red\"`"
+    else:
+        line, col = exc.line - 1, exc.column - 1
+        found = exc.token if isinstance(exc, UnexpectedToken) else text[exc.pos_in_stream or 0]
+        where = origin.at(line, col, len(str(found)))
+        summary = f"unexpected '{found}' in expression"
+        hint = ("expressions use paths (item.attributes.x), literals, == != < <= > >= in, "
+                "and, or, not, parentheses and exists(path)")
+    return error("DRO401", summary, where, hint=hint)
 
 
 def _unexpected_character(exc: UnexpectedCharacters, path: str, text: str) -> Diagnostic:

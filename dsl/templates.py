@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -44,10 +44,3 @@ def inspect_template(text: str) -> TemplateInfo:
     except TemplateSyntaxError as exc:
         return TemplateInfo(frozenset(), exc.lineno, exc.message or "invalid template")
     return TemplateInfo(frozenset(meta.find_undeclared_variables(tree)))
-
-
-def render(text: str, context: dict[str, Any]) -> str:
-    """Render one template string in the sandbox (used at run time)."""
-    if not is_template(text):
-        return text
-    return environment().from_string(text).render(context)
