@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from dsl.fast_schema import UnsupportedSchema, compile_schema
-from dsl.schemas import fast_check, load_schema, validator
+from dsl.schemas import fast_check, validator
 
 
 def agree(schema: dict[str, Any], value: Any) -> bool:
