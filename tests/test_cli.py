@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -131,6 +132,9 @@ def test_compile_to_file(catalog_dir, tmp_path: Path) -> None:  # type: ignore[n
     assert result.exit_code == 0
     assert json.loads(out.read_text())["hash"].startswith("sha256:")
     assert "Wrote" in result.stderr
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask
 
 
 def test_compile_uses_dro_catalog_from_the_environment() -> None:

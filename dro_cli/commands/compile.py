@@ -22,10 +22,21 @@ def write_atomically(path: Path, text: str) -> None:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(temp, _mode_for(path))  # mkstemp makes files private; keep the usual mode
         os.replace(temp, path)
     except BaseException:
         os.unlink(temp)
         raise
+
+
+def _mode_for(path: Path) -> int:
+    """The mode a file written at `path` should have: the old file's, else what the umask allows."""
+    try:
+        return path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 @click.command("compile")
