@@ -68,8 +68,7 @@ def _translate(doc: Document, err: ValidationError, at: Path) -> Iterable[Diagno
         yield error(code or "DRO206", f"bad id '{key}'", span,
                     detail=f"'{key}' in {_owner((*at, key))} is not a valid id.", hint=hint)
     elif message:
-        yield error(code or ("DRO202" if kind in ("oneOf", "anyOf") and _is_object(err) else "DRO203"),
-                    message, _where(doc, at), detail=f"In {_owner(at)}.", hint=hint)
+        yield error(code or "DRO203", message, _where(doc, at), detail=f"In {_owner(at)}.", hint=hint)
     elif kind == "enum":
         allowed = [str(v) for v in _values(err)]
         name = _name(at)
@@ -104,10 +103,6 @@ def _values(err: ValidationError) -> list[Any]:
 
 def _where(doc: Document, at: Path) -> Span | None:
     return doc.key_span(at) if at else doc.span(at)
-
-
-def _is_object(err: ValidationError) -> bool:
-    return isinstance(err.instance, dict)
 
 
 def _unknown_attributes(doc: Document, err: ValidationError, at: Path) -> Iterable[Diagnostic]:
