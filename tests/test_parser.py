@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import source_of
 
 from dsl import ast
-from dsl.diagnostics import Severity, Span
+from dsl.diagnostics import Severity
 from dsl.parser import parse_file
 
 DESIGN_EXAMPLE = Path(__file__).parent / "cases" / "valid" / "design_example.dro"
@@ -25,13 +26,6 @@ def parse_ok(text: str, path: str = "test.dro") -> ast.File:
     return tree
 
 
-def source_of(text: str, span: Span) -> str:
-    """The text a span covers (1-based lines and columns, end exclusive)."""
-    lines = text.split("\n")
-    if span.line == span.end_line:
-        return lines[span.line - 1][span.col - 1:span.end_col - 1]
-    middle = lines[span.line:span.end_line - 1]
-    return "\n".join([lines[span.line - 1][span.col - 1:], *middle, lines[span.end_line - 1][:span.end_col - 1]])
 
 
 def only_block(text: str) -> ast.Block:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import source_of
 
 from dsl import check_catalog
 from dsl.diagnostics import Diagnostic, Span
@@ -23,12 +24,6 @@ def load_ok(text: str) -> Document:
     return doc
 
 
-def source_of(text: str, span: Span) -> str:
-    lines = text.split("\n")
-    if span.line == span.end_line:
-        return lines[span.line - 1][span.col - 1:span.end_col - 1]
-    middle = lines[span.line:span.end_line - 1]
-    return "\n".join([lines[span.line - 1][span.col - 1:], *middle, lines[span.end_line - 1][:span.end_col - 1]])
 
 
 def position(text: str, needle: str) -> tuple[int, int]:
