@@ -17,6 +17,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                  "Check catalogs: schema, references, cycles, expressions, templates."),
     "compile": ("dro_cli.commands.compile:compile_command",
                 "Compile a catalog into plan templates (JSON)."),
+    "plan": ("dro_cli.commands.plan:plan_command",
+             "Show the plan an order would get: steps by swimlane, dependencies, SLA."),
 }
 
 

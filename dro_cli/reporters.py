@@ -31,7 +31,7 @@ class Report:
 
 
 class Reporter(Protocol):
-    def __call__(self, report: Report, *, color: bool | None, err: bool) -> None: ...
+    def __call__(self, report: Report, *, color: bool | None, err: bool, summary: bool = True) -> None: ...
 
 
 def _plural(n: int, word: str) -> str:
@@ -71,12 +71,14 @@ def render_text(diagnostic: Diagnostic, sources: Sources) -> str:
     return "\n".join(lines)
 
 
-def text_reporter(report: Report, *, color: bool | None, err: bool) -> None:
+def text_reporter(report: Report, *, color: bool | None, err: bool, summary: bool = True) -> None:
     for diagnostic in report.diagnostics:
         click.echo(render_text(diagnostic, report.sources) + "\n", color=color, err=err)
+    if not summary:
+        return
     if report.errors or report.warnings:
-        summary = f"{_plural(report.errors, 'error')}, {_plural(report.warnings, 'warning')}"
-        click.echo(click.style(f"Found {summary} in {_plural(report.files, 'file')}.", bold=True),
+        counts = f"{_plural(report.errors, 'error')}, {_plural(report.warnings, 'warning')}"
+        click.echo(click.style(f"Found {counts} in {_plural(report.files, 'file')}.", bold=True),
                    color=color, err=err)
     else:
         click.echo(f"All checks passed ({_plural(report.files, 'file')}).", color=color, err=err)
@@ -101,7 +103,7 @@ def diagnostic_json(diagnostic: Diagnostic) -> dict[str, object]:
     }
 
 
-def json_reporter(report: Report, *, color: bool | None, err: bool) -> None:
+def json_reporter(report: Report, *, color: bool | None, err: bool, summary: bool = True) -> None:
     document = {
         "schema_version": DIAGNOSTICS_SCHEMA_VERSION,
         "files": report.files,
@@ -123,7 +125,7 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def github_reporter(report: Report, *, color: bool | None, err: bool) -> None:
+def github_reporter(report: Report, *, color: bool | None, err: bool, summary: bool = True) -> None:
     """GitHub workflow commands, which become annotations on the pull request."""
     for d in report.diagnostics:
         level = "error" if d.is_error else "warning"

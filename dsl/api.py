@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +13,7 @@ from dsl.codes import USAGE_CODES
 from dsl.compiler import compile_templates
 from dsl.diagnostics import Diagnostic, has_errors, sorted_diagnostics
 from dsl.document import Document
+from dsl.gc_pause import collector_paused
 from dsl.graph import check_graphs
 from dsl.lower import lower
 from dsl.parser import parse_file
@@ -54,26 +53,9 @@ def load_document(path: Path, shown: str, text: str) -> tuple[Document | None, l
     return load_yaml(shown, text)
 
 
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a catalog is built.
-
-    A catalog is hundreds of thousands of small acyclic objects that all stay alive
-    until the end; the collector would scan them again and again for cycles there are
-    none of, which costs more than parsing. Reference counting still frees everything.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def check_catalog(paths: Sequence[str | os.PathLike[str]]) -> CompileResult:
     """Every diagnostic of the catalog made of `paths` (directories and files)."""
-    with _collector_paused():
+    with collector_paused():
         return _check(paths)
 
 
@@ -103,7 +85,7 @@ def _check(paths: Sequence[str | os.PathLike[str]]) -> CompileResult:
 
 def compile_catalog(paths: Sequence[str | os.PathLike[str]]) -> CompileResult:
     """Plan templates for the catalog made of `paths`, or None with the errors that prevent them."""
-    with _collector_paused():
+    with collector_paused():
         result = _check(paths)
         if result.ok and result.catalog is not None and not result.usage_error:
             result.templates = compile_templates(result.catalog, _root(paths))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 # DRO0xx input files (exit 2), DRO1xx syntax, DRO2xx schema, DRO3xx references
 # and graph, DRO4xx expressions and templates, DRO5xx orders and runtime.
-# docs/language.md documents each with a bad example and the fix.
+# docs/language.md documents each with a bad example and the fix; docs/orders.md
+# documents the DRO5xx codes of order files.
 CODES: dict[str, str] = {
     "DRO001": "path does not exist",
     "DRO002": "file is not UTF-8",
@@ -51,6 +52,13 @@ CODES: dict[str, str] = {
     "DRO403": "unknown function in expression",
     "DRO404": "template syntax error",
     "DRO405": "unknown root in template",
+    "DRO501": "duplicate item id",
+    "DRO502": "unknown parent item",
+    "DRO503": "parent cycle",
+    "DRO504": "no scenario for product",
+    "DRO505": "order file cannot be used",
+    "DRO506": "bad decomposed quantity",
+    "DRO507": "templates file cannot be used",
 }
 
 # Problems with the input files themselves are usage errors (exit 2), not

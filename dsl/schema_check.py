@@ -1,4 +1,4 @@
-"""Check a Document against schemas/catalog.schema.json and locate every violation."""
+"""Check a Document against one of schemas/ (the catalog's by default) and locate every violation."""
 
 from __future__ import annotations
 
@@ -18,13 +18,13 @@ _KINDS = {"lanes": "lane", "endpoints": "endpoint", "groups": "group", "scenario
           "decompositions": "decomposition"}
 
 
-def check_document(doc: Document) -> tuple[list[Diagnostic], set[Path]]:
+def check_document(doc: Document, schema: str = "catalog") -> tuple[list[Diagnostic], set[Path]]:
     """The schema diagnostics of `doc`, and the paths of the values they are about."""
-    if fast_check("catalog")(doc.data):
+    if fast_check(schema)(doc.data):
         return [], set()
     diagnostics: list[Diagnostic] = []
     bad: set[Path] = set()
-    for err in validator("catalog").iter_errors(doc.data):
+    for err in validator(schema).iter_errors(doc.data):
         at: Path = tuple(err.absolute_path)
         bad.add(at)
         if not any(at[: len(r)] == r for r in doc.reported):
@@ -113,7 +113,7 @@ def _unknown_attributes(doc: Document, err: ValidationError, at: Path) -> Iterab
             continue
         if not at:
             yield error("DRO201", f"unknown section '{key}'", doc.key_span((key,)),
-                        detail="A catalog file has the sections " + ", ".join(known) + ".",
+                        detail="The file has the sections " + ", ".join(known) + ".",
                         hint=did_you_mean(key, known))
             continue
         yield error("DRO201", f"unknown attribute '{key}'", doc.key_span((*at, key)),

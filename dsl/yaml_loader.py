@@ -34,7 +34,12 @@ def load_yaml(path: str, text: str) -> tuple[Document | None, list[Diagnostic]]:
                             hint="keep one document per file; split the rest into another *.dro.yaml")]
     builder = _Builder(path)
     root = nodes[0] if nodes else None
-    data = builder.value(root, ()) if root is not None else {}
+    try:
+        data = builder.value(root, ()) if root is not None else {}
+    except RecursionError:
+        return None, [error("DRO108", "data nested too deeply", _span(path, root) if root else None,
+                            detail="Catalog files hold a few levels of maps and lists.",
+                            hint="flatten the structure")]
     document = Document(path, data if data is not None else {}, NodeLocator(path, root, text),
                         reported=builder.reported)
     return document, builder.diagnostics

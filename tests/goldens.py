@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner
 
@@ -12,8 +13,12 @@ from dro_cli.main import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 INVALID_CASES = ROOT / "tests" / "cases" / "invalid"
+INVALID_ORDERS = ROOT / "tests" / "cases" / "invalid-orders"
 CATALOGS = ROOT / "catalogs"
 TEMPLATE_GOLDENS = ROOT / "tests" / "golden" / "templates"
+PLAN_GOLDENS = ROOT / "tests" / "golden" / "plans"
+# The catalog invalid orders are planned against.
+ORDER_CASE_CATALOG = CATALOGS / "laptop"
 
 
 def invalid_cases() -> list[Path]:
@@ -24,16 +29,49 @@ def catalogs() -> list[Path]:
     return sorted(p for p in CATALOGS.iterdir() if p.is_dir())
 
 
-def validate_output(case: Path) -> str:
-    """`dro validate CASE` as text, run from the repository root, plus its exit code."""
+def _run(*args: str) -> Any:
+    """`dro ARGS`, run from the repository root without colour."""
     previous = Path.cwd()
     os.chdir(ROOT)
     try:
-        result = CliRunner(env={"NO_COLOR": "1"}).invoke(
-            cli, ["validate", str(case.relative_to(ROOT))], catch_exceptions=False)
+        return CliRunner(env={"NO_COLOR": "1"}).invoke(cli, list(args), catch_exceptions=False)
     finally:
         os.chdir(previous)
+
+
+def validate_output(case: Path) -> str:
+    """`dro validate CASE` as text, plus its exit code."""
+    result = _run("validate", str(case.relative_to(ROOT)))
     return f"{result.stdout}[exit {result.exit_code}]\n"
+
+
+def sample_orders() -> list[Path]:
+    return sorted(p for p in CATALOGS.glob("*/orders/*") if p.suffix in (".yaml", ".yml", ".json"))
+
+
+def plan_output(order: Path) -> str:
+    """`dro plan ORDER --catalog ITS_CATALOG --format json`; the plan must be made."""
+    catalog = order.parent.parent
+    result = _run("plan", str(order.relative_to(ROOT)), "--catalog", str(catalog.relative_to(ROOT)),
+                  "--format", "json")
+    if result.exit_code != 0:
+        raise AssertionError(f"{order.name} does not plan:\n{result.stderr}")
+    return str(result.stdout)
+
+
+def plan_golden(order: Path) -> Path:
+    return PLAN_GOLDENS / order.parent.parent.name / f"{order.stem}.json"
+
+
+def invalid_orders() -> list[Path]:
+    return sorted(p for p in INVALID_ORDERS.iterdir() if p.is_dir()) if INVALID_ORDERS.is_dir() else []
+
+
+def invalid_order_output(case: Path) -> str:
+    """`dro plan` of the case's order against the laptop catalog: diagnostics and exit code."""
+    order = next(p for p in sorted(case.iterdir()) if p.name != "expected.txt")
+    result = _run("plan", str(order.relative_to(ROOT)), "--catalog", str(ORDER_CASE_CATALOG.relative_to(ROOT)))
+    return f"{result.stderr}[exit {result.exit_code}]\n"
 
 
 def compiled_templates(catalog: Path) -> str:
@@ -66,6 +104,14 @@ def regenerate() -> list[Path]:
         path = template_golden(catalog)
         path.write_text(compiled_templates(catalog), encoding="utf-8")
         written.append(path)
+    for order in sample_orders():
+        path = plan_golden(order)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(plan_output(order), encoding="utf-8")
+        written.append(path)
+    for case in invalid_orders():
+        expected_path(case).write_text(invalid_order_output(case), encoding="utf-8")
+        written.append(expected_path(case))
     return written
 
 

@@ -15,6 +15,11 @@ from goldens import (
     compiled_templates,
     expected_path,
     invalid_cases,
+    invalid_order_output,
+    invalid_orders,
+    plan_golden,
+    plan_output,
+    sample_orders,
     template_golden,
     validate_output,
 )
@@ -38,9 +43,10 @@ def test_invalid_case_reports_its_own_code(case: Path) -> None:
 
 
 def test_every_code_has_an_invalid_case() -> None:
-    covered = {case.name.split("-")[0].upper() for case in invalid_cases()}
+    covered = {case.name.split("-")[0].upper() for case in [*invalid_cases(), *invalid_orders()]}
     # DRO001 (a missing path) and DRO004 (an unreadable file) cannot live in a directory: see test_cli.
-    assert set(CODES) - covered - {"DRO001", "DRO004"} == set()
+    # DRO506 needs a catalog of its own and DRO507 a templates file: see test_plan_cli.
+    assert set(CODES) - covered - {"DRO001", "DRO004", "DRO506", "DRO507"} == set()
 
 
 @pytest.mark.parametrize("catalog", catalogs(), ids=lambda p: p.name)
@@ -54,3 +60,26 @@ def test_catalog_compiles_to_its_golden_templates(catalog: Path) -> None:
 def test_golden_templates_follow_their_schema(catalog: Path) -> None:
     templates = json.loads(template_golden(catalog).read_text(encoding="utf-8"))
     assert [e.message for e in validator("plan-template").iter_errors(templates)] == []
+
+
+@pytest.mark.parametrize("order", sample_orders(), ids=lambda p: f"{p.parent.parent.name}/{p.name}")
+def test_sample_order_plans_to_its_golden(order: Path) -> None:
+    golden = plan_golden(order)
+    assert golden.exists(), f"no golden for {order.name}: run python tests/regen_goldens.py"
+    plan = plan_output(order)
+    assert plan == golden.read_text(encoding="utf-8")
+    assert [e.message for e in validator("plan").iter_errors(json.loads(plan))] == []
+
+
+def test_every_catalog_with_orders_has_plans() -> None:
+    assert {p.parent.parent.name for p in sample_orders()} >= {"laptop", "fiber"}
+
+
+@pytest.mark.parametrize("case", invalid_orders(), ids=lambda p: p.name)
+def test_invalid_order_matches_its_golden(case: Path) -> None:
+    golden = expected_path(case)
+    assert golden.exists(), f"no golden for {case.name}: run python tests/regen_goldens.py"
+    output = invalid_order_output(case)
+    assert output == golden.read_text(encoding="utf-8")
+    code = case.name.split("-")[0].upper()
+    assert re.search(rf"^(error|warning)\[{code}\]", output, re.MULTILINE), output

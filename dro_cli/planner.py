@@ -1,0 +1,148 @@
+"""Instantiate an orchestration plan: scenarios per item, step instances per scope, wired dependencies.
+
+The plan is a pure, deterministic function of the templates and the order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from dro_cli.decompose import FulfillmentItem, decompose
+from dro_cli.evaluation import holds
+from dro_cli.order_model import Order
+from dro_cli.scenarios import ScenarioIndex
+from dsl.diagnostics import Diagnostic
+from dsl.gc_pause import collector_paused
+
+PLAN_SCHEMA_VERSION = 1
+PLAN_KIND = "dro/plan"
+# Template keys every instance carries as they are; the rest of a step is its type's configuration.
+_INSTANCE_KEYS = ("title", "type", "lane", "scope", "run_as", "duration", "jeopardy", "retry", "queue")
+_NOT_CONFIG = frozenset({*_INSTANCE_KEYS, "group", "description", "after", "when"})
+
+
+class Instance(NamedTuple):
+    """One step instance: a step of the templates, for the plan, a bundle or a line item.
+
+    A named tuple: plans hold hundreds of thousands, hashed and compared often.
+    """
+
+    id: str  # step, step[BUNDLE] or step[ITEM]
+    step: str
+    scope: str
+    item: str | None
+    bundle: str | None
+
+
+@dataclass
+class PlanResult:
+    plan: dict[str, Any]
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    unmatched: list[FulfillmentItem] = field(default_factory=list)  # items no scenario took
+
+
+def instantiate(templates: Mapping[str, Any], order: Order) -> PlanResult:
+    with collector_paused():
+        return _instantiate(templates, order)
+
+
+def _instantiate(templates: Mapping[str, Any], order: Order) -> PlanResult:
+    items, problems = decompose(order, templates["decompositions"])
+    instances, unmatched = _instances(templates, order, items)
+    after = _wire(templates["steps"], instances)
+    position = {step: i for i, step in enumerate(templates["order"])}
+    ordered = sorted(instances, key=lambda i: (position[i.step], i.id))
+    plan = {
+        "schema_version": PLAN_SCHEMA_VERSION,
+        "kind": PLAN_KIND,
+        "order": order.id,
+        "templates": templates["hash"],
+        "lanes": templates["lanes"],
+        "context": {
+            "order": order.as_context(),
+            "bundles": {i.id: i.as_context() for i in order.items if i.parent is None},
+            "items": {i.id: i.as_context() for i in items},
+        },
+        "steps": _steps_json(templates["steps"], ordered, after),
+    }
+    return PlanResult(plan, problems, unmatched)
+
+
+def _instances(templates: Mapping[str, Any], order: Order,
+               items: list[FulfillmentItem]) -> tuple[list[Instance], list[FulfillmentItem]]:
+    index = ScenarioIndex(templates["scenarios"])
+    steps = templates["steps"]
+    order_context = order.as_context()
+    bundles = {i.id: i.as_context() for i in order.items}
+    found: dict[Instance, None] = {}  # insertion-ordered set
+    unmatched: list[FulfillmentItem] = []
+    for item in items:
+        item_context = item.as_context()
+        context = {"order": order_context, "item": item_context, "bundle": bundles[item.bundle]}
+        scenarios = index.matching(item_context, context)
+        if not scenarios:
+            unmatched.append(item)
+        for scenario in scenarios:
+            for step_id in templates["scenarios"][scenario]["steps"]:
+                step = steps[step_id]
+                if holds(step["when"], context):
+                    found.setdefault(_instance(step_id, step["scope"], item), None)
+    return list(found), unmatched
+
+
+def _instance(step_id: str, scope: str, item: FulfillmentItem) -> Instance:
+    if scope == "line_item":
+        return Instance(f"{step_id}[{item.id}]", step_id, scope, item.id, item.bundle)
+    if scope == "bundle":
+        return Instance(f"{step_id}[{item.bundle}]", step_id, scope, None, item.bundle)
+    return Instance(step_id, step_id, scope, None, None)
+
+
+def _wire(steps: Mapping[str, Any], instances: list[Instance]) -> dict[Instance, list[str]]:
+    """The instances each instance runs after, by the nearest-level rule (DESIGN 4)."""
+    of_step: dict[str, list[Instance]] = {}
+    by_item: dict[tuple[str, str], list[Instance]] = {}
+    by_bundle: dict[tuple[str, str], list[Instance]] = {}
+    for instance in instances:
+        of_step.setdefault(instance.step, []).append(instance)
+        if instance.item is not None:
+            by_item.setdefault((instance.step, instance.item), []).append(instance)
+        if instance.bundle is not None:
+            by_bundle.setdefault((instance.step, instance.bundle), []).append(instance)
+    after: dict[Instance, list[str]] = {}
+    for instance in instances:
+        ids: set[str] = set()
+        for dependency in steps[instance.step]["after"]:
+            target, within = dependency["step"], dependency["within"]
+            same_item = by_item.get((target, instance.item), []) if instance.item is not None else []
+            same_bundle = by_bundle.get((target, instance.bundle), []) if instance.bundle is not None else []
+            if within == "line_item":
+                chosen = same_item
+            elif within == "bundle":
+                chosen = same_bundle
+            elif within == "plan":
+                chosen = of_step.get(target, [])
+            else:
+                chosen = same_item or same_bundle or of_step.get(target, [])
+            ids.update(i.id for i in chosen)
+        after[instance] = sorted(ids)
+    return after
+
+
+def _steps_json(steps: Mapping[str, Any], instances: list[Instance],
+                after: Mapping[Instance, list[str]]) -> list[dict[str, Any]]:
+    """Each instance as JSON; what instances of one step share is built once per step."""
+    shared: dict[str, dict[str, Any]] = {}
+    out = []
+    for instance in instances:
+        base = shared.get(instance.step)
+        if base is None:
+            step = steps[instance.step]
+            base = shared[instance.step] = {
+                **{key: step[key] for key in _INSTANCE_KEYS},
+                "config": {key: value for key, value in step.items() if key not in _NOT_CONFIG}}
+        out.append({"id": instance.id, "step": instance.step, **base, "item": instance.item,
+                    "bundle": instance.bundle, "after": after[instance]})
+    return out

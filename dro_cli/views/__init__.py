@@ -1,0 +1,1 @@
+"""Views of plans: text for people, mermaid for documents; JSON is the plan itself."""

@@ -1,0 +1,66 @@
+"""A plan as text: steps by swimlane, with scope, item, dependencies and SLA settings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import click
+
+from dsl.durations import format_duration
+
+
+def lanes_in_order(plan: Mapping[str, Any]) -> list[str | None]:
+    """Lanes in the order their first step runs, so the view reads like the flow."""
+    seen: dict[str | None, None] = {}
+    for step in plan["steps"]:
+        seen.setdefault(step["lane"], None)
+    return list(seen)
+
+
+def render_plan(plan: Mapping[str, Any]) -> str:
+    steps = plan["steps"]
+    lanes = lanes_in_order(plan)
+    head = click.style(f"Plan for order {plan['order']}", bold=True)
+    lines = [f"{head}: {len(steps)} steps in {len(lanes)} lanes (templates {plan['templates'][:19]}…)"]
+    width = max((len(s["id"]) for s in steps), default=0)
+    for lane in lanes:
+        title = plan["lanes"].get(lane, {}).get("title", lane) if lane else "(no lane)"
+        lines += ["", click.style(f"{title}", bold=True, fg="cyan") + (f"  [{lane}]" if lane else "")]
+        for step in (s for s in steps if s["lane"] == lane):
+            lines.append(f"  {step['id']:<{width}}  {step['type']:<9} {_scope(step):<22} {_settings(step)}".rstrip())
+            if step["after"]:
+                lines.append(f"  {'':<{width}}  after {', '.join(step['after'])}")
+    return "\n".join(lines)
+
+
+def _scope(step: Mapping[str, Any]) -> str:
+    if step["scope"] == "line_item":
+        return f"item {step['item']}"
+    if step["scope"] == "bundle":
+        return f"bundle {step['bundle']}"
+    return "plan"
+
+
+def _settings(step: Mapping[str, Any]) -> str:
+    parts = []
+    if step["duration"] is not None:
+        parts.append(f"sla {format_duration(step['duration'])}")
+    if step["jeopardy"] is not None:
+        parts.append(f"jeopardy {format_duration(step['jeopardy'])}")
+    if step["retry"]:
+        parts.append(f"retry {_retry(step['retry'])}")
+    if step["queue"]:
+        parts.append(f"queue {step['queue']}")
+    return "  ".join(parts)
+
+
+def _retry(retry: Mapping[str, Any]) -> str:
+    policy = retry["policy"]
+    if policy == "staggered":
+        return "staggered " + ",".join(format_duration(i) for i in retry["intervals"])
+    if policy == "monotonous":
+        return f"monotonous {retry['retries']}x{format_duration(retry['interval'])}"
+    if policy == "exponential":
+        return f"exponential {retry['retries']}x from {format_duration(retry['initial'])}"
+    return f"immediate {retry['retries']}x"
