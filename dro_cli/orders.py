@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
 import json
 import math
@@ -202,8 +201,16 @@ def _capital(text: str) -> str:
 
 
 def _check(doc: Document) -> list[Diagnostic]:
-    problems, bad = check_document(doc, "order")
-    return [*_name_owners(doc, problems), *check_items(doc), *_check_values(doc, bad)]
+    problems, bad = check_document(doc, "order", owner=_owner)
+    return [*problems, *check_items(doc), *_check_values(doc, bad)]
+
+
+def _owner(doc: Document, path: DocPath) -> str:
+    """What holds `path`, for schema messages: an item (by its id), the order, or the file."""
+    if len(path) >= 3 and path[:2] == _ITEMS and isinstance(path[2], int):
+        items = dict(_items(doc.data))
+        return _item_name(path[2], items.get(path[2]))
+    return "the order" if path[:1] == ("order",) else "the file"
 
 
 def check_items(doc: Document) -> Iterator[Diagnostic]:
@@ -315,57 +322,6 @@ def _non_finite(data: Any, at: DocPath) -> Iterator[tuple[DocPath, float]]:
             stack.extend(((*path, k), v) for k, v in value.items())
         elif isinstance(value, list):
             stack.extend(((*path, i), v) for i, v in enumerate(value))
-
-
-# ---- wording -----------------------------------------------------------------------------
-
-
-def _name_owners(doc: Document, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
-    """Schema diagnostics say "the file" wherever they are: name the order or the item instead."""
-    if not diagnostics:
-        return []
-    places: list[tuple[tuple[int, int], tuple[int, int], str]] = []
-    order = doc.data.get("order")
-    items = order.get("items") if isinstance(order, dict) else None
-    for i, item in enumerate(items if isinstance(items, list) else []):
-        span = doc.locator.value_span((*_ITEMS, i))
-        if span is not None:
-            places.append(((span.line, span.col), (span.end_line, span.end_col), _item_name(i, item)))
-    starts = [start for start, _, _ in places]
-    order_spans = [s for s in (doc.locator.value_span(("order",)), doc.locator.key_span(("order",))) if s]
-    named = []
-    for diagnostic in diagnostics:
-        owner = None
-        span = diagnostic.span
-        if span is not None:
-            at = (span.line, span.col)
-            found = bisect.bisect_right(starts, at) - 1
-            if found >= 0 and at < places[found][1]:
-                owner = places[found][2]
-            elif any((s.line, s.col) <= at < (s.end_line, s.end_col) for s in order_spans):
-                owner = "the order"
-        named.append(_reword(diagnostic, owner))
-    return named
-
-
-# Where schema_check's sentences name their owner: "the file needs 'id'", "In the file.",
-# "The file has no attribute 'x'.", "The id of the file is not a valid id."
-_OWNER = re.compile(r"^(In |The \w+ of )?[Tt]he file(?= needs '| has no |\.$| is not a valid id\.$)")
-
-
-def _reword(diagnostic: Diagnostic, owner: str | None) -> Diagnostic:
-    def fix(text: str | None) -> str | None:
-        if text is None:
-            return None
-        if owner is not None:
-            text = _OWNER.sub(lambda m: (m[1] or "") + (owner if m[1] or m[0][0] == "t" else _capital(owner)), text)
-        return re.sub(r"^A (?=[aeiou])", "An ", text)
-
-    hint = diagnostic.hint
-    if diagnostic.code == "DRO202" and hint is not None:  # the catalog's hint shows the .dro form
-        hint = re.sub(r"^add `(\w+) \.\.\.`$", r"add `\1: ...`", hint)
-    return dataclasses.replace(diagnostic, summary=fix(diagnostic.summary) or diagnostic.summary,
-                               detail=fix(diagnostic.detail), hint=hint)
 
 
 # ---- the order -------------------------------------------------------------------------

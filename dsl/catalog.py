@@ -95,6 +95,8 @@ def merge(documents: Iterable[tuple[Document, set[Path]]]) -> tuple[Catalog, lis
             else "merge the two rules into one decompose block"))
 
     for doc, bad in documents:
+        if not isinstance(doc.data, dict):
+            continue  # a file that is a list or a value: the schema check said so
         invalid = {owner_of(p) for p in bad}
         for section, kind in ID_SECTIONS.items():
             entries = doc.data.get(section)

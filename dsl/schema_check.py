@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from jsonschema.exceptions import ValidationError
@@ -18,8 +18,17 @@ _KINDS = {"lanes": "lane", "endpoints": "endpoint", "groups": "group", "scenario
           "decompositions": "decomposition"}
 
 
-def check_document(doc: Document, schema: str = "catalog") -> tuple[list[Diagnostic], set[Path]]:
-    """The schema diagnostics of `doc`, and the paths of the values they are about."""
+Owner = Callable[[Document, Path], str]
+"""What the declaration holding a path is, in words: "step 'reserve'", "item 'L2'"."""
+
+
+def check_document(doc: Document, schema: str = "catalog",
+                   owner: Owner | None = None) -> tuple[list[Diagnostic], set[Path]]:
+    """The schema diagnostics of `doc`, and the paths of the values they are about.
+
+    `owner` names what holds each path in the messages (catalog declarations by default).
+    """
+    owner = owner or catalog_owner
     if fast_check(schema)(doc.data):
         return [], set()
     diagnostics: list[Diagnostic] = []
@@ -28,7 +37,7 @@ def check_document(doc: Document, schema: str = "catalog") -> tuple[list[Diagnos
         at: Path = tuple(err.absolute_path)
         bad.add(at)
         if not any(at[: len(r)] == r for r in doc.reported):
-            diagnostics.extend(_translate(doc, err, at))
+            diagnostics.extend(_translate(doc, err, at, owner))
     return diagnostics, bad
 
 
@@ -43,55 +52,55 @@ def describe(path: Path) -> str:
     return "the file"
 
 
-def _owner(path: Path) -> str:
+def catalog_owner(doc: Document, path: Path) -> str:
     return describe(path[:4] if path[:1] == ("groups",) and len(path) >= 4 else path[:2])
 
 
-def _translate(doc: Document, err: ValidationError, at: Path) -> Iterable[Diagnostic]:
+def _translate(doc: Document, err: ValidationError, at: Path, owner: Owner) -> Iterable[Diagnostic]:
     schema = err.schema if isinstance(err.schema, dict) else {}
     kind = err.validator
     if kind is None:  # a `false` schema: an attribute that does not apply to this step type
-        yield from _not_applicable(doc, at)
+        yield from _not_applicable(doc, at, owner)
         return
     message = schema.get("x-dro-message")
     hint = schema.get("x-dro-hint")
     code = schema.get("x-dro-code")
     if kind == "additionalProperties":
-        yield from _unknown_attributes(doc, err, at)
+        yield from _unknown_attributes(doc, err, at, owner)
     elif kind == "required":
-        yield from _missing(doc, err, at)
+        yield from _missing(doc, err, at, owner)
     elif kind == "propertyNames":
         return  # reported by the nested error on the key itself
     elif err.absolute_schema_path and "propertyNames" in err.absolute_schema_path:
         key = str(err.instance)
         span = doc.key_span((*at, key))
         yield error(code or "DRO206", f"bad id '{key}'", span,
-                    detail=f"'{key}' in {_owner((*at, key))} is not a valid id.", hint=hint)
+                    detail=f"'{key}' in {owner(doc, (*at, key))} is not a valid id.", hint=hint)
     elif message:
-        yield error(code or "DRO203", message, _where(doc, at), detail=f"In {_owner(at)}.", hint=hint)
+        yield error(code or "DRO203", message, _where(doc, at), detail=f"In {owner(doc, at)}.", hint=hint)
     elif kind == "enum":
         allowed = [str(v) for v in _values(err)]
         name = _name(at)
         yield error("DRO205", f"'{err.instance}' is not a valid {name}", doc.span(at),
-                    detail=f"A {name} is one of: " + ", ".join(allowed) + ".",
+                    detail=f"{_capital(article(name))} {name} is one of: " + ", ".join(allowed) + ".",
                     hint=did_you_mean(str(err.instance), allowed) if isinstance(err.instance, str) else None)
     elif kind == "type" and code == "DRO204":
         yield error("DRO204", f"bad duration {err.instance!r}: a duration is text with a unit", doc.span(at),
-                    detail=f"In {_owner(at)}.", hint=hint)
+                    detail=f"In {owner(doc, at)}.", hint=hint)
     elif kind == "type":
         yield error(code or "DRO203", f"{_name(at)} should be {_type_words(err.validator_value)}, "
-                    f"not {_kind_of(err.instance)}", doc.span(at), detail=f"In {_owner(at)}.", hint=hint)
+                    f"not {_kind_of(err.instance)}", doc.span(at), detail=f"In {owner(doc, at)}.", hint=hint)
     elif kind == "pattern" and code == "DRO204":
-        yield error("DRO204", f"bad duration '{err.instance}'", doc.span(at), detail=f"In {_owner(at)}.",
+        yield error("DRO204", f"bad duration '{err.instance}'", doc.span(at), detail=f"In {owner(doc, at)}.",
                     hint=hint)
     elif kind == "pattern" and code == "DRO206":
         yield error("DRO206", f"bad id '{err.instance}'", doc.span(at),
-                    detail=f"The {_name(at)} of {_owner(at)} is not a valid id.", hint=hint)
+                    detail=f"The {_name(at)} of {owner(doc, at)} is not a valid id.", hint=hint)
     elif kind == "pattern":
         yield error(code or "DRO208", f"'{err.instance}' is not a valid {_name(at)}", doc.span(at),
-                    detail=f"In {_owner(at)}.", hint=hint)
+                    detail=f"In {owner(doc, at)}.", hint=hint)
     else:
-        yield error(code or "DRO208", _constraint(err, at), doc.span(at), detail=f"In {_owner(at)}.",
+        yield error(code or "DRO208", _constraint(err, at), doc.span(at), detail=f"In {owner(doc, at)}.",
                     hint=hint)
 
 
@@ -105,7 +114,7 @@ def _where(doc: Document, at: Path) -> Span | None:
     return doc.key_span(at) if at else doc.span(at)
 
 
-def _unknown_attributes(doc: Document, err: ValidationError, at: Path) -> Iterable[Diagnostic]:
+def _unknown_attributes(doc: Document, err: ValidationError, at: Path, owner: Owner) -> Iterable[Diagnostic]:
     known = list(err.schema.get("properties", {})) if isinstance(err.schema, dict) else []
     instance: dict[str, Any] = err.instance  # type: ignore[assignment]
     for key in instance:
@@ -117,20 +126,20 @@ def _unknown_attributes(doc: Document, err: ValidationError, at: Path) -> Iterab
                         hint=did_you_mean(key, known))
             continue
         yield error("DRO201", f"unknown attribute '{key}'", doc.key_span((*at, key)),
-                    detail=f"{_owner(at)[0].upper() + _owner(at)[1:]} has no attribute '{key}'.",
+                    detail=f"{_capital(owner(doc, at))} has no attribute '{key}'.",
                     hint=did_you_mean(key, known) or "known attributes: " + ", ".join(known))
 
 
-def _missing(doc: Document, err: ValidationError, at: Path) -> Iterable[Diagnostic]:
+def _missing(doc: Document, err: ValidationError, at: Path, owner: Owner) -> Iterable[Diagnostic]:
     instance: dict[str, Any] = err.instance  # type: ignore[assignment]
     step_type = instance.get("type") if "then" in err.absolute_schema_path else None
     for name in _values(err):
         if name in instance:
             continue
-        owner = f"{article(step_type)} {step_type} step" if isinstance(step_type, str) else _owner(at)
-        yield error("DRO202", f"{owner} needs '{name}'", _where(doc, at),
-                    detail=f"{_owner(at)[0].upper() + _owner(at)[1:]} has no '{name}'.",
-                    hint=f"add `{name} ...`")
+        needs = f"{article(step_type)} {step_type} step" if isinstance(step_type, str) else owner(doc, at)
+        written = f"{name} ..." if doc.file.endswith(".dro") else f"{name}: ..."
+        yield error("DRO202", f"{needs} needs '{name}'", _where(doc, at),
+                    detail=f"{_capital(owner(doc, at))} has no '{name}'.", hint=f"add `{written}`")
 
 
 @functools.lru_cache(maxsize=1)
@@ -143,7 +152,7 @@ def _not_applicable_table() -> dict[str, frozenset[str]]:
     return table
 
 
-def _not_applicable(doc: Document, at: Path) -> Iterable[Diagnostic]:
+def _not_applicable(doc: Document, at: Path, owner: Owner) -> Iterable[Diagnostic]:
     # jsonschema drops the path of `false` schema errors, so `at` is the step itself.
     step = _get(doc.data, at)
     if not isinstance(step, dict):
@@ -152,8 +161,12 @@ def _not_applicable(doc: Document, at: Path) -> Iterable[Diagnostic]:
     for key in sorted(_not_applicable_table().get(str(step_type), frozenset()) & step.keys()):
         kind = f"{article(str(step_type))} {step_type} step"
         yield error("DRO207", f"'{key}' does not apply to {kind}", doc.key_span((*at, key)),
-                    detail=f"{_owner(at)[0].upper() + _owner(at)[1:]} is {kind}.",
+                    detail=f"{_capital(owner(doc, at))} is {kind}.",
                     hint="remove it, or change the step's type")
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _get(data: Any, at: Path) -> Any:

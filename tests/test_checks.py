@@ -842,3 +842,9 @@ def test_parse_duration_of_a_non_string_is_none() -> None:
 def test_format_duration(seconds: float, text: str) -> None:
     assert format_duration(seconds) == text
     assert parse_duration(text) == seconds
+
+
+def test_a_file_that_is_a_list_is_a_schema_error_not_a_crash(check: Check) -> None:
+    result = check({"a.dro.yaml": "- product: X\n- product: Y\n"})
+    problem = only(result, "DRO203")
+    assert problem.summary == "value should be a map, not a list"
