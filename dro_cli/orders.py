@@ -150,8 +150,12 @@ def _too_deep(shown: str, text: str) -> Diagnostic | None:
                     return _unusable(shown, _TOO_DEEP, where)
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 depth -= 1
-    except yaml.YAMLError:
-        pass  # reported, with its location, when the file is loaded
+    except yaml.YAMLError as exc:
+        if "nesting depth" in str(exc):  # some libyaml builds stop deep data themselves, first
+            mark = getattr(exc, "problem_mark", None)
+            where = Span.point(shown, mark.line + 1, mark.column + 1) if mark is not None else None
+            return _unusable(shown, _TOO_DEEP, where)
+        # Anything else is reported, with its location, when the file is loaded.
     return None
 
 
