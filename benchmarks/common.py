@@ -68,6 +68,8 @@ class Result:
 def fmt_seconds(s: float | None) -> str:
     if s is None:
         return "-"
+    if s < 0.001:                              # per-item figures (plan)
+        return f"{s * 1e6:.1f} µs"
     return f"{s:.2f} s" if s >= 1 else f"{s:.3f} s"
 
 

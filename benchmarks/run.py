@@ -22,6 +22,7 @@ from pathlib import Path
 
 import bench_compile
 import bench_help
+import bench_plan
 import bench_validate
 from common import Context, Result, describe_exception
 
@@ -31,6 +32,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "compile": bench_compile.run,
     "validate": bench_validate.run,
     "help": bench_help.run,
+    "plan": bench_plan.run,
 }
 
 

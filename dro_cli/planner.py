@@ -101,33 +101,49 @@ def _instance(step_id: str, scope: str, item: FulfillmentItem) -> Instance:
 
 
 def _wire(steps: Mapping[str, Any], instances: list[Instance]) -> dict[Instance, list[str]]:
-    """The instances each instance runs after, by the nearest-level rule (DESIGN 4)."""
-    of_step: dict[str, list[Instance]] = {}
-    by_item: dict[tuple[str, str], list[Instance]] = {}
-    by_bundle: dict[tuple[str, str], list[Instance]] = {}
+    """The ids each instance runs after, sorted, by the nearest-level rule (DESIGN 4).
+
+    Plan-wide dependencies make plans grow faster than orders (every instance of one
+    step after every instance of another), so the sorted ids of each step, per item,
+    per bundle and plan-wide, are made once and shared. An instance id starts with
+    its step's id and step ids have no '[', so each step's ids sort as one block: an
+    instance's list is those blocks put together in order.
+    """
+    everywhere: dict[str, list[str]] = {}
+    by_item: dict[tuple[str, str], list[str]] = {}
+    by_bundle: dict[tuple[str, str], list[str]] = {}
     for instance in instances:
-        of_step.setdefault(instance.step, []).append(instance)
+        everywhere.setdefault(instance.step, []).append(instance.id)
         if instance.item is not None:
-            by_item.setdefault((instance.step, instance.item), []).append(instance)
+            by_item.setdefault((instance.step, instance.item), []).append(instance.id)
         if instance.bundle is not None:
-            by_bundle.setdefault((instance.step, instance.bundle), []).append(instance)
+            by_bundle.setdefault((instance.step, instance.bundle), []).append(instance.id)
+    for table in (everywhere, by_item, by_bundle):
+        for ids in table.values():
+            ids.sort()
+    none: list[str] = []
     after: dict[Instance, list[str]] = {}
     for instance in instances:
-        ids: set[str] = set()
+        blocks: dict[str, list[str]] = {}
         for dependency in steps[instance.step]["after"]:
             target, within = dependency["step"], dependency["within"]
-            same_item = by_item.get((target, instance.item), []) if instance.item is not None else []
-            same_bundle = by_bundle.get((target, instance.bundle), []) if instance.bundle is not None else []
+            same_item = by_item.get((target, instance.item), none) if instance.item is not None else none
+            same_bundle = by_bundle.get((target, instance.bundle), none) if instance.bundle is not None else none
             if within == "line_item":
                 chosen = same_item
             elif within == "bundle":
                 chosen = same_bundle
             elif within == "plan":
-                chosen = of_step.get(target, [])
+                chosen = everywhere.get(target, none)
             else:
-                chosen = same_item or same_bundle or of_step.get(target, [])
-            ids.update(i.id for i in chosen)
-        after[instance] = sorted(ids)
+                chosen = same_item or same_bundle or everywhere.get(target, none)
+            # The same step twice (DRO310) may pick two levels: keep the wider, a superset.
+            if len(chosen) > len(blocks.get(target, none)):
+                blocks[target] = chosen
+        if len(blocks) == 1:
+            after[instance] = next(iter(blocks.values()))  # shared, never changed
+        else:
+            after[instance] = [i for block in sorted(blocks.values(), key=lambda b: b[0]) for i in block]
     return after
 
 
