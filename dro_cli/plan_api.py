@@ -40,7 +40,7 @@ def make_plan(order_path: Path, catalog: Path) -> PlanOutcome:
         return outcome
     for product, items in _by_product(result.unmatched).items():
         outcome.diagnostics.append(warning(
-            "DRO504", f"no scenario matches product '{product}'", loaded.item_span(items[0].source),
+            "DRO504", f"no scenario matches product '{product}'", loaded.item_span(items[0].source, "product"),
             detail=f"Item(s) {', '.join(i.id for i in items)} get no steps.",
             hint="add a scenario for this product to the catalog, or check the product code"))
     outcome.plan = result.plan

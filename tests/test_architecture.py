@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import ast
 import json
+import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,3 +54,20 @@ def test_grammar_and_schemas_are_package_data() -> None:
     for name in ("catalog", "plan-template", "diagnostics"):
         schema = json.loads(resources.files("schemas").joinpath(f"{name}.schema.json").read_text(encoding="utf-8"))
         assert schema["$schema"].endswith("2020-12/schema")
+
+
+def test_the_wheel_holds_every_module_and_data_file(tmp_path: Path) -> None:
+    # An editable install finds everything in the tree; a real install only what the wheel holds.
+    # Built from a clean copy: setuptools would reuse a stale build/ directory of the tree.
+    source = tmp_path / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "*.egg-info", "__pycache__", ".work", ".hypothesis", "*_cache"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(source)],
+                   check=True, capture_output=True, timeout=300)
+    (wheel,) = tmp_path.glob("dro-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        shipped = {name for name in archive.namelist() if not name.startswith("dro-")}
+    expected = {p.relative_to(ROOT).as_posix() for folder in ("dsl", "dro_cli", "schemas")
+                for p in (ROOT / folder).rglob("*") if p.suffix in (".py", ".lark", ".json")
+                and "__pycache__" not in p.parts}
+    assert expected - shipped == set()

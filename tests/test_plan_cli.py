@@ -93,11 +93,17 @@ def test_a_missing_order_file_exits_2() -> None:
     assert result.exit_code == 2 and result.stdout == ""
 
 
-def test_a_product_without_scenario_is_a_warning_at_its_item() -> None:
-    result = run("plan", str(ORDER), "--catalog", str(LAPTOP))
-    assert result.exit_code == 0
-    assert "warning[DRO504]: no scenario matches product 'ONSITE-SETUP'" in result.stderr
-    assert "ORD-1001.yaml:" in result.stderr
+def test_a_product_without_scenario_is_a_warning_at_its_product(tmp_path: Path) -> None:
+    order = tmp_path / "order.yaml"
+    order.write_text("order:\n  id: O1\n  account: A\n  items:\n"
+                     "    - {id: L1, product: LAPTOP-BUNDLE}\n"
+                     "    - {id: K1, product: KEYBAORD-DE, parent: L1}\n")
+    result = run("plan", str(order), "--catalog", str(LAPTOP))
+    assert result.exit_code == 0 and "Plan for order O1" in result.stdout
+    lines = result.stderr.splitlines()
+    assert lines[0] == "warning[DRO504]: no scenario matches product 'KEYBAORD-DE'"
+    assert lines[1].endswith("order.yaml:6:25")
+    assert lines[4] == "  | " + " " * 24 + "^" * len("KEYBAORD-DE")
 
 
 def test_catalog_comes_from_the_environment() -> None:
