@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from dsl.diagnostics import Span
 
 
@@ -12,3 +15,29 @@ def source_of(text: str, span: Span) -> str:
         return lines[span.line - 1][span.col - 1:span.end_col - 1]
     middle = lines[span.line:span.end_line - 1]
     return "\n".join([lines[span.line - 1][span.col - 1:], *middle, lines[span.end_line - 1][:span.end_col - 1]])
+
+
+def mutate(draw: Any, text: str, fragments: Sequence[str]) -> str:
+    """`text` after 1 to 4 random edits: insert a fragment, delete a run, swap or repeat lines.
+
+    `draw` is a hypothesis draw function (inside an st.composite strategy).
+    """
+    from hypothesis import strategies as st
+
+    for _ in range(draw(st.integers(1, 4))):
+        at = draw(st.integers(0, len(text)))
+        action = draw(st.sampled_from(["insert", "delete", "swap_lines", "duplicate_line"]))
+        if action == "insert":
+            fragment = draw(st.sampled_from(list(fragments)) | st.text(st.characters(codec="utf-8"), max_size=3))
+            text = text[:at] + fragment + text[at:]
+        elif action == "delete":
+            text = text[:at] + text[at + draw(st.integers(1, 40)):]
+        else:
+            lines = text.splitlines(keepends=True) or [""]
+            i, j = draw(st.integers(0, len(lines) - 1)), draw(st.integers(0, len(lines) - 1))
+            if action == "swap_lines":
+                lines[i], lines[j] = lines[j], lines[i]
+            else:
+                lines.insert(j, lines[i])
+            text = "".join(lines)
+    return text

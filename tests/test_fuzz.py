@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 from goldens import CATALOGS
+from helpers import mutate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -55,22 +56,7 @@ def assert_only_diagnostics(catalog: Path) -> None:
 @st.composite
 def mutated(draw: st.DrawFn, files: list[Path]) -> tuple[Path, str]:
     path = draw(st.sampled_from(files))
-    text = TEXTS[path]
-    for _ in range(draw(st.integers(1, 4))):
-        at = draw(st.integers(0, len(text)))
-        action = draw(st.sampled_from(["insert", "delete", "swap_lines", "duplicate_line"]))
-        if action == "insert":
-            text = text[:at] + draw(st.sampled_from(FRAGMENTS) | st.text(max_size=3)) + text[at:]
-        elif action == "delete":
-            text = text[:at] + text[at + draw(st.integers(1, 40)):]
-        else:
-            lines = text.splitlines(keepends=True) or [""]
-            i, j = draw(st.integers(0, len(lines) - 1)), draw(st.integers(0, len(lines) - 1))
-            if action == "swap_lines":
-                lines[i], lines[j] = lines[j], lines[i]
-            else:
-                lines.insert(j, lines[i])
-            text = "".join(lines)
+    text = mutate(draw, TEXTS[path], FRAGMENTS)
     return path, text
 
 

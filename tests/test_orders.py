@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 from goldens import CATALOGS, ROOT
-from helpers import source_of
+from helpers import mutate, source_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -415,23 +415,7 @@ def load_text(name: str, text: str) -> OrderResult:
 @st.composite
 def mutated_text(draw: st.DrawFn) -> tuple[str, str]:
     path = draw(st.sampled_from(SAMPLES))
-    text = TEXTS[path]
-    for _ in range(draw(st.integers(1, 4))):
-        at = draw(st.integers(0, len(text)))
-        action = draw(st.sampled_from(["insert", "delete", "swap_lines", "duplicate_line"]))
-        if action == "insert":
-            fragment = draw(st.sampled_from(FRAGMENTS) | st.text(st.characters(codec="utf-8"), max_size=3))
-            text = text[:at] + fragment + text[at:]
-        elif action == "delete":
-            text = text[:at] + text[at + draw(st.integers(1, 30)):]
-        else:
-            lines = text.splitlines(keepends=True) or [""]
-            i, j = draw(st.integers(0, len(lines) - 1)), draw(st.integers(0, len(lines) - 1))
-            if action == "swap_lines":
-                lines[i], lines[j] = lines[j], lines[i]
-            else:
-                lines.insert(j, lines[i])
-            text = "".join(lines)
+    text = mutate(draw, TEXTS[path], FRAGMENTS)
     return path.name, text
 
 
