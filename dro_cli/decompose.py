@@ -31,36 +31,41 @@ class FulfillmentItem:
 Rules = Mapping[str, Sequence[Mapping[str, Any]]]
 
 
-def decompose(order: Order, rules: Rules) -> tuple[list[FulfillmentItem], list[Diagnostic]]:
+@dataclass
+class Decomposition:
+    items: list[FulfillmentItem]
+    problems: list[Diagnostic]
+    vanished: list[FulfillmentItem]  # items whose rule made nothing of them: every `into` was false
+
+
+def decompose(order: Order, rules: Rules) -> Decomposition:
     """Every fulfillment item of `order`, in order. Items whose product has no rule pass through.
 
     Rules chain (a technical product may decompose further); the compiler has refused cycles.
     """
     by_id = {item.id: item for item in order.items}
     roots = order.bundle_roots()
-    items: list[FulfillmentItem] = []
-    problems: list[Diagnostic] = []
+    result = Decomposition([], [], [])
     order_context = order.as_context()
     for item in order.items:
         bundle = roots[item.id]
         start = FulfillmentItem(item.id, item.product, item.quantity, item.action, item.attributes, bundle, item.id)
         context = {"order": order_context, "bundle": by_id[bundle].as_context()}
-        _expand(start, rules, context, items, problems)
-    return items, problems
+        _expand(start, rules, context, result)
+    return result
 
 
-def _expand(item: FulfillmentItem, rules: Rules, context: dict[str, Any], out: list[FulfillmentItem],
-            problems: list[Diagnostic]) -> None:
+def _expand(item: FulfillmentItem, rules: Rules, context: dict[str, Any], result: Decomposition) -> None:
     targets = rules.get(item.product)
     if not targets:
-        out.append(item)
+        result.items.append(item)
         return
     scope = {**context, "item": item.as_context()}
     taken: set[str] = set()
     for target in targets:
         if not holds(target["when"], scope):
             continue
-        quantity = _quantity(target, item, scope, problems)
+        quantity = _quantity(target, item, scope, result.problems)
         if quantity is None:
             continue
         attributes = dict(item.attributes)
@@ -69,7 +74,9 @@ def _expand(item: FulfillmentItem, rules: Rules, context: dict[str, Any], out: l
         child_id = _unique(f"{item.id}/{target['product']}", taken)
         child = FulfillmentItem(child_id, target["product"], quantity, item.action, attributes, item.bundle,
                                 item.source)
-        _expand(child, rules, context, out, problems)
+        _expand(child, rules, context, result)
+    if not taken:
+        result.vanished.append(item)
 
 
 def _quantity(target: Mapping[str, Any], item: FulfillmentItem, scope: Mapping[str, Any],

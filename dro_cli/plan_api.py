@@ -43,6 +43,11 @@ def make_plan(order_path: Path, catalog: Path) -> PlanOutcome:
             "DRO504", f"no scenario matches product '{product}'", loaded.item_span(items[0].source, "product"),
             detail=f"Item(s) {', '.join(i.id for i in items)} get no steps.",
             hint="add a scenario for this product to the catalog, or check the product code"))
+    for item in result.vanished:
+        outcome.diagnostics.append(warning(
+            "DRO508", f"item '{item.id}' decomposes into nothing", loaded.item_span(item.source, "product"),
+            detail=f"Every `into` of the rule for {item.product} has a `when` that is false for this item.",
+            hint="check the item's attributes, or the rule's conditions"))
     outcome.plan = result.plan
     return outcome
 

@@ -41,6 +41,7 @@ class PlanResult:
     plan: dict[str, Any]
     diagnostics: list[Diagnostic] = field(default_factory=list)
     unmatched: list[FulfillmentItem] = field(default_factory=list)  # items no scenario took
+    vanished: list[FulfillmentItem] = field(default_factory=list)  # items decomposed into nothing
 
 
 def instantiate(templates: Mapping[str, Any], order: Order) -> PlanResult:
@@ -49,7 +50,8 @@ def instantiate(templates: Mapping[str, Any], order: Order) -> PlanResult:
 
 
 def _instantiate(templates: Mapping[str, Any], order: Order) -> PlanResult:
-    items, problems = decompose(order, templates["decompositions"])
+    decomposition = decompose(order, templates["decompositions"])
+    items = decomposition.items
     instances, unmatched = _instances(templates, order, items)
     after = _wire(templates["steps"], instances)
     position = {step: i for i, step in enumerate(templates["order"])}
@@ -67,7 +69,7 @@ def _instantiate(templates: Mapping[str, Any], order: Order) -> PlanResult:
         },
         "steps": _steps_json(templates["steps"], ordered, after),
     }
-    return PlanResult(plan, problems, unmatched)
+    return PlanResult(plan, decomposition.problems, unmatched, decomposition.vanished)
 
 
 def _instances(templates: Mapping[str, Any], order: Order,

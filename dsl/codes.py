@@ -59,6 +59,7 @@ CODES: dict[str, str] = {
     "DRO505": "order file cannot be used",
     "DRO506": "bad decomposed quantity",
     "DRO507": "templates file cannot be used",
+    "DRO508": "item decomposes into nothing",
 }
 
 # Problems with the input files themselves are usage errors (exit 2), not

@@ -128,3 +128,22 @@ def test_a_decomposed_quantity_that_is_not_a_count_exits_2(tmp_path: Path) -> No
     planned = json.loads(run("plan", str(order), "--catalog", str(catalog), "--format", "json").stdout)
     assert planned["context"]["items"]["P1/SEAT"]["quantity"] == 3
     assert [s["id"] for s in planned["steps"]] == ["s[P1/SEAT]"]
+
+
+def test_an_item_decomposed_into_nothing_is_a_warning(tmp_path: Path) -> None:
+    catalog = tmp_path / "cat"
+    catalog.mkdir()
+    (catalog / "c.dro").write_text(
+        'lane ops\ndecompose "KIT" { into "PART" when item.attributes.model == "laser" }\n'
+        'group g { step s "S" { type milestone lane ops scope line_item } }\n'
+        'scenario x { when item.product == "PART"  add g }\n')
+    order = tmp_path / "order.yaml"
+    order.write_text("order:\n  id: O1\n  account: A\n  items:\n"
+                     "    - {id: P1, product: KIT, attributes: {model: lazer}}\n")
+    result = run("plan", str(order), "--catalog", str(catalog), "--format", "json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["steps"] == []
+    assert "warning[DRO508]: item 'P1' decomposes into nothing" in result.stderr
+    assert "order.yaml:5:25" in result.stderr
+    order.write_text(order.read_text().replace("lazer", "laser"))
+    fixed = run("plan", str(order), "--catalog", str(catalog), "--format", "json")
+    assert fixed.stderr == "" and [s["id"] for s in json.loads(fixed.stdout)["steps"]] == ["s[P1/PART]"]

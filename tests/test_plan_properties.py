@@ -214,7 +214,7 @@ def check_plan(templates: Mapping[str, Any], result: PlanResult) -> None:
 
 def expected_instances(templates: Mapping[str, Any], order: Order) -> tuple[set[tuple[Any, ...]], list[str]]:
     """By brute force: every scenario against every fulfillment item, no index. (step, item, bundle) triples."""
-    items, _ = decompose(order, templates["decompositions"])
+    items = decompose(order, templates["decompositions"]).items
     bundles = {i.id: i.as_context() for i in order.items}
     found: set[tuple[Any, ...]] = set()
     unmatched = []
