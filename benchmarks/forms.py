@@ -2,7 +2,7 @@
 
 Values are typed where the forms differ (a duration is bare in the DSL, a string in YAML;
 an expression is bare in the DSL, its text in YAML), so one model writes both forms with
-the same declarations, following docs/contract-notes.md.
+the same declarations, following the mapping in docs/language.md (section 1).
 """
 
 from __future__ import annotations
