@@ -56,7 +56,7 @@ def test_unknown_keywords_are_refused() -> None:
         compile_schema({"dependentRequired": {"a": ["b"]}})
 
 
-@pytest.mark.parametrize("name", ["catalog", "plan-template", "diagnostics"])
+@pytest.mark.parametrize("name", ["catalog", "plan-template", "diagnostics", "order", "plan", "journal-event"])
 def test_every_schema_compiles(name: str) -> None:
     assert callable(fast_check(name))
 
