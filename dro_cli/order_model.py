@@ -36,10 +36,6 @@ class Order:
         return {"id": self.id, "account": self.account, "attributes": dict(self.attributes),
                 "requested_date": self.requested_date}
 
-    def root_of(self, item_id: str) -> str:
-        """The id of the root of the bundle `item_id` belongs to (walks the whole order: O(items))."""
-        return self.bundle_roots()[item_id]
-
     def bundle_roots(self) -> dict[str, str]:
         """Each item's id -> the id of its bundle's root item (an item without a parent is a root).
 

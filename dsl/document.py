@@ -69,9 +69,6 @@ class Document:
         return origin
 
 
-def join(path: Path, *keys: Key) -> Path:
-    return path + keys
-
 
 _DECLARATION_SECTIONS = frozenset(
     {"lanes", "endpoints", "groups", "scenarios", "jeopardy_rules", "fallout_rules"})

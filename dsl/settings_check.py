@@ -89,11 +89,6 @@ _POLICY_HELP = {
 }
 
 
-def rule_matches(rule: Mapping[str, Any], step: Mapping[str, Any]) -> bool:
-    match = rule.get("match", {})
-    return all(step.get(k) == match[k] for k in _MATCH_KEYS if k in match)
-
-
 def specificity(rule: Mapping[str, Any]) -> int:
     return len(rule.get("match", {}))
 

@@ -111,16 +111,22 @@ def test_catalog_comes_from_the_environment() -> None:
     assert result.exit_code == 0 and "Plan for order ORD-1001" in result.stdout
 
 
-def test_a_decomposed_quantity_that_is_not_a_count_exits_2(tmp_path: Path) -> None:
+def decomposing(tmp_path: Path, rule: str, part: str, item: str) -> tuple[Path, Path]:
+    """A one-rule catalog whose `part` gets one line-item step, and an order of one `item`."""
     catalog = tmp_path / "cat"
     catalog.mkdir()
     (catalog / "c.dro").write_text(
-        'lane ops\ndecompose "PACK" { into "SEAT" { quantity item.attributes.seats } }\n'
+        f'lane ops\n{rule}\n'
         'group g { step s "S" { type milestone lane ops scope line_item } }\n'
-        'scenario x { when item.product == "SEAT"  add g }\n')
+        f'scenario x {{ when item.product == "{part}"  add g }}\n')
     order = tmp_path / "order.yaml"
-    order.write_text("order:\n  id: O1\n  account: A\n  items:\n"
-                     "    - {id: P1, product: PACK, attributes: {seats: 0}}\n")
+    order.write_text(f"order:\n  id: O1\n  account: A\n  items:\n    - {item}\n")
+    return catalog, order
+
+
+def test_a_decomposed_quantity_that_is_not_a_count_exits_2(tmp_path: Path) -> None:
+    catalog, order = decomposing(tmp_path, 'decompose "PACK" { into "SEAT" { quantity item.attributes.seats } }',
+                                 "SEAT", "{id: P1, product: PACK, attributes: {seats: 0}}")
     result = run("plan", str(order), "--catalog", str(catalog))
     assert result.exit_code == 2
     assert "error[DRO506]: bad decomposed quantity 0 for 'P1/SEAT'" in result.stderr
@@ -131,15 +137,8 @@ def test_a_decomposed_quantity_that_is_not_a_count_exits_2(tmp_path: Path) -> No
 
 
 def test_an_item_decomposed_into_nothing_is_a_warning(tmp_path: Path) -> None:
-    catalog = tmp_path / "cat"
-    catalog.mkdir()
-    (catalog / "c.dro").write_text(
-        'lane ops\ndecompose "KIT" { into "PART" when item.attributes.model == "laser" }\n'
-        'group g { step s "S" { type milestone lane ops scope line_item } }\n'
-        'scenario x { when item.product == "PART"  add g }\n')
-    order = tmp_path / "order.yaml"
-    order.write_text("order:\n  id: O1\n  account: A\n  items:\n"
-                     "    - {id: P1, product: KIT, attributes: {model: lazer}}\n")
+    catalog, order = decomposing(tmp_path, 'decompose "KIT" { into "PART" when item.attributes.model == "laser" }',
+                                 "PART", "{id: P1, product: KIT, attributes: {model: lazer}}")
     result = run("plan", str(order), "--catalog", str(catalog), "--format", "json")
     assert result.exit_code == 0 and json.loads(result.stdout)["steps"] == []
     assert "warning[DRO508]: item 'P1' decomposes into nothing" in result.stderr
