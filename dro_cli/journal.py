@@ -14,49 +14,48 @@ and reports it; damage before good records is refused and nothing is changed.
 from __future__ import annotations
 
 import contextlib
-import functools
-import gc
 import hashlib
 import json
 import os
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from importlib import resources
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from dro_cli.errors import EXIT_FAILED, EXIT_USAGE, DroError
+from dro_cli.errors import EXIT_USAGE, DroError
 from dro_cli.files import fsync_directory, write_atomically
+from dro_cli.journal_format import (
+    PREFIX,
+    SCHEMA_VERSION,
+    ZERO_CHECKSUM,
+    Record,
+    canonical,
+    explain,
+    refusal,
+    scan_bytes,
+    shape_ok,
+)
+from dro_cli.journal_format import (
+    JournalDamaged as JournalDamaged,  # raised by this module's readers
+)
 
-SCHEMA_VERSION = 1
-ZERO_CHECKSUM = "0" * 64
 JOURNAL_FILE = "journal.jsonl"
 PLAN_FILE = "plan.json"
 
-Record = dict[str, Any]
 Entry = tuple[str, Mapping[str, Any], str]  # (type, payload, ts), as Journal.append takes them
 
-_KEYS = frozenset({"checksum", "payload", "schema_version", "seq", "ts", "type"})
-_PREFIX = b'{"checksum":"'  # then 64 hex digits and '",' (79 bytes), then the rest of the canonical body
 _ORDER_ID = re.compile(r"[^./\\\s\x00-\x1f\x7f][^/\\\s\x00-\x1f\x7f]*")  # as schemas/order.schema.json
 _sha256 = hashlib.sha256
-
-
-class JournalDamaged(DroError):
-    """The journal is damaged before its last record (or written by another dro): nothing was changed."""
-
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint, exit_code=EXIT_FAILED)
 
 
 def timestamp(moment: datetime) -> str:
     """A record's `ts`: an aware datetime in ISO 8601 UTC, e.g. 2026-12-01T10:00:00Z."""
     if moment.tzinfo is None:
         raise ValueError("a journal timestamp needs an aware datetime")
-    text = moment.astimezone(timezone.utc).replace(tzinfo=None).isoformat()
+    text = moment.astimezone(UTC).replace(tzinfo=None).isoformat()
     return text + "Z"
 
 
@@ -83,13 +82,15 @@ def write_plan(order_dir: Path, plan: Mapping[str, Any]) -> Path:
 class Journal:
     """An order's journal, open for appending. Hold the order's `OrderLock` while it is open."""
 
-    def __init__(self, path: Path, fd: int, records: list[Record], size: int, recovered: str | None) -> None:
+    def __init__(self, path: Path, fd: int, records: list[Record], size: int, recovered: str | None,
+                 last_line: int = 0) -> None:
         self.path = path
         self.records = records  # every record so far, oldest first; read it, do not change it
         self.recovered = recovered  # what opening cut off and why, or None
         self._fd: int | None = fd
         self._size = size
         self._last = records[-1]["checksum"] if records else ZERO_CHECKSUM
+        self._last_line = last_line  # bytes in the last record's line
         self._broken = False
 
     @classmethod
@@ -102,15 +103,15 @@ class Journal:
             if created:
                 fsync_directory(order_dir)
             with open(path, "rb") as handle:
-                scan = _scan(handle.read())
+                scan = scan_bytes(handle.read())
             recovered = None
             if scan.bad_line is not None:
                 if not scan.torn:
-                    raise _refusal(path, scan)
+                    raise refusal(path, scan)
                 os.ftruncate(fd, scan.good_end)
                 os.fsync(fd)
                 recovered = f"cut off the torn last line {scan.bad_line} of {path} ({scan.cut} bytes): {scan.reason}"
-            return cls(path, fd, scan.records, scan.good_end, recovered)
+            return cls(path, fd, scan.records, scan.good_end, recovered, scan.last_line)
         except BaseException:
             os.close(fd)
             raise
@@ -118,6 +119,11 @@ class Journal:
     @property
     def last_seq(self) -> int:
         return len(self.records)
+
+    @property
+    def position(self) -> Position | None:
+        """Where the journal stands now (None while it is empty)."""
+        return position_of(self.records, self._size, self._last_line)
 
     def append(self, entries: Sequence[Entry]) -> list[Record]:
         """Append records, written together and fsynced once: they are durable when this returns."""
@@ -128,13 +134,13 @@ class Journal:
         lines: list[bytes] = []
         last = self._last
         for kind, payload, ts in entries:
-            body = _canonical({"payload": payload, "schema_version": SCHEMA_VERSION,
+            body = canonical({"payload": payload, "schema_version": SCHEMA_VERSION,
                                "seq": self.last_seq + len(made) + 1, "ts": ts, "type": kind})
             last = _sha256(last.encode() + body).hexdigest()
-            line = b"%s%s\",%s\n" % (_PREFIX, last.encode(), body[1:])
+            line = b"%s%s\",%s\n" % (PREFIX, last.encode(), body[1:])
             record = json.loads(line)
-            if not _shape_ok(record):
-                raise ValueError(f"not a journal record: {_explain(record)}")
+            if not shape_ok(record):
+                raise ValueError(f"not a journal record: {explain(record)}")
             made.append(record)
             lines.append(line)
         if not made:
@@ -150,6 +156,7 @@ class Journal:
             raise
         self._size += len(data)
         self._last = last
+        self._last_line = len(lines[-1])
         self.records.extend(made)
         return made
 
@@ -184,175 +191,62 @@ class VerifyReport:
 
 def verify(path: Path) -> VerifyReport:
     """Check every record of a journal file (sequence, shape, checksum chain); change nothing."""
-    scan = _scan(_read(path))
+    scan = scan_bytes(_read(path))
     return VerifyReport(path, len(scan.records), scan.lines, scan.bad_line, scan.reason, scan.torn)
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a journal stood after record `seq`: a snapshot's anchor, to read only what came after."""
+
+    seq: int
+    checksum: str
+    line_start: int  # the byte offset of record `seq`'s line
+    end: int  # the byte offset just after it
+
+
+def read_after(path: Path, position: Position) -> list[Record] | None:
+    """The records after `position`, if the journal still holds record `position.seq` with that checksum
+    there and everything after it chains on; None if not (the caller reads the whole journal instead)."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(position.line_start)
+            anchor = handle.read(position.end - position.line_start)
+            rest = handle.read()
+    except OSError:
+        return None
+    try:
+        record = json.loads(anchor)
+    except ValueError:
+        return None
+    if not (anchor.endswith(b"\n") and type(record) is dict and record.get("seq") == position.seq
+            and record.get("checksum") == position.checksum):
+        return None
+    scan = scan_bytes(rest, position.seq + 1, position.checksum)
+    if scan.bad_line is not None and not scan.torn:
+        return None
+    return scan.records
+
+
+def position_of(records: Sequence[Record], end: int, last_line: int) -> Position | None:
+    """The position after the last of `records`, whose line is `last_line` bytes and ends at `end`."""
+    if not records:
+        return None
+    return Position(records[-1]["seq"], records[-1]["checksum"], end - last_line, end)
 
 
 def read(path: Path) -> list[Record]:
     """The records of a journal, for readers without the lock; a torn last line (perhaps being
     written right now) is left out, and damage before good records raises `JournalDamaged`."""
-    scan = _scan(_read(path))
+    return read_positioned(path)[0]
+
+
+def read_positioned(path: Path) -> tuple[list[Record], Position | None]:
+    """`read`, and the position after the last record read."""
+    scan = scan_bytes(_read(path))
     if scan.bad_line is not None and not scan.torn:
-        raise _refusal(path, scan)
-    return scan.records
-
-
-@dataclass(frozen=True)
-class _Scan:
-    records: list[Record]  # the good records before the first bad line
-    good_end: int  # bytes those records take
-    lines: int  # lines in the file, an unfinished last one included
-    bad_line: int | None = None
-    reason: str | None = None
-    cut: int = 0  # bytes from the bad line to the end of the file
-    foreign: bool = False  # the bad line is a record of another schema version: never cut it
-
-    @property
-    def torn(self) -> bool:
-        return self.bad_line == self.lines and not self.foreign
-
-
-def _scan(data: bytes) -> _Scan:
-    """Verify a journal in one pass: one JSON parse and one sha256 per record."""
-    lines = data.split(b"\n")
-    tail = lines.pop()  # b"" when the file ends with a newline, else an unfinished line
-    total = len(lines) + (1 if tail else 0)
-    last = ZERO_CHECKSUM.encode()
-    shape_ok, hashed_ok = _shape_ok, _hashed_ok
-    records: list[Record] = []
-    for number, (line, record) in enumerate(zip(lines, _parse(lines), strict=True), 1):
-        if not (type(record) is dict and record.get("seq") == number and hashed_ok(line, record, last)
-                and shape_ok(record, hashed=True)):
-            record, reason, foreign = _check_alone(line, number, last)  # the slow way, to say what is wrong
-            if record is None:
-                return _stopped(records, lines, data, total, number, reason, foreign)
-        records.append(record)
-        last = record["checksum"].encode()
-    if tail:
-        reason = f"an unfinished line of {len(tail)} bytes (no final newline)"
-        return _stopped(records, lines, data, total, total, reason, False)
-    return _Scan(records, len(data), total)
-
-
-def _stopped(records: list[Record], lines: list[bytes], data: bytes, total: int, bad_line: int, reason: str,
-             foreign: bool) -> _Scan:
-    good_end = sum(map(len, lines[:len(records)])) + len(records)
-    return _Scan(records, good_end, total, bad_line, reason, len(data) - good_end, foreign)
-
-
-def _parse(lines: list[bytes]) -> list[Any]:
-    """Every line as JSON, all at once as one array (twice as fast as line by line); if that fails,
-    None for every line, and each is checked on its own."""
-    was_enabled = gc.isenabled()  # as dsl.gc_pause, without importing all of dsl: a million acyclic
-    gc.disable()  # records would make the collector scan them again and again
-    try:
-        values: list[Any] = json.loads(b"[" + b",".join(lines) + b"]")
-        return values if len(values) == len(lines) else [None] * len(lines)
-    except (ValueError, RecursionError):
-        return [None] * len(lines)
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def _hashed_ok(line: bytes, record: Record, last: bytes) -> bool:
-    """The checksum, from the line's bytes as dro lays them out (checksum first, then the canonical body)."""
-    return (line.startswith(_PREFIX) and line[77:79] == b'",'
-            and _sha256(last + b"{" + line[79:]).hexdigest() == record.get("checksum"))
-
-
-def _canonical_ok(record: Record, last: bytes) -> bool:
-    """The checksum, from the canonical JSON of the record as the format defines it (for any layout)."""
-    try:
-        body = _canonical({k: v for k, v in record.items() if k != "checksum"})
-    except (ValueError, TypeError):
-        return False
-    return bool(_sha256(last + body).hexdigest() == record["checksum"])
-
-
-def _check_alone(line: bytes, number: int, last: bytes) -> tuple[Record | None, str, bool]:
-    """Line `number` parsed and checked on its own: the record, else why it is not the next record
-    and whether it is a record of another schema version."""
-    if not line.strip():
-        return None, "an empty line", False
-    try:
-        record = json.loads(line)
-    except (ValueError, RecursionError) as error:
-        return None, f"not JSON ({error})", False
-    if type(record) is not dict:
-        return None, "not a JSON object", False
-    version = record.get("schema_version")
-    if version != SCHEMA_VERSION and type(version) is int:
-        return None, f"a record of journal schema_version {version}; this dro reads version {SCHEMA_VERSION}", True
-    if not _shape_ok(record):
-        return None, f"not a journal record: {_explain(record)}", False
-    if record["seq"] != number:
-        return None, f"seq {record['seq']} where {number} was expected", False
-    if not (_hashed_ok(line, record, last) or _canonical_ok(record, last)):
-        return None, "the checksum does not match the record and the checksum of the record before it", False
-    return record, "", False
-
-
-def _refusal(path: Path, scan: _Scan) -> JournalDamaged:
-    if scan.foreign:
-        return JournalDamaged(f"{path} line {scan.bad_line}: {scan.reason}",
-                              hint="use the dro that wrote this journal, or a newer one")
-    after = scan.lines - (scan.bad_line or 0)
-    follow = "1 more line follows" if after == 1 else f"{after} more lines follow"
-    return JournalDamaged(
-        f"{path} is damaged at line {scan.bad_line}: {scan.reason}; {follow} it, so it is not a torn last write",
-        hint="nothing was changed; restore the journal from a backup, or cut it at the damage by hand if you accept "
-             "losing the records after it")
-
-
-def _schema_patterns() -> dict[str, Callable[[str], object]]:
-    """The schema's patterns, read from the schema itself so the two cannot drift apart."""
-    text = resources.files("schemas").joinpath("journal-event.schema.json").read_text(encoding="utf-8")
-    properties = json.loads(text)["properties"]
-    return {name: re.compile(spec["pattern"]).search for name, spec in properties.items() if "pattern" in spec}
-
-
-_PATTERNS = _schema_patterns()
-# Journals repeat their timestamps (one per batch) and types (a few dozen): remember the answers.
-_TS, _TYPE = (functools.lru_cache(maxsize=1024)(_PATTERNS.pop(name)) for name in ("ts", "type"))
-_CHECKSUM = _PATTERNS.pop("checksum")
-assert not _PATTERNS, "a new pattern in journal-event.schema.json needs checking in _shape_ok"
-
-
-def _shape_ok(record: Any, *, hashed: bool = False) -> bool:
-    """The journal-event schema, inlined: `fast_check` costs 10 us a record, too much for a million.
-
-    `hashed`: the checksum is known to equal a sha256 hexdigest, so its pattern holds.
-    tests/test_journal.py checks that it agrees with `dsl.schemas.validator("journal-event")`.
-    """
-    if type(record) is not dict or record.keys() != _KEYS:
-        return False
-    seq, version, ts, kind, checksum = (record["seq"], record["schema_version"], record["ts"], record["type"],
-                                        record["checksum"])
-    return bool(
-        (type(seq) is int or (type(seq) is float and seq.is_integer())) and seq >= 1
-        and (type(version) is int or type(version) is float) and version == SCHEMA_VERSION
-        and type(record["payload"]) is dict
-        and type(ts) is str and _TS(ts) and type(kind) is str and _TYPE(kind)
-        and type(checksum) is str and (hashed or _CHECKSUM(checksum))
-    )
-
-
-def _explain(record: Any) -> str:
-    """What the schema says is wrong with a record (jsonschema explains; it is only loaded here)."""
-    from jsonschema.exceptions import best_match
-
-    from dsl.schemas import validator
-
-    error = best_match(validator("journal-event").iter_errors(record))
-    if error is None:
-        return "it does not match schemas/journal-event.schema.json"
-    where = "".join(f"[{p!r}]" for p in error.absolute_path)
-    return f"{where + ': ' if where else ''}{error.message}"
-
-
-def _canonical(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+        raise refusal(path, scan)
+    return scan.records, position_of(scan.records, scan.good_end, scan.last_line)
 
 
 def _read(path: Path) -> bytes:

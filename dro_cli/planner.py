@@ -56,12 +56,14 @@ def _instantiate(templates: Mapping[str, Any], order: Order) -> PlanResult:
     after = _wire(templates["steps"], instances)
     position = {step: i for i, step in enumerate(templates["order"])}
     ordered = sorted(instances, key=lambda i: (position[i.step], i.id))
+    used = sorted({templates["steps"][i.step].get("endpoint") for i in instances} - {None})
     plan = {
         "schema_version": PLAN_SCHEMA_VERSION,
         "kind": PLAN_KIND,
         "order": order.id,
         "templates": templates["hash"],
         "lanes": templates["lanes"],
+        "endpoints": {name: templates["endpoints"][name] for name in used},  # names of env variables, never values
         "context": {
             "order": order.as_context(),
             "bundles": {i.id: i.as_context() for i in order.items if i.parent is None},

@@ -23,13 +23,13 @@ from dro_cli.journal import (
     ZERO_CHECKSUM,
     Journal,
     JournalDamaged,
-    _shape_ok,
     order_dir,
     read,
     timestamp,
     verify,
     write_plan,
 )
+from dro_cli.journal_format import shape_ok
 from dro_cli.order_lock import OrderLock
 from dsl.schemas import fast_check, validator
 
@@ -282,7 +282,7 @@ _VALUES = st.one_of(
        st.sets(st.sampled_from(list(_GOOD)), max_size=2))
 def test_the_inlined_check_agrees_with_the_schema(changes: dict[str, Any], removed: set[str]) -> None:
     record = {k: v for k, v in {**_GOOD, **changes}.items() if k not in removed}
-    assert _shape_ok(record) == validator("journal-event").is_valid(record) == fast_check("journal-event")(record)
+    assert shape_ok(record) == validator("journal-event").is_valid(record) == fast_check("journal-event")(record)
 
 
 # --- one writer per order -----------------------------------------------------------------------------------
@@ -290,6 +290,7 @@ def test_the_inlined_check_agrees_with_the_schema(changes: dict[str, Any], remov
 HOLDER = """
 import sys
 from pathlib import Path
+from dro_cli.journal_format import shape_ok
 from dro_cli.order_lock import OrderLock
 lock = OrderLock(Path(sys.argv[1]))
 lock.acquire()
@@ -302,6 +303,7 @@ TRY_LOCK = """
 import sys
 from pathlib import Path
 from dro_cli.errors import DroError
+from dro_cli.journal_format import shape_ok
 from dro_cli.order_lock import OrderLock
 try:
     with OrderLock(Path(sys.argv[1])):
@@ -362,6 +364,7 @@ WRITER = """
 import sys
 from pathlib import Path
 from dro_cli.journal import Journal
+from dro_cli.journal_format import shape_ok
 from dro_cli.order_lock import OrderLock
 
 def meant(seq):

@@ -1,0 +1,194 @@
+"""The journal's record format: canonical JSON lines chained by checksums, and the one-pass scan that verifies them."""
+
+from __future__ import annotations
+
+import functools
+import gc
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from dro_cli.errors import EXIT_FAILED, DroError
+
+SCHEMA_VERSION = 1
+ZERO_CHECKSUM = "0" * 64
+
+Record = dict[str, Any]
+
+_KEYS = frozenset({"checksum", "payload", "schema_version", "seq", "ts", "type"})
+PREFIX = b'{"checksum":"'  # then 64 hex digits and '",' (79 bytes), then the rest of the canonical body
+_sha256 = hashlib.sha256
+
+
+class JournalDamaged(DroError):
+    """The journal is damaged before its last record (or written by another dro): nothing was changed."""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint, exit_code=EXIT_FAILED)
+
+
+@dataclass(frozen=True)
+class Scan:
+    records: list[Record]  # the good records before the first bad line
+    good_end: int  # bytes those records take
+    lines: int  # lines in the file, an unfinished last one included
+    bad_line: int | None = None
+    reason: str | None = None
+    cut: int = 0  # bytes from the bad line to the end of the file
+    foreign: bool = False  # the bad line is a record of another schema version: never cut it
+    last_line: int = 0  # bytes in the last good record's line, its newline included
+
+    @property
+    def torn(self) -> bool:
+        return self.bad_line == self.lines and not self.foreign
+
+
+def scan_bytes(data: bytes, first_seq: int = 1, last_checksum: str = ZERO_CHECKSUM) -> Scan:
+    """Verify a journal in one pass: one JSON parse and one sha256 per record. A part of a journal
+    may be scanned too: `data` starts at record `first_seq`, chained to `last_checksum`."""
+    lines = data.split(b"\n")
+    tail = lines.pop()  # b"" when the file ends with a newline, else an unfinished line
+    total = len(lines) + (1 if tail else 0)
+    last = last_checksum.encode()
+    is_shaped, hashed_ok = shape_ok, _hashed_ok
+    records: list[Record] = []
+    skip = first_seq - 1
+    for number, (line, record) in enumerate(zip(lines, _parse(lines), strict=True), 1):
+        if not (type(record) is dict and record.get("seq") == number + skip and hashed_ok(line, record, last)
+                and is_shaped(record, hashed=True)):
+            record, reason, foreign = _check_alone(line, number + skip, last)  # the slow way, to say what is wrong
+            if record is None:
+                return _stopped(records, lines, data, total, number, reason, foreign)
+        records.append(record)
+        last = record["checksum"].encode()
+    if tail:
+        reason = f"an unfinished line of {len(tail)} bytes (no final newline)"
+        return _stopped(records, lines, data, total, total, reason, False)
+    return Scan(records, len(data), total, last_line=len(lines[-1]) + 1 if lines else 0)
+
+
+def _stopped(records: list[Record], lines: list[bytes], data: bytes, total: int, bad_line: int, reason: str,
+             foreign: bool) -> Scan:
+    good_end = sum(map(len, lines[:len(records)])) + len(records)
+    last_line = len(lines[len(records) - 1]) + 1 if records else 0
+    return Scan(records, good_end, total, bad_line, reason, len(data) - good_end, foreign, last_line)
+
+
+def _parse(lines: list[bytes]) -> list[Any]:
+    """Every line as JSON, all at once as one array (twice as fast as line by line); if that fails,
+    None for every line, and each is checked on its own."""
+    was_enabled = gc.isenabled()  # as dsl.gc_pause, without importing all of dsl: a million acyclic
+    gc.disable()  # records would make the collector scan them again and again
+    try:
+        values: list[Any] = json.loads(b"[" + b",".join(lines) + b"]")
+        return values if len(values) == len(lines) else [None] * len(lines)
+    except (ValueError, RecursionError):
+        return [None] * len(lines)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _hashed_ok(line: bytes, record: Record, last: bytes) -> bool:
+    """The checksum, from the line's bytes as dro lays them out (checksum first, then the canonical body)."""
+    return (line.startswith(PREFIX) and line[77:79] == b'",'
+            and _sha256(last + b"{" + line[79:]).hexdigest() == record.get("checksum"))
+
+
+def _canonical_ok(record: Record, last: bytes) -> bool:
+    """The checksum, from the canonical JSON of the record as the format defines it (for any layout)."""
+    try:
+        body = canonical({k: v for k, v in record.items() if k != "checksum"})
+    except (ValueError, TypeError):
+        return False
+    return bool(_sha256(last + body).hexdigest() == record["checksum"])
+
+
+def _check_alone(line: bytes, number: int, last: bytes) -> tuple[Record | None, str, bool]:
+    """Line `number` parsed and checked on its own: the record, else why it is not the next record
+    and whether it is a record of another schema version."""
+    if not line.strip():
+        return None, "an empty line", False
+    try:
+        record = json.loads(line)
+    except (ValueError, RecursionError) as error:
+        return None, f"not JSON ({error})", False
+    if type(record) is not dict:
+        return None, "not a JSON object", False
+    version = record.get("schema_version")
+    if version != SCHEMA_VERSION and type(version) is int:
+        return None, f"a record of journal schema_version {version}; this dro reads version {SCHEMA_VERSION}", True
+    if not shape_ok(record):
+        return None, f"not a journal record: {explain(record)}", False
+    if record["seq"] != number:
+        return None, f"seq {record['seq']} where {number} was expected", False
+    if not (_hashed_ok(line, record, last) or _canonical_ok(record, last)):
+        return None, "the checksum does not match the record and the checksum of the record before it", False
+    return record, "", False
+
+
+def refusal(path: Path, scan: Scan) -> JournalDamaged:
+    if scan.foreign:
+        return JournalDamaged(f"{path} line {scan.bad_line}: {scan.reason}",
+                              hint="use the dro that wrote this journal, or a newer one")
+    after = scan.lines - (scan.bad_line or 0)
+    follow = "1 more line follows" if after == 1 else f"{after} more lines follow"
+    return JournalDamaged(
+        f"{path} is damaged at line {scan.bad_line}: {scan.reason}; {follow} it, so it is not a torn last write",
+        hint="nothing was changed; restore the journal from a backup, or cut it at the damage by hand if you accept "
+             "losing the records after it")
+
+
+def _schema_patterns() -> dict[str, Callable[[str], object]]:
+    """The schema's patterns, read from the schema itself so the two cannot drift apart."""
+    text = resources.files("schemas").joinpath("journal-event.schema.json").read_text(encoding="utf-8")
+    properties = json.loads(text)["properties"]
+    return {name: re.compile(spec["pattern"]).search for name, spec in properties.items() if "pattern" in spec}
+
+
+_PATTERNS = _schema_patterns()
+# Journals repeat their timestamps (one per batch) and types (a few dozen): remember the answers.
+_TS, _TYPE = (functools.lru_cache(maxsize=1024)(_PATTERNS.pop(name)) for name in ("ts", "type"))
+_CHECKSUM = _PATTERNS.pop("checksum")
+assert not _PATTERNS, "a new pattern in journal-event.schema.json needs checking in shape_ok"
+
+
+def shape_ok(record: Any, *, hashed: bool = False) -> bool:
+    """The journal-event schema, inlined: `fast_check` costs 10 us a record, too much for a million.
+
+    `hashed`: the checksum is known to equal a sha256 hexdigest, so its pattern holds.
+    tests/test_journal.py checks that it agrees with `dsl.schemas.validator("journal-event")`.
+    """
+    if type(record) is not dict or record.keys() != _KEYS:
+        return False
+    seq, version, ts, kind, checksum = (record["seq"], record["schema_version"], record["ts"], record["type"],
+                                        record["checksum"])
+    return bool(
+        (type(seq) is int or (type(seq) is float and seq.is_integer())) and seq >= 1
+        and (type(version) is int or type(version) is float) and version == SCHEMA_VERSION
+        and type(record["payload"]) is dict
+        and type(ts) is str and _TS(ts) and type(kind) is str and _TYPE(kind)
+        and type(checksum) is str and (hashed or _CHECKSUM(checksum))
+    )
+
+
+def explain(record: Any) -> str:
+    """What the schema says is wrong with a record (jsonschema explains; it is only loaded here)."""
+    from jsonschema.exceptions import best_match
+
+    from dsl.schemas import validator
+
+    error = best_match(validator("journal-event").iter_errors(record))
+    if error is None:
+        return "it does not match schemas/journal-event.schema.json"
+    where = "".join(f"[{p!r}]" for p in error.absolute_path)
+    return f"{where + ': ' if where else ''}{error.message}"
+
+
+def canonical(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
