@@ -19,6 +19,17 @@ COMMANDS: dict[str, tuple[str, str]] = {
                 "Compile a catalog into plan templates (JSON)."),
     "plan": ("dro_cli.commands.plan:plan_command",
              "Show the plan an order would get: steps by swimlane, dependencies, SLA."),
+    "run": ("dro_cli.commands.run:run_command",
+            "Run an order: plan it once, then work its plan until it completes or must wait."),
+    "status": ("dro_cli.commands.status:status_command",
+               "Show orders (state, progress, what they wait on), or one order's steps by lane."),
+    "log": ("dro_cli.commands.log:log_command", "Show an order's journal as a timeline."),
+    "complete": ("dro_cli.commands.act:complete_command",
+                 "Complete a manual step (or a step in fallout, with --reason)."),
+    "signal": ("dro_cli.commands.act:signal_command", "Send an event to the pauses waiting for it."),
+    "resume": ("dro_cli.commands.act:resume_command", "Resume a pause without waiting for its event or timer."),
+    "cancel": ("dro_cli.commands.act:cancel_command", "Cancel an order, with a reason."),
+    "verify": ("dro_cli.commands.log:verify_command", "Check an order's journal: sequence and checksum chain."),
 }
 
 

@@ -1,7 +1,8 @@
 """Flows of the Acme laptop catalog: small, deterministic stand-ins for the real systems.
 
 dro imports this module from the catalog directory and calls a flow with one
-argument, a read-only mapping: order, item (None for a plan-scoped step), bundle,
+argument, a read-only mapping: order (with `items`, its fulfillment items), item
+(None unless the step is line-item scoped), bundle,
 inputs (rendered), step, attempt and idempotency_key. A flow returns a dict of
 outputs (captured for later steps) or None; raising is a retryable failure whose
 error code is the exception's class name.
@@ -23,10 +24,10 @@ def _ref(prefix: str, *parts: object) -> str:
 def start_billing(ctx: Mapping[str, Any]) -> dict[str, Any]:
     """Open the subscription in billing once the hardware is reserved and set up."""
     order = ctx["order"]
-    seats = sum(
+    seats = sum(  # the order's fulfillment items: each LAPTOP-BUNDLE became a LAPTOP-HW item
         int(item.get("quantity", 1))
         for item in order.get("items", [])
-        if item.get("product") == "LAPTOP-BUNDLE"
+        if item.get("product") == "LAPTOP-HW"
     )
     return {
         "subscription_id": _ref("SUB", order["id"], order["account"]),

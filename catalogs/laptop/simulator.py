@@ -1,0 +1,513 @@
+"""Simulate the Acme laptop catalog's fulfillment systems (WMS, license server, parcel carrier) on one port.
+
+One HTTP server answers every callout of the catalog, so a demo points WMS_URL,
+LICENSE_SERVER_URL and the carrier's URL at it:
+
+    POST  /reservations      wms             201 {"id": "RES-…", ...}
+    POST  /picks             wms             201 {"id": "PCK-…", "bin": {"location": "C-17-4"}, ...}
+    POST  /entitlements      license_server  201 {"id": "ENT-…", "key": "XXXXX-…", ...}   (bearer)
+    PATCH /entitlements/ID   license_server  200 {"id": "ID", "key": "XXXXX-…", ...}      (bearer)
+    POST  /shipments         carrier         201 {"id": "SHP-…", "tracking": {"number": "1Z…"}, ...}   (basic)
+
+It behaves like a careful real API: a POST or PATCH with an `Idempotency-Key` seen
+before gets the stored response again (header `Idempotent-Replayed: true`) and
+creates nothing; ids derive from that key, so the same order gives the same ids.
+Control paths for tests: `GET /_requests` (the request log), `GET|POST /_faults`.
+
+    python catalogs/laptop/simulator.py --port 8081 --token s3cret --fail /reservations=503:2
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import hmac
+import json
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import FrameType, TracebackType
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+HOST = "127.0.0.1"
+Json = dict[str, Any]
+
+
+class ApiError(Exception):
+    """A request the simulator refuses: becomes a JSON error response."""
+
+    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.headers = dict(headers or {})
+
+
+@dataclass
+class Fault:
+    """What goes wrong on a path: wait `delay` seconds, then answer `status` to the next `count` requests
+    (every request when `count` is None). A fault on `/entitlements` also covers `/entitlements/ID`."""
+
+    status: int | None = None
+    count: int | None = None
+    delay: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.status is not None and not 400 <= self.status <= 599:
+            raise ValueError(f"fault status must be 400 to 599, not {self.status}")
+        if self.count is not None and self.count < 0:
+            raise ValueError(f"fault count must be 0 or more, not {self.count}")
+        if self.delay < 0:
+            raise ValueError(f"fault delay must be 0 or more, not {self.delay}")
+
+    @classmethod
+    def from_json(cls, data: object) -> Fault:
+        if not isinstance(data, dict) or set(data) - {"status", "count", "delay"}:
+            raise ValueError('a fault is an object with "status", "count" and/or "delay"')
+        status, count, delay = data.get("status"), data.get("count"), data.get("delay", 0)
+        if not all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in (status, count)):
+            raise ValueError("fault status and count must be integers")
+        if isinstance(delay, bool) or not isinstance(delay, (int, float)):
+            raise ValueError("fault delay must be a number of seconds")
+        return cls(status, count, float(delay))
+
+    def to_json(self) -> Json:
+        return {"status": self.status, "count": self.count, "delay": self.delay}
+
+
+def parse_faults(fail: Iterable[str] = (), delay: Iterable[str] = ()) -> dict[str, Fault]:
+    """Faults from the command line's `PATH=STATUS[:COUNT]` and `PATH=SECONDS` forms."""
+    faults: dict[str, Fault] = {}
+    for spec in fail:
+        path, _, value = _split_spec(spec, "PATH=STATUS[:COUNT]")
+        status, _, count = value.partition(":")
+        try:
+            fault = faults.get(path, Fault())
+            faults[path] = Fault(int(status), int(count) if count else None, fault.delay)
+        except ValueError as exc:
+            raise ValueError(f"bad --fail {spec!r}: {exc}") from None
+    for spec in delay:
+        path, _, value = _split_spec(spec, "PATH=SECONDS")
+        try:
+            fault = faults.get(path, Fault())
+            faults[path] = Fault(fault.status, fault.count, float(value))
+        except ValueError as exc:
+            raise ValueError(f"bad --delay {spec!r}: {exc}") from None
+    return faults
+
+
+def _split_spec(spec: str, form: str) -> tuple[str, str, str]:
+    path, sep, value = spec.partition("=")
+    if not sep or not path.startswith("/") or not value:
+        raise ValueError(f"bad fault {spec!r}: expected {form}, e.g. /reservations=503:2")
+    return path, sep, value
+
+
+# ---- the fulfillment systems: each turns a validated request into (status, body) -------------------------------
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request that reached a route: its JSON body, the seed ids derive from, the ID of `/entitlements/ID`."""
+
+    body: Json
+    seed: str
+    target: str = ""
+
+
+def _ref(prefix: str, *parts: str) -> str:
+    return f"{prefix}-{_digest(*parts)[:10].upper()}"
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _text(body: Json, name: str) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise ApiError(422, f"field {name!r} must be a non-empty string")
+    return value
+
+
+def _count(body: Json, name: str) -> int:
+    """A positive count; templates render numbers as strings, so "2" is 2."""
+    value = body.get(name)
+    try:
+        number = int(value) if isinstance(value, (int, str)) and not isinstance(value, bool) else 0
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise ApiError(422, f"field {name!r} must be a positive integer")
+    return number
+
+
+def _license_key(*parts: str) -> str:
+    chars = _digest("license", *parts)[:25].upper()
+    return "-".join(chars[i:i + 5] for i in range(0, 25, 5))
+
+
+class Simulator:
+    """The simulated systems and their HTTP server. `start()` serves in a thread; also a context manager.
+
+    `token`: the bearer token /entitlements expects; `basic`: the (user, password) /shipments expects.
+    None disables the check. `faults`: by path, see `Fault`.
+    """
+
+    def __init__(self, port: int = 0, *, token: str | None = None, basic: tuple[str, str] | None = None,
+                 faults: Mapping[str, Fault] | None = None, verbose: bool = False) -> None:
+        self._port = port
+        self.token = token
+        self.basic = basic
+        self.verbose = verbose
+        self._faults = dict(faults or {})
+        self._lock = threading.Lock()
+        self._stored: dict[str, tuple[str, int, Json]] = {}  # idempotency key -> (request fingerprint, status, body)
+        self._log: list[Json] = []
+        self._entitlements: dict[str, Json] = {}
+        self._keyless = 0  # requests without an idempotency key, for their ids
+        self._stopping = threading.Event()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------------------------------
+
+    def start(self) -> Simulator:
+        if self._server is not None:
+            raise RuntimeError("the simulator is already started")
+        self._server = _Server(self, self._port)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="simulator", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is None or self._thread is None:
+            return
+        self._stopping.set()  # wakes requests sleeping on a delay fault
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+        self._server = self._thread = None
+
+    def __enter__(self) -> Simulator:
+        return self.start()
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("the simulator is not started")
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    # -- state for tests ------------------------------------------------------------------------------------------
+
+    def requests(self) -> list[Json]:
+        """The log: one {method, path, key, status, replayed} per request, control paths left out."""
+        with self._lock:
+            return [dict(entry) for entry in self._log]
+
+    def faults(self) -> dict[str, Fault]:
+        with self._lock:
+            return {path: Fault(f.status, f.count, f.delay) for path, f in self._faults.items()}
+
+    def set_faults(self, faults: Mapping[str, Fault]) -> None:
+        """Replace every fault (an empty mapping clears them)."""
+        with self._lock:
+            self._faults = dict(faults)
+
+    # -- one request ----------------------------------------------------------------------------------------------
+
+    def handle(self, method: str, target: str, headers: Message, raw: bytes) -> tuple[int, object, dict[str, str]]:
+        """Answer one request: (status, JSON body, extra headers). Thread-safe."""
+        path = urlsplit(target).path
+        if path.startswith("/_"):
+            try:
+                return self._control(method, path, raw)
+            except ApiError as error:
+                return error.status, {"error": str(error)}, error.headers
+        key = headers.get("Idempotency-Key")
+        replayed = False
+        try:
+            self._suffer_faults(path)
+            route, call_target = _route(method, path)
+            self._authorize(path, headers)
+            body = _json_object(raw)
+            status, payload, replayed = self._run(route, method, path, key, body, call_target)
+            extra = {"Idempotent-Replayed": "true"} if replayed else {}
+        except ApiError as error:
+            status, payload, extra = error.status, {"error": str(error)}, error.headers
+        with self._lock:
+            self._log.append({"method": method, "path": path, "key": key, "status": status, "replayed": replayed})
+        return status, payload, extra
+
+    def _suffer_faults(self, path: str) -> None:
+        with self._lock:
+            fault = next((f for p, f in self._faults.items() if path == p or path.startswith(p.rstrip("/") + "/")),
+                         None)
+            if fault is None:
+                return
+            fires = fault.status is not None and (fault.count is None or fault.count > 0)
+            if fires and fault.count is not None:
+                fault.count -= 1
+        if fault.delay:
+            self._stopping.wait(fault.delay)
+        if fires:
+            raise ApiError(cast(int, fault.status), f"injected fault on {path}")
+
+    def _authorize(self, path: str, headers: Message) -> None:
+        if path.startswith("/entitlements") and self.token is not None:
+            expected, challenge = f"Bearer {self.token}", 'Bearer realm="licenses"'
+        elif path.startswith("/shipments") and self.basic is not None:
+            expected = "Basic " + base64.b64encode(":".join(self.basic).encode()).decode()
+            challenge = 'Basic realm="carrier"'
+        else:
+            return
+        if not hmac.compare_digest(headers.get("Authorization", "").encode(), expected.encode()):
+            scheme = challenge.split()[0].lower()
+            raise ApiError(401, f"missing or wrong {scheme} credentials", {"WWW-Authenticate": challenge})
+
+    def _run(self, route: Route, method: str, path: str, key: str | None, body: Json,
+             target: str) -> tuple[int, Json, bool]:
+        """Run the route once per idempotency key; a key seen before replays its stored response."""
+        fingerprint = _digest(method, path, json.dumps(body, sort_keys=True))
+        with self._lock:
+            if key is not None and key in self._stored:
+                seen, status, payload = self._stored[key]
+                if seen != fingerprint:
+                    raise ApiError(422, "this Idempotency-Key was used with a different request")
+                return status, payload, True
+            if key is None:
+                self._keyless += 1
+            seed = key if key is not None else f"no-key/{self._keyless}"
+            status, payload = route(self, Call(body, _digest(path, seed), target))
+            if key is not None:
+                self._stored[key] = (fingerprint, status, payload)
+            return status, payload, False
+
+    def _control(self, method: str, path: str, raw: bytes) -> tuple[int, object, dict[str, str]]:
+        if (method, path) == ("GET", "/_requests"):
+            return 200, self.requests(), {}
+        if (method, path) == ("POST", "/_faults"):
+            self.set_faults(_faults_from_json(_json_object(raw)))
+        if path == "/_faults" and method in ("GET", "POST"):
+            return 200, {p: f.to_json() for p, f in self.faults().items()}, {}
+        raise ApiError(404, f"no control path {method} {path}")
+
+    # -- the routes -----------------------------------------------------------------------------------------------
+
+    def reserve(self, call: Call) -> tuple[int, Json]:
+        sku, quantity = _text(call.body, "sku"), _count(call.body, "quantity")
+        return 201, {"id": _ref("RES", call.seed), "sku": sku, "quantity": quantity, "status": "reserved"}
+
+    def pick(self, call: Call) -> tuple[int, Json]:
+        sku, quantity, order = _text(call.body, "sku"), _count(call.body, "quantity"), _text(call.body, "order")
+        bin_digest = int(_digest("bin", sku), 16)  # an SKU always lies in the same bin
+        location = f"{'ABCDEFGH'[bin_digest % 8]}-{bin_digest // 8 % 40 + 1:02d}-{bin_digest // 320 % 5 + 1}"
+        return 201, {"id": _ref("PCK", call.seed), "sku": sku, "quantity": quantity, "order": order,
+                     "status": "picked", "bin": {"location": location}}
+
+    def create_entitlement(self, call: Call) -> tuple[int, Json]:
+        account, product, seats = _text(call.body, "account"), _text(call.body, "product"), _count(call.body, "seats")
+        edition = _text(call.body, "edition") if "edition" in call.body else "pro"
+        ident = _ref("ENT", call.seed)
+        entitlement = {"id": ident, "key": _license_key(ident, edition), "account": account, "product": product,
+                       "seats": seats, "edition": edition, "status": "active"}
+        self._entitlements[ident] = entitlement
+        return 201, dict(entitlement)
+
+    def change_entitlement(self, call: Call) -> tuple[int, Json]:
+        """Change the edition. An unknown ID is an entitlement from before the simulator started: it exists."""
+        edition = _text(call.body, "edition")
+        entitlement = self._entitlements.setdefault(call.target, {"id": call.target, "status": "active"})
+        entitlement.update(edition=edition, key=_license_key(call.target, edition))
+        return 200, dict(entitlement)
+
+    def ship(self, call: Call) -> tuple[int, Json]:
+        reference, pick = _text(call.body, "reference"), _text(call.body, "pick")
+        recipient = call.body.get("recipient")
+        if not isinstance(recipient, dict):
+            raise ApiError(422, "field 'recipient' must be an object")
+        for name in ("account", "country"):
+            _text(recipient, name)
+        service = _text(call.body, "service") if "service" in call.body else "standard"
+        number = "1Z" + _digest("tracking", call.seed)[:16].upper()
+        return 201, {"id": _ref("SHP", call.seed), "reference": reference, "pick": pick, "service": service,
+                     "status": "label_created",
+                     "tracking": {"number": number, "url": f"https://track.parcel-carrier.example.com/{number}"}}
+
+
+def _faults_from_json(data: Json) -> dict[str, Fault]:
+    """The body of `POST /_faults`: {"/reservations": {"status": 503, "count": 2}, "/picks": {"delay": 1.5}}."""
+    faults: dict[str, Fault] = {}
+    for path, fault in data.items():
+        try:
+            if not path.startswith("/"):
+                raise ValueError("a fault's path starts with '/'")
+            faults[path] = Fault.from_json(fault)
+        except ValueError as exc:
+            raise ApiError(400, f"bad fault for {path!r}: {exc}") from None
+    return faults
+
+
+Route = Callable[[Simulator, Call], tuple[int, Json]]
+
+# (method, collection) -> route; "/entitlements/*" is one entitlement.
+ROUTES: dict[tuple[str, str], Route] = {
+    ("POST", "/reservations"): Simulator.reserve,
+    ("POST", "/picks"): Simulator.pick,
+    ("POST", "/entitlements"): Simulator.create_entitlement,
+    ("PATCH", "/entitlements/*"): Simulator.change_entitlement,
+    ("POST", "/shipments"): Simulator.ship,
+}
+
+
+def _route(method: str, path: str) -> tuple[Route, str]:
+    parts = path.strip("/").split("/")
+    if len(parts) > 2:
+        raise ApiError(404, f"no such path: {path}")
+    pattern = "/" + parts[0] + ("/*" if len(parts) == 2 else "")
+    allowed = sorted(m for m, p in ROUTES if p == pattern)
+    if not allowed:
+        raise ApiError(404, f"no such path: {path}")
+    if method not in allowed:
+        raise ApiError(405, f"{method} is not allowed on {path}", {"Allow": ", ".join(allowed)})
+    return ROUTES[method, pattern], parts[1] if len(parts) == 2 else ""
+
+
+def _json_object(raw: bytes) -> Json:
+    try:
+        body = json.loads(raw or b"{}")
+    except ValueError:
+        raise ApiError(400, "the body is not JSON") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "the body must be a JSON object")
+    return body
+
+
+# ---- HTTP ----------------------------------------------------------------------------------------------------------
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, simulator: Simulator, port: int) -> None:
+        self.simulator = simulator
+        super().__init__((HOST, port), _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if self.simulator.verbose:  # a client that hung up mid-answer, most often
+            super().handle_error(request, client_address)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_version = "acme-simulator/1"
+
+    def do_GET(self) -> None:
+        self._answer()
+
+    def do_POST(self) -> None:
+        self._answer()
+
+    def do_PATCH(self) -> None:
+        self._answer()
+
+    def do_PUT(self) -> None:
+        self._answer()
+
+    def do_DELETE(self) -> None:
+        self._answer()
+
+    def _answer(self) -> None:
+        simulator = cast(_Server, self.server).simulator
+        status: int
+        body: object
+        headers: dict[str, str]
+        try:
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        except ValueError:
+            status, body, headers = 400, {"error": "bad Content-Length"}, {}
+        else:
+            status, body, headers = simulator.handle(self.command, self.path, self.headers, raw)
+        data = json.dumps(body, indent=None).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if cast(_Server, self.server).simulator.verbose:
+            super().log_message(format, *args)
+
+
+# ---- the program ---------------------------------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default 0: a free one)")
+    parser.add_argument("--token", help="bearer token /entitlements expects (default: env LICENSE_SERVER_TOKEN)")
+    parser.add_argument("--basic", metavar="USER:PASSWORD",
+                        help="credentials /shipments expects (default: env CARRIER_USER, CARRIER_PASSWORD)")
+    parser.add_argument("--fail", action="append", default=[], metavar="PATH=STATUS[:COUNT]",
+                        help="answer STATUS to the first COUNT requests on PATH (all, without COUNT); repeatable")
+    parser.add_argument("--delay", action="append", default=[], metavar="PATH=SECONDS",
+                        help="wait SECONDS before answering on PATH; repeatable")
+    parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    args = parser.parse_args(argv)
+    try:
+        faults = parse_faults(args.fail, args.delay)
+    except ValueError as exc:
+        parser.error(str(exc))
+    token = args.token if args.token is not None else os.environ.get("LICENSE_SERVER_TOKEN") or None
+    basic = _credentials(args.basic, parser)
+
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    simulator = Simulator(args.port, token=token, basic=basic, faults=faults, verbose=args.verbose)
+    try:
+        simulator.start()
+    except OSError as exc:
+        print(f"error: cannot listen on {HOST}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    try:
+        print(f"listening on {simulator.url}", flush=True)
+        stop.wait()
+    finally:
+        simulator.stop()
+    return 0
+
+
+def _credentials(given: str | None, parser: argparse.ArgumentParser) -> tuple[str, str] | None:
+    if given is not None:
+        user, sep, password = given.partition(":")
+        if not sep:
+            parser.error("--basic takes USER:PASSWORD")
+        return user, password
+    secret = os.environ.get("CARRIER_PASSWORD")
+    return (os.environ.get("CARRIER_USER") or "acme-shipping", secret) if secret else None
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""Operator acts: `dro complete`, `dro signal`, `dro resume`, `dro cancel`. Each is journaled with the
+operator (and the reason), then the plan continues as `dro run` would."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from dro_cli.commands.common import operator_option, options_for, report_run, run_options
+from dro_cli.errors import EXIT_USAGE, DroError
+
+
+def _act(order_id: str, make: Callable[[Any], Any], state_dir: Path | None, catalog: Path | None,
+         parallel: int) -> None:
+    from dro_cli.run_api import act
+
+    result = act(order_id, make, options_for(state_dir, catalog, parallel))
+    raise SystemExit(report_run(result))
+
+
+def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
+    pairs = {}
+    for value in values:
+        key, sep, text = value.partition("=")
+        if not sep or not key:
+            raise DroError(f"{option} {value!r} is not KEY=VALUE", exit_code=EXIT_USAGE,
+                           hint=f"write it like {option} ticket=INC-42")
+        pairs[key] = text
+    return pairs
+
+
+@click.command("complete")
+@click.argument("order_id")
+@click.argument("step")
+@click.option("--output", "outputs", multiple=True, metavar="KEY=VALUE",
+              help="An output for dependent steps (outputs.<step>.<key>); repeatable.")
+@click.option("--reason", default=None, help="Why; required to complete a step in fallout.")
+@operator_option
+@run_options
+def complete_command(order_id: str, step: str, outputs: tuple[str, ...], reason: str | None, operator: str | None,
+                     state_dir: Path | None, catalog: Path | None, parallel: int) -> None:
+    """Complete a manual step waiting in its queue (or mark a step in fallout complete, with --reason)."""
+    from dro_cli import acts
+    from dro_cli.run_api import operator_name
+
+    values = _pairs(outputs, "--output")
+    who = operator_name(operator)
+    _act(order_id, lambda e: acts.complete(e, step, operator=who, reason=reason, outputs=values),
+         state_dir, catalog, parallel)
+
+
+@click.command("signal")
+@click.argument("order_id")
+@click.argument("event")
+@click.option("--data", multiple=True, metavar="KEY=VALUE",
+              help="Data of the event, the outputs of the pauses it resumes; repeatable.")
+@operator_option
+@run_options
+def signal_command(order_id: str, event: str, data: tuple[str, ...], operator: str | None,
+                   state_dir: Path | None, catalog: Path | None, parallel: int) -> None:
+    """Send an event: every pause on hold for it resumes."""
+    from dro_cli import acts
+    from dro_cli.run_api import operator_name
+
+    values = _pairs(data, "--data")
+    who = operator_name(operator)
+    _act(order_id, lambda e: acts.signal(e, event, operator=who, data=values), state_dir, catalog, parallel)
+
+
+@click.command("resume")
+@click.argument("order_id")
+@click.argument("step")
+@click.option("--reason", default=None, help="Why it resumes before its event or timer.")
+@operator_option
+@run_options
+def resume_command(order_id: str, step: str, reason: str | None, operator: str | None,
+                   state_dir: Path | None, catalog: Path | None, parallel: int) -> None:
+    """Resume a pause on hold, without waiting for its event or timer."""
+    from dro_cli import acts
+    from dro_cli.run_api import operator_name
+
+    who = operator_name(operator)
+    _act(order_id, lambda e: acts.resume(e, step, operator=who, reason=reason), state_dir, catalog, parallel)
+
+
+@click.command("cancel")
+@click.argument("order_id")
+@click.option("--reason", required=True, help="Why the order is canceled (journaled).")
+@operator_option
+@run_options
+def cancel_command(order_id: str, reason: str, operator: str | None, state_dir: Path | None,
+                   catalog: Path | None, parallel: int) -> None:
+    """Cancel an order: every step not finished is canceled, and nothing more runs."""
+    from dro_cli import acts
+    from dro_cli.run_api import operator_name
+
+    who = operator_name(operator)
+    _act(order_id, lambda e: acts.cancel(e, operator=who, reason=reason), state_dir, catalog, parallel)

@@ -1,0 +1,107 @@
+"""Options and output shared by the commands that run orders and act on them."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from dro_cli.clock import now
+from dro_cli.engine import Event
+from dro_cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from dro_cli.terminal import color_stdout, use_color
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def state_dir_option(function: F) -> F:
+    return click.option("--state-dir", type=click.Path(path_type=Path), default=None,
+                        help="Where orders are kept ($DRO_STATE_DIR, else .dro).")(function)
+
+
+def run_options(function: F) -> F:
+    """--catalog, --parallel and --state-dir: what continuing a plan needs."""
+    function = click.option("--parallel", type=click.IntRange(1, 256), default=8, show_default=True,
+                            help="Steps run at once.")(function)
+    function = click.option("--catalog", type=click.Path(path_type=Path), default=None,
+                            help="Catalog directory or templates file ($DRO_CATALOG); flows import from it. "
+                                 "Continuing an order defaults to the catalog it was planned with.")(function)
+    return state_dir_option(function)
+
+
+def operator_option(function: F) -> F:
+    return click.option("--operator", default=None,
+                        help="Who acts, for the journal ($DRO_OPERATOR, else your user name).")(function)
+
+
+def options_for(state_dir: Path | None, catalog: Path | None, parallel: int) -> Any:
+    """RunOptions from the command line and the environment, with progress lines on a terminal."""
+    from dro_cli.run_api import CATALOG_ENV, RunOptions
+    from dro_cli.store import state_dir as resolve_state_dir
+
+    if catalog is None and os.environ.get(CATALOG_ENV):
+        catalog = Path(os.environ[CATALOG_ENV])
+    listener = _progress if sys.stdout.isatty() else None
+    return RunOptions(resolve_state_dir(state_dir), catalog, clock=now, parallel=parallel, listener=listener)
+
+
+def _progress(events: Sequence[Event]) -> None:
+    """One line per step that finishes, fails or waits, while the run goes on (terminals only)."""
+    color = color_stdout()
+    for kind, payload in events:
+        line = _PROGRESS.get(kind)
+        if line is not None:
+            text, fg = line(payload)
+            click.echo("  " + (click.style(text, fg=fg) if color else text))
+
+
+_PROGRESS: dict[str, Callable[[dict[str, Any]], tuple[str, str]]] = {
+    "step.completed": lambda p: (f"done     {p['step']}", "green"),
+    "step.failed": lambda p: (f"failed   {p['step']}: {p['code']}"
+                              + (f", retry at {p['retry_at']}" if p.get("retry_at") else f", to queue {p['queue']}"),
+                              "red" if p.get("queue") else "yellow"),
+    "step.held": lambda p: (f"on hold  {p['step']}", "yellow"),
+    "step.restarted": lambda p: (f"again    {p['step']} (in doubt after a crash)", "yellow"),
+}
+
+
+def report_run(result: Any) -> int:
+    """After a run or an act: what was recovered, where the plan stands, what it waits on; the exit code."""
+    from dro_cli.status import order_status
+    from dro_cli.store import OrderView
+    from dro_cli.views.status_text import render_waiting
+
+    if result.recovered:
+        click.echo(f"warning: {result.recovered}", err=True)
+    engine = result.engine
+    view = OrderView(Path("."), engine.plan, engine, {"order": engine.order_id})
+    status = order_status(view, now())
+    finished, total = engine.progress()
+    click.echo(f"order {engine.order_id}: {engine.state}, {finished}/{total} steps finished")
+    waiting = render_waiting(status, color_stdout())
+    if waiting:
+        click.echo(waiting.rstrip("\n"))
+    in_fallout = any(w["kind"] == "fallout" for w in status["waiting_on"])
+    return EXIT_FAILED if in_fallout else EXIT_OK
+
+
+def report_not_planned(error: Any) -> int:
+    """The diagnostics of an order or catalog that could not be planned; the exit code."""
+    from dro_cli.reporters import REPORTERS, Report
+
+    report = Report(error.diagnostics, error.sources, len(error.sources.texts))
+    REPORTERS["text"](report, color=use_color(), err=True, summary=False)
+    return EXIT_USAGE if error.usage_error else EXIT_FAILED
+
+
+def report_warnings(result: Any) -> None:
+    if result.diagnostics:
+        from dro_cli.reporters import REPORTERS, Report
+
+        report = Report(result.diagnostics, result.sources, len(result.sources.texts))
+        REPORTERS["text"](report, color=use_color(), err=True, summary=False)
+

@@ -1,0 +1,60 @@
+"""`dro log`: an order's journal as a timeline; `dro verify`: check its chain of checksums."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from dro_cli.commands.common import state_dir_option
+from dro_cli.errors import EXIT_FAILED
+from dro_cli.terminal import color_stdout
+
+
+@click.command("log")
+@click.argument("order_id")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: the records, one JSON object per line (schemas/journal-event.schema.json).")
+@state_dir_option
+def log_command(order_id: str, fmt: str, state_dir: Path | None) -> None:
+    """Show an order's journal: every state change and operator act, oldest first."""
+    from dro_cli.journal import JOURNAL_FILE, read
+    from dro_cli.store import find_order
+    from dro_cli.store import state_dir as resolve_state_dir
+
+    path = find_order(resolve_state_dir(state_dir), order_id) / JOURNAL_FILE
+    records = read(path) if path.exists() else []
+    if fmt == "json":
+        for record in records:
+            click.echo(json.dumps(record, sort_keys=True, ensure_ascii=False))
+        return
+    from dro_cli.views.log_text import render_log
+
+    click.echo(render_log(records, color_stdout()).rstrip("\n"))
+
+
+@click.command("verify")
+@click.argument("order_id")
+@state_dir_option
+def verify_command(order_id: str, state_dir: Path | None) -> None:
+    """Check an order's journal: sequence, record shape and the chain of checksums. Changes nothing.
+
+    Exit status: 0 intact, 1 damaged (a torn last record, which the next writer cuts
+    off, is reported but is not damage).
+    """
+    from dro_cli.journal import JOURNAL_FILE, verify
+    from dro_cli.store import find_order
+    from dro_cli.store import state_dir as resolve_state_dir
+
+    report = verify(find_order(resolve_state_dir(state_dir), order_id) / JOURNAL_FILE)
+    if report.ok:
+        click.echo(f"{order_id}: journal intact, {report.records} records, checksums chained")
+        return
+    if report.recoverable:
+        click.echo(f"{order_id}: {report.records} good records; line {report.bad_line} is a torn last write "
+                   f"({report.reason}); the next `dro run {order_id}` cuts it off")
+        return
+    click.echo(f"error: {order_id}: the journal is damaged at line {report.bad_line}: {report.reason} "
+               f"({report.records} good records before it)", err=True)
+    raise SystemExit(EXIT_FAILED)

@@ -1,0 +1,44 @@
+"""`dro run`: plan an order (once) and work its plan until it completes or must wait."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import click
+
+from dro_cli.commands.common import options_for, report_not_planned, report_run, report_warnings, run_options
+from dro_cli.errors import EXIT_USAGE, DroError
+
+
+@click.command("run")
+@click.argument("target", metavar="ORDER_FILE|ORDER_ID")
+@run_options
+@click.option("--wait", is_flag=True, help="Stay, sleeping until the next timer, instead of exiting while a "
+                                          "retry or a timed pause is due later.")
+def run_command(target: str, state_dir: Path | None, catalog: Path | None, parallel: int, wait: bool) -> None:
+    """Run an order: ORDER_FILE plans it (once) and runs it; ORDER_ID continues it.
+
+    Steps run until the plan completes or waits for an operator, an event or a
+    timer; then dro says what it waits on and exits. Running the same order file
+    again continues its order. Exit status: 0 completed or waiting, 1 a step is in
+    fallout (or the catalog has errors), 2 bad input.
+    """
+    from dro_cli.run_api import NotPlanned, run_order
+
+    options = options_for(state_dir, catalog, parallel)
+    if wait and os.environ.get("DRO_NOW"):
+        raise DroError("--wait cannot wait while DRO_NOW fixes the clock", exit_code=EXIT_USAGE,
+                       hint="move DRO_NOW forward and run again, or unset it")
+    try:
+        result = run_order(target, options)
+    except NotPlanned as error:
+        raise SystemExit(report_not_planned(error)) from None
+    report_warnings(result)
+    while wait and (due := result.engine.next_timer()) is not None:
+        pause = max(0.0, due - options.clock())
+        click.echo(f"waiting {pause:.0f}s for the next timer (Ctrl-C stops; `dro run {result.order_id}` goes on)")
+        time.sleep(pause)  # the order's lock is not held while sleeping: operators can act meanwhile
+        result = run_order(result.order_id, options)
+    raise SystemExit(report_run(result))

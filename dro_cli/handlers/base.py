@@ -1,0 +1,51 @@
+"""What the runner hands a step handler, and what the handler gives back."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One attempt of one step instance, with everything its handler may read.
+
+    `context` is the template context of DESIGN 3.5: `order` (with `items`, the
+    fulfillment items), `item` (None unless line_item scope), `bundle` (None for
+    plan scope), `plan` ({id}), `step` ({id, attempt}) and `outputs` (the outputs
+    of the step's dependencies, by step id).
+    """
+
+    step: Mapping[str, Any]  # the plan's step: id, step, type, lane, scope, config, ...
+    attempt: int
+    idempotency_key: str  # <plan>/<step instance>/<attempt>
+    context: Mapping[str, Any]
+    endpoints: Mapping[str, Any]  # the plan's endpoints (env variable names, never values)
+    catalog_dir: Path | None  # flows import from here first; commands run here
+    environ: Mapping[str, str] = field(default_factory=dict)  # where env("NAME") looks
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A handler's result. `error` is None on success; otherwise an error code that
+    fallout rules match (`http_503`, `timeout`, `connection`, `exit_2`, a flow
+    exception's class name, ...), with a message for operators."""
+
+    outputs: Mapping[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    message: str = ""
+    retryable: bool = True
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def success(outputs: Mapping[str, Any] | None = None) -> Outcome:
+    return Outcome(dict(outputs or {}))
+
+
+def failure(error: str, message: str, *, retryable: bool = True) -> Outcome:
+    return Outcome({}, error, message, retryable)

@@ -1,0 +1,120 @@
+"""Kept-alive HTTP connections: each used by one callout at a time, returned afterwards for the next one.
+
+Idle connections wait in a pool per (scheme, host, port, CA file). A callout checks one
+out, so no two threads ever share a connection, and puts it back when the response is
+read in full. Before reuse, a connection is polled: one the server has closed (or that
+holds unexpected bytes) is dropped without sending anything on it. `close_connections`
+closes the idle ones; it also runs at exit.
+
+Servers close idle connections after a while (5 s for Node and Apache, 75 s for nginx);
+a request sent just as that happens is lost in flight, and the caller cannot always
+tell whether the server acted on it. So a connection is kept idle for at most
+MAX_IDLE_SECONDS, or less when the server's `Keep-Alive: timeout=N` says so (N - 1 s,
+as Node's agent does).
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import http.client
+import select
+import ssl
+import threading
+import time
+
+Key = tuple[str, str, int, str | None]  # scheme, host, port, CA file (https)
+
+MAX_IDLE = 16  # per key; more than the runner's worker threads
+MAX_IDLE_SECONDS = 4.0
+
+_idle: dict[Key, list[tuple[float, http.client.HTTPConnection]]] = {}  # (until, connection)
+_lock = threading.Lock()
+
+
+def checkout(key: Key, timeout: float) -> tuple[http.client.HTTPConnection, bool]:
+    """A live idle connection for `key` and True, or a new (not yet connected) one and False."""
+    while True:
+        with _lock:
+            idle = _idle.get(key)
+            until, connection = idle.pop() if idle else (0.0, None)
+        if connection is None:
+            break
+        if time.monotonic() < until and _alive(connection):
+            connection.timeout = timeout
+            assert connection.sock is not None
+            connection.sock.settimeout(timeout)
+            return connection, True
+        connection.close()
+    scheme, host, port, cafile = key
+    if scheme == "https":
+        return http.client.HTTPSConnection(host, port, timeout=timeout, context=tls_context(cafile)), False
+    return http.client.HTTPConnection(host, port, timeout=timeout), False
+
+
+def checkin(key: Key, connection: http.client.HTTPConnection, keep_alive: str | None = None) -> None:
+    """Put back a connection whose response was read in full; `keep_alive` is the response's Keep-Alive header."""
+    seconds = min(MAX_IDLE_SECONDS, _server_idle_timeout(keep_alive) - 1.0)
+    now = time.monotonic()
+    expired: list[http.client.HTTPConnection] = []
+    with _lock:
+        for pool in _idle.values():  # drop what expired everywhere, so nothing lingers until exit
+            if pool and pool[0][0] <= now:
+                expired.extend(c for until, c in pool if until <= now)
+                pool[:] = [(until, c) for until, c in pool if until > now]
+        idle = _idle.setdefault(key, [])
+        if seconds > 0 and len(idle) < MAX_IDLE:
+            idle.append((now + seconds, connection))
+        else:
+            expired.append(connection)
+    for stale in expired:
+        stale.close()
+
+
+def _server_idle_timeout(keep_alive: str | None) -> float:
+    """The `timeout=N` of a Keep-Alive header ("timeout=5, max=100"), or infinity."""
+    for part in (keep_alive or "").split(","):
+        name, _, value = part.partition("=")
+        if name.strip().lower() == "timeout":
+            try:
+                return float(value.strip())
+            except ValueError:
+                break
+    return float("inf")
+
+
+def close_connections() -> None:
+    """Close every idle connection (connections in use are closed or returned by their callout)."""
+    with _lock:
+        pools = list(_idle.values())
+        _idle.clear()
+    for pool in pools:
+        for _, connection in pool:
+            connection.close()
+
+
+atexit.register(close_connections)
+
+
+def _alive(connection: http.client.HTTPConnection) -> bool:
+    """False when the server closed the connection or sent something nobody asked for."""
+    sock = connection.sock
+    if sock is None:
+        return False
+    if isinstance(sock, ssl.SSLSocket) and sock.pending():
+        return False
+    try:
+        if hasattr(select, "poll"):
+            poller = select.poll()
+            poller.register(sock, select.POLLIN)
+            return not poller.poll(0)
+        readable, _, _ = select.select([sock], [], [], 0)
+        return not readable
+    except (OSError, ValueError):  # a closed descriptor
+        return False
+
+
+@functools.lru_cache(maxsize=8)
+def tls_context(cafile: str | None) -> ssl.SSLContext:
+    """The verifying TLS context: the system's CAs, or only those of `cafile` (SSL_CERT_FILE)."""
+    return ssl.create_default_context(cafile=cafile)

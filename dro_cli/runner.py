@@ -1,0 +1,115 @@
+"""The runner: drives the engine, runs auto and callout steps on a thread pool, and alone writes the journal.
+
+Each round: the engine decides (steps ready, started, timers fired), the runner
+journals those events with one fsync, and only then hands the started steps to
+their handlers. As handlers finish, their outcomes and the engine's next decisions
+are journaled together, and so on until nothing is running and nothing more can
+happen now. An attempt that was started but has no outcome in the journal (the
+previous runner died) is sent again with the same idempotency key.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from pathlib import Path
+from typing import Any
+
+from dro_cli.engine import Engine, Event
+from dro_cli.handlers.base import Invocation, Outcome
+from dro_cli.states import DISPATCHED_TYPES
+from dro_cli.store import OpenOrder
+
+Clock = Callable[[], float]
+Handler = Callable[[Invocation], Outcome]
+Listener = Callable[[Sequence[Event]], None]
+
+
+class Runner:
+    def __init__(self, order: OpenOrder, *, catalog_dir: Path | None, clock: Clock, parallel: int = 8,
+                 environ: Mapping[str, str] | None = None, handler: Handler | None = None,
+                 listener: Listener | None = None) -> None:
+        assert order.engine is not None, "load the plan before running it"
+        self.order = order
+        self.engine: Engine = order.engine
+        self.catalog_dir = catalog_dir
+        self.clock = clock
+        self.parallel = max(1, parallel)
+        self.environ = dict(os.environ if environ is None else environ)
+        self.handler = handler or _default_handler()
+        self.listener = listener
+        context = self.engine.plan["context"]
+        self._items: Mapping[str, Any] = context["items"]
+        self._bundles: Mapping[str, Any] = context["bundles"]
+        self._order = {**context["order"], "items": list(self._items.values())}
+
+    def run(self) -> None:
+        """Work until nothing is running and nothing more can happen now."""
+        engine = self.engine
+        now = self.clock()
+        redo = [(sid, engine.runs[sid].attempts) for sid in engine.in_doubt()]
+        events: list[Event] = [("step.restarted", {"step": sid, "attempt": attempt,
+                                                   "idempotency_key": engine.key(sid, attempt)})
+                               for sid, attempt in redo]
+        for kind, payload in events:
+            engine.apply(kind, payload, now)
+        events += engine.advance(now)
+        pool = ThreadPoolExecutor(self.parallel, thread_name_prefix="dro-step")
+        running: dict[Future[Outcome], tuple[str, int]] = {}
+        try:
+            self._record(events, now)
+            self._launch(pool, running, redo + _started(engine, events))
+            while running:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                now = self.clock()
+                events = []
+                for future in done:
+                    sid, attempt = running.pop(future)
+                    outcome = future.result()
+                    event = engine.outcome(sid, attempt, outcome.ok, now, outputs=outcome.outputs,
+                                           error=outcome.error or "", message=outcome.message,
+                                           retryable=outcome.retryable)
+                    if event is not None:
+                        events.append(event)
+                events += engine.advance(now)
+                self._record(events, now)
+                self._launch(pool, running, _started(engine, events))
+        finally:
+            pool.shutdown(wait=not running, cancel_futures=True)
+
+    def _record(self, events: Sequence[Event], now: float) -> None:
+        if events:
+            self.order.append(events, now)
+            if self.listener is not None:
+                self.listener(events)
+
+    def _launch(self, pool: ThreadPoolExecutor, running: dict[Future[Outcome], tuple[str, int]],
+                attempts: Sequence[tuple[str, int]]) -> None:
+        for sid, attempt in attempts:
+            running[pool.submit(self.handler, self.invocation(sid, attempt))] = (sid, attempt)
+
+    def invocation(self, sid: str, attempt: int) -> Invocation:
+        step = self.engine.steps[sid]
+        context = {
+            "order": self._order,
+            "item": self._items.get(step["item"]) if step["item"] else None,
+            "bundle": self._bundles.get(step["bundle"]) if step["bundle"] else None,
+            "plan": {"id": self.engine.order_id},
+            "step": {"id": sid, "attempt": attempt},
+            "outputs": self.engine.dependency_outputs(sid),
+        }
+        return Invocation(step, attempt, self.engine.key(sid, attempt), context, self.engine.plan["endpoints"],
+                          self.catalog_dir, self.environ)
+
+
+def _started(engine: Engine, events: Sequence[Event]) -> list[tuple[str, int]]:
+    """The attempts among `events` that a handler runs."""
+    return [(payload["step"], payload["attempt"]) for kind, payload in events
+            if kind == "step.started" and engine.steps[payload["step"]]["type"] in DISPATCHED_TYPES]
+
+
+def _default_handler() -> Handler:
+    from dro_cli.handlers import run_step
+
+    return run_step

@@ -1,0 +1,225 @@
+"""Crash safety with real processes: `dro run` is SIGKILLed at many points and continued with `dro run ORDER_ID`.
+
+The catalog has flows that log every call and callouts to a real HTTP server on
+127.0.0.1 that logs every request with its idempotency key. Whatever the moment of
+the kill, the plan completes, every step completes exactly once in the journal, no
+completed step runs again, and an in-doubt flow or callout runs again only with its
+first idempotency key.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dro_cli.journal import read, verify
+
+ORDER_ID = "ORD-CRASH"
+CATALOG = """
+lane ops "Operations"
+
+endpoint svc "Service" {
+  url     env("CRASH_SVC_URL", "http://127.0.0.1:9")
+  timeout 10s
+}
+
+group crashy "Crash test steps" {
+  step prepare  { type auto      lane ops flow "crash_flows:work" }
+  step call_a   { type callout   lane ops after prepare endpoint svc method POST path "/work"
+                  body { step: "{{ step.id }}", prepared: "{{ outputs.prepare.key }}" } expect [200]
+                  capture { id: "id" } }
+  step call_b   { type callout   lane ops after prepare endpoint svc method POST path "/work"
+                  body { step: "{{ step.id }}" } expect [200] capture { id: "id" } }
+  step flow_c   { type auto      lane ops after call_a flow "crash_flows:work" }
+  step halfway  { type milestone lane ops after [call_a, call_b] }
+  step call_d   { type callout   lane ops after [halfway, flow_c, call_a] endpoint svc method POST path "/work"
+                  body { step: "{{ step.id }}", a: "{{ outputs.call_a.id }}" } expect [200] capture { id: "id" } }
+  step flow_e   { type auto      lane ops after call_d flow "crash_flows:work" }
+  step done     { type milestone lane ops after flow_e }
+}
+
+scenario everything "Everything" {
+  when item.product == "P"
+  add  crashy
+}
+"""
+FLOWS = '''
+import os, time
+
+def work(ctx):
+    with open(os.environ["CRASH_FLOW_LOG"], "a") as log:
+        log.write(ctx["step"]["id"] + " " + ctx["idempotency_key"] + "\\n")
+        log.flush()
+        os.fsync(log.fileno())
+    time.sleep(float(os.environ.get("CRASH_FLOW_SLEEP", "0.05")))
+    return {"key": ctx["idempotency_key"]}
+'''
+ORDER = f"order:\n  id: {ORDER_ID}\n  account: ACME\n  items:\n    - {{id: I1, product: P}}\n"
+STEPS = ["prepare", "call_a", "call_b", "flow_c", "halfway", "call_d", "flow_e", "done"]
+
+
+class Service:
+    """A real HTTP server that answers after a delay and logs each request's idempotency key."""
+
+    def __init__(self, delay: float) -> None:
+        self.keys: list[str] = []
+        service = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(length)
+                key = self.headers.get("Idempotency-Key", "")
+                service.keys.append(key)
+                time.sleep(delay)
+                body = json.dumps({"id": "R-" + key}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def service() -> Iterator[Service]:
+    server = Service(delay=0.15)
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def world(tmp_path: Path, service: Service) -> dict[str, Any]:
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    (catalog / "crash.dro").write_text(CATALOG)
+    (catalog / "crash_flows.py").write_text(FLOWS)
+    (tmp_path / "order.yaml").write_text(ORDER)
+    env = {**os.environ, "CRASH_SVC_URL": service.url, "CRASH_FLOW_LOG": str(tmp_path / "flows.log"),
+           "DRO_STATE_DIR": str(tmp_path / "state"), "NO_COLOR": "1"}
+    env.pop("DRO_NOW", None)
+    return {"root": tmp_path, "catalog": catalog, "env": env, "service": service,
+            "journal": tmp_path / "state" / "orders" / ORDER_ID / "journal.jsonl"}
+
+
+def dro(world: dict[str, Any], *args: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "dro_cli.main", *args], env=world["env"], cwd=world["root"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def start(world: dict[str, Any]) -> subprocess.Popen[bytes]:
+    """The first run plans the order; later runs continue it by id (the plan exists once it is journaled)."""
+    journal: Path = world["journal"]
+    if journal.exists() and journal.stat().st_size > 0:
+        return dro(world, "run", ORDER_ID)
+    return dro(world, "run", str(world["root"] / "order.yaml"), "--catalog", str(world["catalog"]))
+
+
+def kill_when(process: subprocess.Popen[bytes], ready: Callable[[], bool], timeout: float = 20) -> bool:
+    """SIGKILL the process as soon as `ready()` holds; False if it exited first."""
+    deadline = time.monotonic() + timeout
+    while process.poll() is None and time.monotonic() < deadline:
+        if ready():
+            process.send_signal(signal.SIGKILL)
+            process.communicate()
+            return True
+        time.sleep(0.002)
+    process.communicate()
+    return False
+
+
+def finish(world: dict[str, Any]) -> None:
+    """Continue until the plan completes, then check everything the crashes could have broken."""
+    process = start(world)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, (out + err).decode()
+    assert b"completed" in out
+    journal: Path = world["journal"]
+    assert verify(journal).ok
+    records = read(journal)
+    assert records[0]["type"] == "plan.created" and records[-1]["type"] == "plan.completed"
+    completed: dict[str, int] = {}
+    for record in records:
+        sid = record["payload"].get("step")
+        if record["type"] == "step.completed":
+            completed[sid] = completed.get(sid, 0) + 1
+        elif record["type"] in ("step.started", "step.restarted"):
+            assert sid not in completed, f"{sid} ran again after it completed"
+            assert record["payload"]["attempt"] == 1  # nothing failed, so a re-run is the same attempt
+    assert completed == {sid: 1 for sid in STEPS}
+    for key in world["service"].keys:  # callouts sent again carry their first key
+        assert key.endswith("/1") and key.split("/")[1] in ("call_a", "call_b", "call_d"), key
+    flows = (world["root"] / "flows.log").read_text().split()
+    assert all(key.endswith("/1") for key in flows[1::2])
+    status = subprocess.run([sys.executable, "-m", "dro_cli.main", "status", ORDER_ID, "--format", "json"],
+                            env=world["env"], cwd=world["root"], capture_output=True, check=True)
+    steps = json.loads(status.stdout)["steps"]
+    assert {s["id"]: s["state"] for s in steps} == {sid: "completed" for sid in STEPS}
+
+
+def lines(path: Path) -> int:
+    try:
+        return path.read_bytes().count(b"\n")
+    except FileNotFoundError:
+        return 0
+
+
+@pytest.mark.parametrize("records", [0, 1, 2, 3, 5, 8, 13, 21])
+def test_killed_after_n_journal_records_then_continued(world: dict[str, Any], records: int) -> None:
+    """Between records: from planning (0: plan.json written, nothing journaled yet) to the last steps."""
+    kill_when(start(world), lambda: lines(world["journal"]) >= records)
+    finish(world)
+
+
+def test_killed_while_a_callout_is_in_flight(world: dict[str, Any]) -> None:
+    service: Service = world["service"]
+    assert kill_when(start(world), lambda: len(service.keys) >= 1)  # the server has the request, no reply yet
+    sent = list(service.keys)
+    finish(world)
+    first = sent[0]
+    assert service.keys.count(first) >= 2  # the in-doubt callout was sent again, with the same key
+
+
+def test_killed_while_a_flow_runs(world: dict[str, Any]) -> None:
+    world["env"]["CRASH_FLOW_SLEEP"] = "0.5"
+    log = world["root"] / "flows.log"
+    assert kill_when(start(world), lambda: log.exists() and log.stat().st_size > 0)
+    finish(world)
+    assert log.read_text().split()[:4] == ["prepare", f"{ORDER_ID}/prepare/1"] * 2  # run again, same key
+
+
+def test_killed_again_and_again_at_random_moments(world: dict[str, Any]) -> None:
+    rng = random.Random(int(os.environ.get("DRO_CRASH_SEED", "7")))
+    for _ in range(12):
+        process = start(world)
+        time.sleep(rng.uniform(0.0, 0.6))
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+        process.communicate()
+    finish(world)

@@ -1,0 +1,128 @@
+"""Auto steps with a command: real processes, their exit codes, JSON outputs, timeouts and environment."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dro_cli.handlers import Invocation, Outcome, run_step
+
+PY = sys.executable
+
+
+def run_command(tmp_path: Path, command: list[str], *, timeout: float | None = None,
+                environ: dict[str, str] | None = None, endpoints: dict[str, Any] | None = None) -> Outcome:
+    config: dict[str, Any] = {"command": command}
+    if timeout is not None:
+        config["timeout"] = timeout
+    step = {"id": "create_account", "step": "create_account", "title": "Create account", "type": "auto",
+            "lane": "billing", "scope": "plan", "run_as": None, "config": config}
+    context = {"order": {"id": "ORD-3", "account": "ACME", "attributes": {"country": "DE"}}, "item": None,
+               "bundle": None, "plan": {"id": "ORD-3"}, "step": {"id": "create_account", "attempt": 1},
+               "outputs": {}}
+    return run_step(Invocation(step, 1, "ORD-3/create_account/1", context, endpoints or {}, tmp_path,
+                               {"PATH": os.environ.get("PATH", ""), **(environ or {})}))
+
+
+def test_a_json_object_on_stdout_is_the_outputs(tmp_path: Path) -> None:
+    script = ("import json, os; print('progress...', file=__import__('sys').stderr); "
+              "print(json.dumps({k: os.environ[k] for k in ('DRO_ORDER', 'DRO_STEP', 'DRO_ATTEMPT', "
+              "'DRO_IDEMPOTENCY_KEY', 'REGION')} | {'cwd': os.getcwd()}))")
+    outcome = run_command(tmp_path, [PY, "-c", script], environ={"REGION": "eu"})
+    assert outcome == Outcome({"DRO_ORDER": "ORD-3", "DRO_STEP": "create_account", "DRO_ATTEMPT": "1",
+                               "DRO_IDEMPOTENCY_KEY": "ORD-3/create_account/1", "REGION": "eu",
+                               "cwd": str(tmp_path)})
+
+
+def test_arguments_are_rendered_and_never_go_through_a_shell(tmp_path: Path) -> None:
+    script = "import json, sys; print(json.dumps({'argv': sys.argv[1:]}))"
+    outcome = run_command(tmp_path, [PY, "-c", script, "--account", "{{ order.account }}",
+                                     "{{ order.attributes.country | lower }}", "$HOME; rm -rf /"])
+    assert outcome.outputs == {"argv": ["--account", "ACME", "de", "$HOME; rm -rf /"]}
+
+
+@pytest.mark.parametrize("stdout", ["plain text", "[1, 2]", "{not json", ""])
+def test_other_stdout_gives_no_outputs(tmp_path: Path, stdout: str) -> None:
+    outcome = run_command(tmp_path, [PY, "-c", f"print({stdout!r})"])
+    assert outcome == Outcome()
+
+
+def test_a_nonzero_exit_is_a_retryable_failure_with_the_end_of_stderr(tmp_path: Path) -> None:
+    script = ("import sys\nfor i in range(30): print(f'line {i}', file=sys.stderr)\n"
+              "print('{\"ignored\": true}')\nsys.exit(3)")
+    outcome = run_command(tmp_path, [PY, "-c", script])
+    assert (outcome.error, outcome.retryable, outcome.outputs) == ("exit_3", True, {})
+    assert "exited with 3" in outcome.message
+    assert "line 29" in outcome.message and "line 20" in outcome.message
+    assert "line 19" not in outcome.message
+
+
+def test_a_process_killed_by_a_signal(tmp_path: Path) -> None:
+    outcome = run_command(tmp_path, [PY, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"])
+    assert (outcome.error, outcome.retryable) == ("exit_137", True)
+    assert "SIGKILL" in outcome.message
+
+
+@pytest.mark.parametrize("program", ["no-such-program-7d1e", "./missing.sh"])
+def test_a_program_that_does_not_exist(tmp_path: Path, program: str) -> None:
+    outcome = run_command(tmp_path, [program, "x"])
+    assert (outcome.error, outcome.retryable) == ("command_not_found", False)
+    assert program in outcome.message
+
+
+def test_a_file_that_is_not_executable(tmp_path: Path) -> None:
+    (tmp_path / "script.sh").write_text("#!/bin/sh\necho hi\n")
+    outcome = run_command(tmp_path, ["./script.sh"])
+    assert (outcome.error, outcome.retryable) == ("command_not_found", False)
+
+
+def test_a_script_in_the_catalog_directory(tmp_path: Path) -> None:
+    script = tmp_path / "provision.sh"
+    script.write_text('#!/bin/sh\necho "{\\"order\\": \\"$DRO_ORDER\\", \\"arg\\": \\"$1\\"}"\n')
+    script.chmod(0o755)
+    assert run_command(tmp_path, ["./provision.sh", "{{ order.id }}"]) == Outcome({"order": "ORD-3", "arg": "ORD-3"})
+
+
+def test_a_command_that_runs_too_long_is_killed_with_its_children(tmp_path: Path) -> None:
+    marker = tmp_path / "child-survived"
+    (tmp_path / "child.py").write_text(f"import time\ntime.sleep(1)\nopen({str(marker)!r}, 'w').close()\n")
+    (tmp_path / "parent.py").write_text("import subprocess, sys, time\n"
+                                        "subprocess.Popen([sys.executable, 'child.py'])\ntime.sleep(30)\n")
+    started = time.monotonic()
+    outcome = run_command(tmp_path, [PY, "parent.py"], timeout=0.5)
+    assert (outcome.error, outcome.retryable) == ("timeout", True)
+    assert time.monotonic() - started < 5
+    time.sleep(1.5)
+    assert not marker.exists()
+
+
+def test_a_template_error_in_an_argument(tmp_path: Path) -> None:
+    outcome = run_command(tmp_path, [PY, "-c", "pass", "{{ order.nope }}"])
+    assert (outcome.error, outcome.retryable) == ("template_error", False)
+    assert "command[3]" in outcome.message
+
+
+def test_credentials_on_stderr_are_redacted(tmp_path: Path) -> None:
+    endpoints = {"crm": {"url": {"env": None, "default": "http://127.0.0.1:9"}, "timeout": None, "headers": {},
+                         "auth": {"basic": {"username": {"env": "CRM_USER"}, "password": {"env": "CRM_PASSWORD"}}},
+                         "title": None}}
+    script = "import os, sys; print('login', os.environ['CRM_USER'], os.environ['CRM_PASSWORD'], file=sys.stderr); " \
+             "sys.exit(1)"
+    outcome = run_command(tmp_path, [PY, "-c", script], environ={"CRM_USER": "svc-user", "CRM_PASSWORD": "hunter2!"},
+                          endpoints=endpoints)
+    assert outcome.error == "exit_1"
+    assert "login *** ***" in outcome.message
+
+
+def test_outputs_with_credentials_are_redacted(tmp_path: Path) -> None:
+    endpoints = {"crm": {"url": {"env": None, "default": "http://127.0.0.1:9"}, "timeout": None, "headers": {},
+                         "auth": {"header": {"name": "X-Key", "value": {"env": "CRM_KEY"}}}, "title": None}}
+    script = "import json, os; print(json.dumps({'echo': 'key=' + os.environ['CRM_KEY'], 'n': 1}))"
+    outcome = run_command(tmp_path, [PY, "-c", script], environ={"CRM_KEY": "k-991"}, endpoints=endpoints)
+    assert json.dumps(outcome.outputs) == json.dumps({"echo": "key=***", "n": 1})
