@@ -197,6 +197,15 @@ def test_killed_after_n_journal_records_then_continued(world: dict[str, Any], re
     finish(world)
 
 
+@pytest.mark.parametrize("made", ["orders", "plan.json"])
+def test_killed_while_the_plan_is_made(world: dict[str, Any], made: str) -> None:
+    """As soon as the order's directory, or its plan.json, exists: before or around `plan.created`."""
+    order_dir = world["journal"].parent
+    target = order_dir.parent if made == "orders" else order_dir / made
+    kill_when(start(world), target.exists)
+    finish(world)
+
+
 def test_killed_while_a_callout_is_in_flight(world: dict[str, Any]) -> None:
     service: Service = world["service"]
     assert kill_when(start(world), lambda: len(service.keys) >= 1)  # the server has the request, no reply yet

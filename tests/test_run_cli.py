@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -208,3 +211,48 @@ def test_a_step_in_fallout_exits_1_and_can_be_completed_with_a_reason(env: dict[
     assert fixed.exit_code == 0
     log = dro(env, "log", "ORD-1001").stdout
     assert "licensed by hand" in log
+
+
+def _timed_catalog(tmp_path: Path, wait: str) -> tuple[Path, Path]:
+    catalog = tmp_path / "timed"
+    catalog.mkdir()
+    (catalog / "c.dro").write_text(
+        f'lane ops "Ops"\ngroup g {{\n  step cool {{ type pause lane ops resume_after {wait} }}\n'
+        '  step done { type milestone lane ops after cool }\n}\nscenario s { when item.product == "P" add g }\n')
+    order = tmp_path / "timed.yaml"
+    order.write_text("order:\n  id: ORD-W\n  account: A\n  items:\n    - {id: I1, product: P}\n")
+    return catalog, order
+
+
+def test_wait_sleeps_until_the_next_timer_then_goes_on(tmp_path: Path, env: dict[str, str]) -> None:
+    catalog, order = _timed_catalog(tmp_path, "1s")
+    real_clock = {key: value for key, value in env.items() if key != "DRO_NOW"}
+    started_at = time.monotonic()
+    result = dro(real_clock, "run", str(order), "--catalog", str(catalog), "--wait")
+    assert result.exit_code == 0, result.output
+    assert "waiting" in result.stdout and "order ORD-W: completed, 2/2 steps finished" in result.stdout
+    assert time.monotonic() - started_at >= 0.9
+
+
+def test_ctrl_c_stops_a_run_at_once_and_the_next_run_sends_the_step_again(tmp_path: Path, env: dict[str, str]) -> None:
+    catalog = tmp_path / "slow"
+    catalog.mkdir()
+    (catalog / "c.dro").write_text('lane ops "Ops"\ngroup g {\n  step slow { type auto lane ops flow "slow:work" }\n}\n'
+                                   'scenario s { when item.product == "P" add g }\n')
+    (catalog / "slow.py").write_text("import os, time\n\ndef work(ctx):\n"
+                                     "    if not os.environ.get('FAST'):\n        time.sleep(30)\n    return {'ok': 1}\n")
+    order = tmp_path / "slow.yaml"
+    order.write_text("order:\n  id: ORD-S\n  account: A\n  items:\n    - {id: I1, product: P}\n")
+    process = subprocess.Popen([sys.executable, "-m", "dro_cli.main", "run", str(order), "--catalog", str(catalog)],
+                               env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    journal_path = Path(env["DRO_STATE_DIR"]) / "orders" / "ORD-S" / "journal.jsonl"
+    deadline = time.monotonic() + 20
+    while b"step.started" not in (journal_path.read_bytes() if journal_path.exists() else b""):
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=10)  # the flow sleeps 30 s: exiting at once is the point
+    assert process.returncode == 130 and b"interrupted" in err and b"Traceback" not in err
+    again = dro({**env, "FAST": "1"}, "run", "ORD-S")
+    assert "order ORD-S: completed" in again.stdout
+    assert '"type":"step.restarted"' in journal_path.read_text()

@@ -364,6 +364,12 @@ def test_the_program_logs_requests_only_when_verbose() -> None:
     assert proc.returncode == 0 and '"POST /reservations HTTP/1.1" 201' in err
 
 
+def test_the_program_says_when_its_port_is_taken(simmod: ModuleType) -> None:
+    with simmod.Simulator() as sim, _program("--port", str(sim.port)) as proc:
+        out, err = proc.communicate(timeout=10)
+        assert (proc.returncode, out) == (1, "") and err.startswith(f"error: cannot listen on 127.0.0.1:{sim.port}:")
+
+
 def test_the_program_refuses_a_bad_fault() -> None:
     with _program("--fail", "reservations=503") as proc:
         out, err = proc.communicate(timeout=10)

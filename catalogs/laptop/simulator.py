@@ -24,6 +24,7 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 import os
 import signal
 import sys
@@ -63,8 +64,8 @@ class Fault:
             raise ValueError(f"fault status must be 400 to 599, not {self.status}")
         if self.count is not None and self.count < 0:
             raise ValueError(f"fault count must be 0 or more, not {self.count}")
-        if self.delay < 0:
-            raise ValueError(f"fault delay must be 0 or more, not {self.delay}")
+        if not 0 <= self.delay < math.inf:
+            raise ValueError(f"fault delay must be 0 or more seconds, not {self.delay}")
 
     @classmethod
     def from_json(cls, data: object) -> Fault:
@@ -85,7 +86,7 @@ def parse_faults(fail: Iterable[str] = (), delay: Iterable[str] = ()) -> dict[st
     """Faults from the command line's `PATH=STATUS[:COUNT]` and `PATH=SECONDS` forms."""
     faults: dict[str, Fault] = {}
     for spec in fail:
-        path, _, value = _split_spec(spec, "PATH=STATUS[:COUNT]")
+        path, value = _split_spec(spec, "PATH=STATUS[:COUNT]")
         status, _, count = value.partition(":")
         try:
             fault = faults.get(path, Fault())
@@ -93,7 +94,7 @@ def parse_faults(fail: Iterable[str] = (), delay: Iterable[str] = ()) -> dict[st
         except ValueError as exc:
             raise ValueError(f"bad --fail {spec!r}: {exc}") from None
     for spec in delay:
-        path, _, value = _split_spec(spec, "PATH=SECONDS")
+        path, value = _split_spec(spec, "PATH=SECONDS")
         try:
             fault = faults.get(path, Fault())
             faults[path] = Fault(fault.status, fault.count, float(value))
@@ -102,11 +103,11 @@ def parse_faults(fail: Iterable[str] = (), delay: Iterable[str] = ()) -> dict[st
     return faults
 
 
-def _split_spec(spec: str, form: str) -> tuple[str, str, str]:
+def _split_spec(spec: str, form: str) -> tuple[str, str]:
     path, sep, value = spec.partition("=")
     if not sep or not path.startswith("/") or not value:
         raise ValueError(f"bad fault {spec!r}: expected {form}, e.g. /reservations=503:2")
-    return path, sep, value
+    return path, value
 
 
 # ---- the fulfillment systems: each turns a validated request into (status, body) -------------------------------
@@ -114,7 +115,8 @@ def _split_spec(spec: str, form: str) -> tuple[str, str, str]:
 
 @dataclass(frozen=True)
 class Call:
-    """One request that reached a route: its JSON body, the seed ids derive from, the ID of `/entitlements/ID`."""
+    """A request that reached its route: the JSON body, what ids derive from (path and idempotency key), and
+    the ID of `/entitlements/ID`."""
 
     body: Json
     seed: str
@@ -242,7 +244,7 @@ class Simulator:
         key = headers.get("Idempotency-Key")
         replayed = False
         try:
-            self._suffer_faults(path)
+            self._inject_faults(path)
             route, call_target = _route(method, path)
             self._authorize(path, headers)
             body = _json_object(raw)
@@ -254,12 +256,13 @@ class Simulator:
             self._log.append({"method": method, "path": path, "key": key, "status": status, "replayed": replayed})
         return status, payload, extra
 
-    def _suffer_faults(self, path: str) -> None:
+    def _inject_faults(self, path: str) -> None:
+        """Wait and/or fail as the most specific fault on the path says."""
         with self._lock:
-            fault = next((f for p, f in self._faults.items() if path == p or path.startswith(p.rstrip("/") + "/")),
-                         None)
-            if fault is None:
+            matches = [p for p in self._faults if path == p or path.startswith(p.rstrip("/") + "/")]
+            if not matches:
                 return
+            fault = self._faults[max(matches, key=len)]
             fires = fault.status is not None and (fault.count is None or fault.count > 0)
             if fires and fault.count is not None:
                 fault.count -= 1
@@ -292,8 +295,8 @@ class Simulator:
                 return status, payload, True
             if key is None:
                 self._keyless += 1
-            seed = key if key is not None else f"no-key/{self._keyless}"
-            status, payload = route(self, Call(body, _digest(path, seed), target))
+            seed = f"{path} {key}" if key is not None else f"{path} #{self._keyless}"
+            status, payload = route(self, Call(body, seed, target))
             if key is not None:
                 self._stored[key] = (fingerprint, status, payload)
             return status, payload, False
@@ -301,9 +304,9 @@ class Simulator:
     def _control(self, method: str, path: str, raw: bytes) -> tuple[int, object, dict[str, str]]:
         if (method, path) == ("GET", "/_requests"):
             return 200, self.requests(), {}
-        if (method, path) == ("POST", "/_faults"):
-            self.set_faults(_faults_from_json(_json_object(raw)))
         if path == "/_faults" and method in ("GET", "POST"):
+            if method == "POST":
+                self.set_faults(_faults_from_json(_json_object(raw)))
             return 200, {p: f.to_json() for p, f in self.faults().items()}, {}
         raise ApiError(404, f"no control path {method} {path}")
 
@@ -409,7 +412,8 @@ class _Server(ThreadingHTTPServer):
         super().__init__((HOST, port), _Handler)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        if self.simulator.verbose:  # a client that hung up mid-answer, most often
+        """Print a bug's traceback; a client that hung up (e.g. timed out on a delay) only when verbose."""
+        if self.simulator.verbose or not isinstance(sys.exc_info()[1], ConnectionError):
             super().handle_error(request, client_address)
 
 
@@ -475,7 +479,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         faults = parse_faults(args.fail, args.delay)
     except ValueError as exc:
         parser.error(str(exc))
-    token = args.token if args.token is not None else os.environ.get("LICENSE_SERVER_TOKEN") or None
+    token = (args.token if args.token is not None else os.environ.get("LICENSE_SERVER_TOKEN")) or None
     basic = _credentials(args.basic, parser)
 
     stop = threading.Event()

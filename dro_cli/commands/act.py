@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from dro_cli.commands.common import operator_option, options_for, report_run, run_options
+from dro_cli.commands.common import interruptible, operator_option, options_for, report_run, run_options
 from dro_cli.errors import EXIT_USAGE, DroError
 
 
@@ -17,7 +17,8 @@ def _act(order_id: str, make: Callable[[Any], Any], state_dir: Path | None, cata
          parallel: int) -> None:
     from dro_cli.run_api import act
 
-    result = act(order_id, make, options_for(state_dir, catalog, parallel))
+    with interruptible():
+        result = act(order_id, make, options_for(state_dir, catalog, parallel))
     raise SystemExit(report_run(result))
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -47,6 +48,19 @@ def options_for(state_dir: Path | None, catalog: Path | None, parallel: int) -> 
         catalog = Path(os.environ[CATALOG_ENV])
     listener = _progress if sys.stdout.isatty() else None
     return RunOptions(resolve_state_dir(state_dir), catalog, clock=now, parallel=parallel, listener=listener)
+
+
+@contextlib.contextmanager
+def interruptible() -> Iterator[None]:
+    """Ctrl-C while steps run: say what happens to them, and exit at once. The journal is durable
+    record by record; steps still running are in doubt and the next `dro run ORDER_ID` sends them
+    again. Waiting for their threads (a flow may never return) would keep the user waiting."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        click.echo("\ninterrupted: steps still running will be sent again by `dro run ORDER_ID`", err=True)
+        sys.stdout.flush()
+        os._exit(130)
 
 
 def _progress(events: Sequence[Event]) -> None:

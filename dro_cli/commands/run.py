@@ -8,7 +8,14 @@ from pathlib import Path
 
 import click
 
-from dro_cli.commands.common import options_for, report_not_planned, report_run, report_warnings, run_options
+from dro_cli.commands.common import (
+    interruptible,
+    options_for,
+    report_not_planned,
+    report_run,
+    report_warnings,
+    run_options,
+)
 from dro_cli.errors import EXIT_USAGE, DroError
 
 
@@ -31,14 +38,15 @@ def run_command(target: str, state_dir: Path | None, catalog: Path | None, paral
     if wait and os.environ.get("DRO_NOW"):
         raise DroError("--wait cannot wait while DRO_NOW fixes the clock", exit_code=EXIT_USAGE,
                        hint="move DRO_NOW forward and run again, or unset it")
-    try:
-        result = run_order(target, options)
-    except NotPlanned as error:
-        raise SystemExit(report_not_planned(error)) from None
-    report_warnings(result)
-    while wait and (due := result.engine.next_timer()) is not None:
-        pause = max(0.0, due - options.clock())
-        click.echo(f"waiting {pause:.0f}s for the next timer (Ctrl-C stops; `dro run {result.order_id}` goes on)")
-        time.sleep(pause)  # the order's lock is not held while sleeping: operators can act meanwhile
-        result = run_order(result.order_id, options)
+    with interruptible():
+        try:
+            result = run_order(target, options)
+        except NotPlanned as error:
+            raise SystemExit(report_not_planned(error)) from None
+        report_warnings(result)
+        while wait and (due := result.engine.next_timer()) is not None:
+            pause = max(0.0, due - options.clock())
+            click.echo(f"waiting {pause:.1f}s for the next timer (Ctrl-C stops; `dro run {result.order_id}` goes on)")
+            time.sleep(pause)  # the order's lock is not held while sleeping: operators can act meanwhile
+            result = run_order(result.order_id, options)
     raise SystemExit(report_run(result))
