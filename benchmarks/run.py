@@ -23,6 +23,7 @@ from pathlib import Path
 import bench_compile
 import bench_help
 import bench_plan
+import bench_run
 import bench_validate
 from common import Context, Result, describe_exception
 
@@ -33,6 +34,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "validate": bench_validate.run,
     "help": bench_help.run,
     "plan": bench_plan.run,
+    "run": bench_run.run,
 }
 
 

@@ -239,8 +239,8 @@ def test_ctrl_c_stops_a_run_at_once_and_the_next_run_sends_the_step_again(tmp_pa
     catalog.mkdir()
     (catalog / "c.dro").write_text('lane ops "Ops"\ngroup g {\n  step slow { type auto lane ops flow "slow:work" }\n}\n'
                                    'scenario s { when item.product == "P" add g }\n')
-    (catalog / "slow.py").write_text("import os, time\n\ndef work(ctx):\n"
-                                     "    if not os.environ.get('FAST'):\n        time.sleep(30)\n    return {'ok': 1}\n")
+    (catalog / "slow.py").write_text("import os, time\n\ndef work(ctx):\n    if not os.environ.get('FAST'):\n"
+                                     "        time.sleep(30)\n    return {'ok': 1}\n")
     order = tmp_path / "slow.yaml"
     order.write_text("order:\n  id: ORD-S\n  account: A\n  items:\n    - {id: I1, product: P}\n")
     process = subprocess.Popen([sys.executable, "-m", "dro_cli.main", "run", str(order), "--catalog", str(catalog)],
@@ -251,7 +251,7 @@ def test_ctrl_c_stops_a_run_at_once_and_the_next_run_sends_the_step_again(tmp_pa
         assert time.monotonic() < deadline
         time.sleep(0.01)
     process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=10)  # the flow sleeps 30 s: exiting at once is the point
+    _, err = process.communicate(timeout=10)  # the flow sleeps 30 s: exiting at once is the point
     assert process.returncode == 130 and b"interrupted" in err and b"Traceback" not in err
     again = dro({**env, "FAST": "1"}, "run", "ORD-S")
     assert "order ORD-S: completed" in again.stdout
