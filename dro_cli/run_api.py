@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from dro_cli import acts
 from dro_cli.engine import Engine, Event
@@ -22,7 +23,7 @@ from dro_cli.journal import JOURNAL_FILE, order_dir, write_plan
 from dro_cli.plan_api import PlanOutcome
 from dro_cli.runner import Clock, Handler, Listener, Runner
 from dro_cli.states import PlanState
-from dro_cli.store import OpenOrder, find_order
+from dro_cli.store import OpenOrder, OrderView, find_order
 from dsl.diagnostics import Diagnostic, has_errors
 from dsl.sources import Sources
 
@@ -57,6 +58,7 @@ class NotPlanned(Exception):
 class RunResult:
     order_id: str
     engine: Engine
+    order_dir: Path
     created: bool = False  # this call made the plan
     recovered: str | None = None  # what opening the journal cut off
     diagnostics: list[Diagnostic] = field(default_factory=list)  # warnings from planning
@@ -65,6 +67,9 @@ class RunResult:
     @property
     def state(self) -> PlanState:
         return self.engine.state
+
+    def view(self) -> OrderView:
+        return OrderView(self.order_dir, self.engine.plan, self.engine, {"order": self.order_id})
 
 
 def run_order(target: str, options: RunOptions) -> RunResult:
@@ -77,7 +82,8 @@ def run_order(target: str, options: RunOptions) -> RunResult:
                        hint="give an order file, or the id of an order already started")
     with OpenOrder(find_order(options.state_dir, target)) as order:
         _require_created(order)
-        return _continue(order, options, RunResult(target, order.load_plan(), recovered=order.recovered))
+        order.load_plan()
+        return _continue(order, options, _result(order))
 
 
 def act(order_id: str, make: Callable[[Engine], Event], options: RunOptions) -> RunResult:
@@ -85,7 +91,7 @@ def act(order_id: str, make: Callable[[Engine], Event], options: RunOptions) -> 
     with OpenOrder(find_order(options.state_dir, order_id)) as order:
         _require_created(order)
         engine = order.load_plan()
-        result = RunResult(order_id, engine, recovered=order.recovered)
+        result = _result(order)
         try:
             kind, payload = make(engine)
         except acts.Refusal as refusal:
@@ -125,7 +131,8 @@ def _run_file(path: Path, options: RunOptions) -> RunResult:
                     f"order {order_id} was started from a different order file ({created['order_file']})",
                     exit_code=EXIT_USAGE,
                     hint=f"continue it with `dro run {order_id}`; a changed order needs a new order id")
-            return _continue(order, options, RunResult(order_id, order.load_plan(), recovered=order.recovered))
+            order.load_plan()
+            return _continue(order, options, _result(order))
         return _create(order, path, order_sha, planned or _plan(path, options), options)
 
 
@@ -155,8 +162,7 @@ def _create(order: OpenOrder, path: Path, order_sha: str, planned: PlanOutcome, 
         "steps": len(engine.steps)})
     order.append([created], now)
     engine.apply(*created, now)
-    result = RunResult(engine.order_id, engine, created=True, recovered=order.recovered,
-                       diagnostics=planned.diagnostics, sources=planned.sources)
+    result = _result(order, created=True, diagnostics=planned.diagnostics, sources=planned.sources)
     return _continue(order, options, result)
 
 
@@ -174,6 +180,11 @@ def _continue(order: OpenOrder, options: RunOptions, result: RunResult) -> RunRe
 
             close_connections()  # kept-alive callout connections end with the run
     return result
+
+
+def _result(order: OpenOrder, **details: Any) -> RunResult:
+    assert order.engine is not None, "load the plan first"
+    return RunResult(order.engine.order_id, order.engine, order.order_dir, recovered=order.recovered, **details)
 
 
 def _require_created(order: OpenOrder) -> None:

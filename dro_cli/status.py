@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from dro_cli.clock import iso
@@ -13,7 +14,7 @@ from dro_cli.waiting import waiting_on
 SCHEMA_VERSION = 1
 
 
-def sla_of(step: dict[str, Any] | Any, run: StepRun, now: float) -> tuple[str | None, float | None]:
+def sla_of(step: Mapping[str, Any], run: StepRun, now: float) -> tuple[str | None, float | None]:
     """(SLA status, due instant) of a step (DESIGN 5): the clock starts when it becomes ready."""
     duration = step.get("duration")
     if duration is None or run.ready_at is None:

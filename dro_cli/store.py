@@ -80,7 +80,7 @@ class OrderView:
     """An order as readers see it: the plan, and the state its journal folds to."""
 
     order_dir: Path
-    plan: dict[str, Any]
+    plan: Mapping[str, Any]
     engine: Engine
     created: Mapping[str, Any] | None  # the payload of `plan.created`, None while the plan is being made
 

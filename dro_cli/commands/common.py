@@ -86,14 +86,12 @@ _PROGRESS: dict[str, Callable[[dict[str, Any]], tuple[str, str]]] = {
 def report_run(result: Any) -> int:
     """After a run or an act: what was recovered, where the plan stands, what it waits on; the exit code."""
     from dro_cli.status import order_status
-    from dro_cli.store import OrderView
     from dro_cli.views.status_text import render_waiting
 
     if result.recovered:
         click.echo(f"warning: {result.recovered}", err=True)
     engine = result.engine
-    view = OrderView(Path("."), engine.plan, engine, {"order": engine.order_id})
-    status = order_status(view, now())
+    status = order_status(result.view(), now())
     finished, total = engine.progress()
     click.echo(f"order {engine.order_id}: {engine.state}, {finished}/{total} steps finished")
     waiting = render_waiting(status, color_stdout())
