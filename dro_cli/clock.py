@@ -29,6 +29,7 @@ def parse_instant(text: str, *, source: str = "timestamp") -> float:
     return moment.timestamp()
 
 
+@functools.lru_cache(maxsize=4096)  # a batch of records, and the steps it touched, share one instant
 def iso(instant: float) -> str:
     """Seconds since the epoch as the journal writes instants: UTC, `Z`, milliseconds only when needed."""
     moment = datetime.fromtimestamp(round(instant, 3), UTC).replace(tzinfo=None)

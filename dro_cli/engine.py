@@ -65,7 +65,8 @@ class Engine:
     def rebuild(self) -> None:
         """The derived indexes (blocked counts, ready queue, timers) from `runs`."""
         runs = self.runs
-        self._blocked = {sid: sum(runs[d].state not in DONE_FOR_DEPENDENTS for d in step["after"])
+        done = {sid for sid, run in runs.items() if run.state in DONE_FOR_DEPENDENTS}
+        self._blocked = {sid: len(step["after"]) - (sum(d in done for d in step["after"]) if done else 0)
                          for sid, step in self.steps.items()}
         self._unblocked = {sid for sid, n in self._blocked.items() if n == 0 and runs[sid].state is StepState.PENDING}
         self._ready = {sid for sid, run in runs.items() if run.state is StepState.READY}
@@ -218,7 +219,7 @@ class Engine:
 
     def _emitter(self, events: list[Event], now: float) -> Callable[[str, dict[str, Any]], None]:
         def emit(kind: str, payload: dict[str, Any]) -> None:
-            self.apply(kind, payload, now)
+            _APPLY[kind](self, payload, now)  # the engine's own decisions fit its state (tested): no check
             events.append((kind, payload))
         return emit
 
@@ -262,7 +263,7 @@ class Engine:
             event: Event = ("step.completed", {"step": sid, "attempt": attempt, "outputs": dict(outputs or {})})
         else:
             event = ("step.failed", self._failure(sid, attempt, error, message, retryable, now))
-        self.apply(*event, now)
+        _APPLY[event[0]](self, event[1], now)  # checked above: the attempt is in progress
         return event
 
     def _failure(self, sid: str, attempt: int, code: str, message: str, retryable: bool,

@@ -126,7 +126,10 @@ class Journal:
         return position_of(self.records, self._size, self._last_line)
 
     def append(self, entries: Sequence[Entry]) -> list[Record]:
-        """Append records, written together and fsynced once: they are durable when this returns."""
+        """Append records, written together and fsynced once: they are durable when this returns.
+
+        Payloads are JSON values (dicts, lists, strings, numbers, booleans, None); the records
+        returned hold them as given, as equal to what a reader parses back."""
         if self._fd is None or self._broken:
             raise DroError(f"{self.path} is {'closed' if self._fd is None else 'not writable after an error'}",
                            hint="open the journal again to continue")
@@ -134,11 +137,12 @@ class Journal:
         lines: list[bytes] = []
         last = self._last
         for kind, payload, ts in entries:
-            body = canonical({"payload": payload, "schema_version": SCHEMA_VERSION,
-                               "seq": self.last_seq + len(made) + 1, "ts": ts, "type": kind})
+            record = {"payload": payload, "schema_version": SCHEMA_VERSION, "seq": self.last_seq + len(made) + 1,
+                      "ts": ts, "type": kind}
+            body = canonical(record)
             last = _sha256(last.encode() + body).hexdigest()
             line = b"%s%s\",%s\n" % (PREFIX, last.encode(), body[1:])
-            record = json.loads(line)
+            record["checksum"] = last
             if not shape_ok(record):
                 raise ValueError(f"not a journal record: {explain(record)}")
             made.append(record)

@@ -190,5 +190,10 @@ def explain(record: Any) -> str:
     return f"{where + ': ' if where else ''}{error.message}"
 
 
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def canonical(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    """Keys sorted, no spaces, UTF-8. (One encoder for every record: `json.dumps` with options makes a
+    new one per call, a third of the cost.)"""
+    return _ENCODER.encode(value).encode()

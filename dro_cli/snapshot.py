@@ -26,6 +26,7 @@ KIND = "dro/snapshot"
 VERSION = 1
 _TIMES = ("ready_at", "started_at", "finished_at", "retry_at", "resume_at")
 _DEFAULTS = {"state": StepState.PENDING, "attempts": 0}
+_FIELDS = tuple(field.name for field in dataclasses.fields(StepRun))
 
 
 def save(order_dir: Path, engine: Engine, position: Position | None, plan_sha256: str) -> None:
@@ -69,10 +70,14 @@ _PENDING = StepRun()
 
 
 def _run_data(run: StepRun) -> dict[str, Any]:
-    """The fields that differ from a pending step's, times as ISO instants."""
-    return {name: iso(value) if name in _TIMES else value
-            for name, value in dataclasses.asdict(run).items()
-            if value not in (None, {}, []) and value != _DEFAULTS.get(name)}
+    """The fields that differ from a pending step's, times as ISO instants. (Field by field, not
+    `dataclasses.asdict`, which deep-copies: ten times slower for a plan of 10,000 steps.)"""
+    fields = {}
+    for name in _FIELDS:
+        value = getattr(run, name)
+        if value is not None and value != _DEFAULTS.get(name) and value != {} and value != []:
+            fields[name] = iso(value) if name in _TIMES else value
+    return fields
 
 
 def _run_from(fields: Mapping[str, Any]) -> StepRun:

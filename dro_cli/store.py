@@ -27,6 +27,7 @@ from dro_cli.order_lock import OrderLock
 from dsl.diagnostics import did_you_mean
 
 STATE_DIR_ENV = "DRO_STATE_DIR"
+SNAPSHOT_EVERY = 20_000  # records a fold may have to read beyond the snapshot (about 0.2 s) before a new one pays
 DEFAULT_STATE_DIR = Path(".dro")
 
 
@@ -101,7 +102,8 @@ def read_order(order_dir: Path) -> OrderView:
         return OrderView(order_dir, plan, Engine(plan), None)
     records, end = read_positioned(path)
     engine = _fold(Engine(plan), records)
-    snapshot.save(order_dir, engine, end, plan_sha)
+    if len(records) >= SNAPSHOT_EVERY:
+        snapshot.save(order_dir, engine, end, plan_sha)
     return OrderView(order_dir, plan, engine, records[0]["payload"] if records else None)
 
 
@@ -141,6 +143,7 @@ class OpenOrder:
         self.plan: dict[str, Any] = {}
         self.plan_sha = ""
         self.engine: Engine | None = None
+        self._cached_seq = 0  # the seq of the snapshot the state was loaded from
 
     def load_plan(self) -> Engine:
         """Read plan.json and fold the journal over it (from the snapshot when it matches)."""
@@ -150,6 +153,7 @@ class OpenOrder:
         if cached is not None and cached[1].seq <= len(records) and \
                 records[cached[1].seq - 1]["checksum"] == cached[1].checksum:
             engine = _fold(cached[0], records[cached[1].seq:])
+            self._cached_seq = cached[1].seq
         else:
             engine = _fold(Engine(self.plan), records)
         self.engine = engine
@@ -172,7 +176,8 @@ class OpenOrder:
         """Close the journal and release the lock; cache the state unless an error may have left
         the engine ahead of the journal."""
         try:
-            if cache and self.engine is not None and self.plan_sha:
+            if cache and self.engine is not None and self.plan_sha and \
+                    self.journal.last_seq - self._cached_seq >= SNAPSHOT_EVERY:
                 snapshot.save(self.order_dir, self.engine, self.journal.position, self.plan_sha)
         finally:
             self.journal.close()

@@ -26,10 +26,10 @@ def run_step(invocation: Invocation) -> Outcome:
     handler included, is an Outcome with an error code. Every credential of the plan's
     endpoints is replaced by "***" in the outcome's message and outputs.
     """
-    from dro_cli.handlers.secrets import Redactor
+    from dro_cli.handlers.secrets import redactor_for
 
     try:
-        redactor = Redactor.for_endpoints(invocation.endpoints, invocation.environ)
+        redactor = redactor_for(invocation.endpoints, invocation.environ)
     except Exception as exc:  # a malformed endpoint: say nothing that could hold a secret
         return failure("handler_error", f"cannot read the plan's endpoints ({type(exc).__name__})", retryable=False)
     try:

@@ -28,6 +28,7 @@ from dro_cli.flow_errors import NonRetryable
 from dro_cli.handlers.base import Invocation, Outcome, failure, success
 from dro_cli.handlers.render import render
 from dro_cli.handlers.secrets import Redactor
+from dro_cli.handlers.shared import by_identity
 
 MESSAGE_LIMIT = 2000
 STEP_FIELDS = ("id", "step", "title", "type", "lane", "scope", "run_as")
@@ -113,25 +114,33 @@ def flow_context(invocation: Invocation, inputs: Any) -> Mapping[str, Any]:
     if isinstance(step["run_as"], str):
         step["run_as"] = render(step["run_as"], invocation.context, "run_as")
     context = invocation.context
-    frozen: Mapping[str, Any] = freeze({
-        "order": context.get("order"),
-        "item": context.get("item"),
-        "bundle": context.get("bundle"),
-        "inputs": inputs,
-        "step": step,
+    return MappingProxyType({
+        "order": _freeze_shared(context.get("order")),  # the whole order: frozen once per run, not per step
+        "item": _freeze_shared(context.get("item")),
+        "bundle": _freeze_shared(context.get("bundle")),
+        "inputs": freeze(inputs),
+        "step": freeze(step),
         "attempt": invocation.attempt,
         "idempotency_key": invocation.idempotency_key,
     })
-    return frozen
 
 
 def freeze(value: Any) -> Any:
     """A deep read-only copy: mappings become read-only mappings, lists and sets tuples."""
-    if isinstance(value, Mapping):
+    kind = type(value)
+    if kind in _SCALARS:  # most values: no abstract-class checks for them
+        return value
+    if kind is dict or isinstance(value, Mapping):
         return MappingProxyType({key: freeze(item) for key, item in value.items()})
-    if isinstance(value, (list, tuple, set, frozenset)):
+    if kind is list or kind is tuple or isinstance(value, (set, frozenset)):
         return tuple(freeze(item) for item in value)
     return value
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+_freeze_shared = by_identity(freeze)
 
 
 def _call_with_timeout(spec: str, function: Callable[[Any], Any], ctx: Mapping[str, Any], timeout: float,

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 from dro_cli.handlers.base import Outcome
+from dro_cli.handlers.shared import by_identity
 
 MASK = "***"
 
@@ -139,3 +140,6 @@ class Redactor:
         if not self._secrets:
             return outcome
         return Outcome(self.value(outcome.outputs), outcome.error, self.text(outcome.message), outcome.retryable)
+
+
+redactor_for = by_identity(Redactor.for_endpoints)  # one per run: the plan's endpoints, the run's environment
