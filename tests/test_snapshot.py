@@ -1,0 +1,96 @@
+"""Snapshots: a cache of the journal's fold that is used only while it matches the journal, never trusted."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from goldens import CATALOGS
+
+from dro_cli import acts, store
+from dro_cli.handlers.base import success
+from dro_cli.journal import JournalDamaged
+from dro_cli.run_api import RunOptions, act, run_order
+from dro_cli.snapshot import SNAPSHOT_FILE
+from dro_cli.status import order_status
+from dro_cli.store import read_order
+
+T0 = 1_796_119_200.0
+ORDER = CATALOGS / "laptop" / "orders" / "ORD-1001.yaml"
+
+
+@pytest.fixture
+def order_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """ORD-1001 waiting for its install, with a snapshot written by every writer and reader."""
+    monkeypatch.setattr(store, "SNAPSHOT_EVERY", 1)
+    options = RunOptions(tmp_path / "state", CATALOGS / "laptop", clock=lambda: T0,
+                         handler=lambda invocation: success({"id": invocation.idempotency_key}))
+    run_order(str(ORDER), options)
+    act("ORD-1001", lambda e: acts.complete(e, "credit_check", operator="ann", reason=None, outputs={}), options)
+    path = tmp_path / "state" / "orders" / "ORD-1001"
+    assert (path / SNAPSHOT_FILE).exists()
+    return path
+
+
+def folded(order_dir: Path) -> dict[str, object]:
+    """The status from the whole journal, with no snapshot at all."""
+    saved = (order_dir / SNAPSHOT_FILE).read_bytes()
+    (order_dir / SNAPSHOT_FILE).unlink()
+    try:
+        return order_status(read_order(order_dir), T0)
+    finally:
+        (order_dir / SNAPSHOT_FILE).write_bytes(saved)
+
+
+def test_the_snapshot_gives_the_state_the_journal_folds_to(order_dir: Path) -> None:
+    assert order_status(read_order(order_dir), T0) == folded(order_dir)
+
+
+def test_records_after_the_snapshot_are_folded_on_top(order_dir: Path, tmp_path: Path) -> None:
+    snapshot_before = (order_dir / SNAPSHOT_FILE).read_bytes()
+    store.SNAPSHOT_EVERY = 10**9  # the next writer leaves the old snapshot in place
+    options = RunOptions(tmp_path / "state", None, clock=lambda: T0, handler=lambda invocation: success())
+    act("ORD-1001", lambda e: acts.complete(e, "install", operator="ann", reason=None, outputs={}), options)
+    assert (order_dir / SNAPSHOT_FILE).read_bytes() == snapshot_before
+    status = order_status(read_order(order_dir), T0)
+    assert {s["id"]: s["state"] for s in status["steps"]}["install[L1]"] == "completed"
+    assert status == folded(order_dir)
+
+
+@pytest.mark.parametrize("damage", ["garbage", "other plan", "moved anchor", "other checksum", "missing journal"])
+def test_a_snapshot_that_does_not_match_is_ignored(order_dir: Path, damage: str) -> None:
+    truth = folded(order_dir)
+    path = order_dir / SNAPSHOT_FILE
+    data = json.loads(path.read_bytes())
+    data["steps"]["credit_check"]["state"] = "fatally_failed"  # what a trusted bad snapshot would show
+    if damage == "garbage":
+        path.write_bytes(b"{not json")
+    else:
+        if damage == "other plan":
+            data["plan_sha256"] = "0" * 64
+        elif damage == "moved anchor":
+            data["position"]["line_start"] += 1
+        elif damage == "other checksum":
+            data["position"]["checksum"] = "f" * 64
+        path.write_text(json.dumps(data))
+    if damage == "missing journal":
+        path.write_text(json.dumps(data))
+        (order_dir / "journal.jsonl").write_bytes(b"")
+        assert order_status(read_order(order_dir), T0)["state"] == "not_started"
+        return
+    assert order_status(read_order(order_dir), T0) == truth
+
+
+def test_a_forged_anchor_record_sends_the_reader_to_the_whole_journal_which_refuses_it(order_dir: Path) -> None:
+    journal = order_dir / "journal.jsonl"
+    lines = journal.read_bytes().splitlines(keepends=True)
+    record = json.loads(lines[-1])
+    record["payload"]["outputs"] = {"forged": True}
+    lines[-1] = json.dumps(record).encode() + b"\n"
+    position = json.loads((order_dir / SNAPSHOT_FILE).read_bytes())["position"]
+    lines.append(lines[-1])  # a line past the snapshot that does not chain on
+    journal.write_bytes(b"".join(lines))
+    assert position["seq"] == len(lines) - 1
+    with pytest.raises(JournalDamaged, match="damaged"):
+        read_order(order_dir)
