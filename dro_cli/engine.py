@@ -309,8 +309,9 @@ class Engine:
     def dependency_outputs(self, sid: str) -> dict[str, dict[str, Any]]:
         """`outputs.<step>` for templates: each dependency's outputs by step id; when several
         instances of one step feed this one, theirs merge in instance order."""
+        after = self.steps[sid]["after"]
         merged: dict[str, dict[str, Any]] = {}
-        for dependency in sorted(self.steps[sid]["after"], key=self.position.__getitem__):
+        for dependency in sorted(after, key=self.position.__getitem__) if len(after) > 1 else after:
             merged.setdefault(self.steps[dependency]["step"], {}).update(self.runs[dependency].outputs)
         return merged
 
