@@ -256,3 +256,22 @@ def test_ctrl_c_stops_a_run_at_once_and_the_next_run_sends_the_step_again(tmp_pa
     again = dro({**env, "FAST": "1"}, "run", "ORD-S")
     assert "order ORD-S: completed" in again.stdout
     assert '"type":"step.restarted"' in journal_path.read_text()
+
+
+def test_verify_tells_a_torn_last_write_from_damage(env: dict[str, str]) -> None:
+    started(env)
+    path = Path(env["DRO_STATE_DIR"]) / "orders" / "ORD-1001" / "journal.jsonl"
+    intact = path.read_bytes()
+    path.write_bytes(intact + b'{"checksum":"ab')  # a write cut short by a crash
+    torn = dro(env, "verify", "ORD-1001")
+    assert torn.exit_code == 0 and "torn last write" in torn.stdout
+    lines = intact.splitlines(keepends=True)
+    lines[1] = lines[1].replace(b"credit_check", b"credit_chekk")
+    path.write_bytes(b"".join(lines))
+    damaged = dro(env, "verify", "ORD-1001")
+    assert damaged.exit_code == 1 and "damaged at line 2" in damaged.stderr
+    status = dro(env, "status", "ORD-1001")  # readers refuse damage too, clearly
+    assert status.exit_code == 1 and "damaged at line 2" in status.stderr and "Traceback" not in status.stderr
+    run = dro(env, "run", "ORD-1001")
+    assert run.exit_code == 1 and "nothing was changed" in run.stderr
+    assert path.read_bytes() == b"".join(lines)
