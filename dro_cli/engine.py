@@ -19,6 +19,7 @@ from typing import Any
 
 from dro_cli.clock import iso, parse_instant
 from dro_cli.retry import RetryPolicy
+from dro_cli.settings import for_error
 from dro_cli.states import DONE_FOR_DEPENDENTS, FINISHED, PlanState, StepState, StepType
 
 Event = tuple[str, dict[str, Any]]  # (type, payload): a journal record before it has a seq and a time
@@ -268,12 +269,12 @@ class Engine:
 
     def _failure(self, sid: str, attempt: int, code: str, message: str, retryable: bool,
                  now: float) -> dict[str, Any]:
-        step = self.steps[sid]
-        policy = RetryPolicy.from_plan(step.get("retry"))
+        settings = for_error(self.steps[sid], code)  # a fallout rule may name this error code
+        policy = RetryPolicy.from_plan(settings.get("retry"))
         delay = policy.delay_after(attempt) if policy is not None and retryable else None
         return {"step": sid, "attempt": attempt, "code": code, "message": message, "retryable": retryable,
                 "retry_at": None if delay is None else iso(now + delay),
-                "queue": None if delay is not None else step.get("queue") or DEFAULT_FALLOUT_QUEUE}
+                "queue": None if delay is not None else settings.get("queue") or DEFAULT_FALLOUT_QUEUE}
 
     def in_doubt(self) -> list[str]:
         """Auto and callout steps started without an outcome: after a crash they are sent again."""

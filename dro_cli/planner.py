@@ -13,6 +13,7 @@ from dro_cli.decompose import FulfillmentItem, decompose
 from dro_cli.evaluation import holds
 from dro_cli.order_model import Order
 from dro_cli.scenarios import ScenarioIndex
+from dro_cli.settings import resolve
 from dsl.diagnostics import Diagnostic
 from dsl.gc_pause import collector_paused
 
@@ -69,7 +70,7 @@ def _instantiate(templates: Mapping[str, Any], order: Order) -> PlanResult:
             "bundles": {i.id: i.as_context() for i in order.items if i.parent is None},
             "items": {i.id: i.as_context() for i in items},
         },
-        "steps": _steps_json(templates["steps"], ordered, after),
+        "steps": _steps_json(templates, ordered, after),
     }
     return PlanResult(plan, decomposition.problems, unmatched, decomposition.vanished)
 
@@ -151,9 +152,11 @@ def _wire(steps: Mapping[str, Any], instances: list[Instance]) -> dict[Instance,
     return after
 
 
-def _steps_json(steps: Mapping[str, Any], instances: list[Instance],
+def _steps_json(templates: Mapping[str, Any], instances: list[Instance],
                 after: Mapping[Instance, list[str]]) -> list[dict[str, Any]]:
-    """Each instance as JSON; what instances of one step share is built once per step."""
+    """Each instance as JSON, with the settings rules give it; what instances of one step share is built
+    once per step."""
+    steps = templates["steps"]
     shared: dict[str, dict[str, Any]] = {}
     out = []
     for instance in instances:
@@ -162,6 +165,7 @@ def _steps_json(steps: Mapping[str, Any], instances: list[Instance],
             step = steps[instance.step]
             base = shared[instance.step] = {
                 **{key: step[key] for key in _INSTANCE_KEYS},
+                **resolve(step, templates["jeopardy_rules"], templates["fallout_rules"]),
                 "config": {key: value for key, value in step.items() if key not in _NOT_CONFIG}}
         out.append({"id": instance.id, "step": instance.step, **base, "item": instance.item,
                     "bundle": instance.bundle, "after": after[instance]})

@@ -203,7 +203,7 @@ def test_a_step_in_fallout_exits_1_and_can_be_completed_with_a_reason(env: dict[
     started(env)
     result = dro(env, "complete", "ORD-1001", "credit_check")
     assert result.exit_code == 1
-    assert "assign_license[L1/OS-LICENSE] in fallout queue fallout (http_401)" in result.stdout
+    assert "assign_license[L1/OS-LICENSE] in fallout queue licensing_fallout (http_401)" in result.stdout
     refused = dro(env, "complete", "ORD-1001", "assign_license")
     assert refused.exit_code == 2 and "needs a reason" in refused.stderr
     fixed = dro(env, "complete", "ORD-1001", "assign_license", "--reason", "licensed by hand",

@@ -181,7 +181,7 @@ def test_waiting_entries_are_as_waiting_py_makes_them(runs: Runs) -> None:
     assert s["happy.event"]["waiting_on"] == [{"kind": "event", "event": "work_order.completed",
                                                "steps": ["wait_work_order[L1]"]}]
     assert s["fallout.fallout"]["waiting_on"][0] == {"kind": "fallout", "step": "reserve[L1/LAPTOP-HW]",
-                                                     "queue": "fallout", "error": "http_503"}
+                                                     "queue": "inventory_fallout", "error": "http_503"}
     assert s["fallout.retry_timer"]["waiting_on"][0] == {"kind": "timer", "at": "2027-01-15T17:00:30Z",
                                                          "step": "reserve[L1/LAPTOP-HW]", "for": "retry"}
     assert s["crashed.running"]["waiting_on"] == [{"kind": "running", "step": "reserve[L1/LAPTOP-HW]"}]
@@ -227,7 +227,7 @@ def test_render_order_shows_header_lanes_steps_and_what_it_waits_on(runs: Runs) 
     assert "waiting on:" in titles
     row = next(line for line in lines if line.startswith("  reserve[L1/LAPTOP-HW]"))
     assert row == ("  reserve[L1/LAPTOP-HW]          fatally_failed  try 1   sla on_track  due 2027-01-15T21:00:00Z"
-                   "  queue fallout  error http_503")
+                   "  queue inventory_fallout  error http_503")
     row = next(line for line in lines if line.startswith("  credit_check"))
     assert "sla missed" in row and "completed by ann" in row
     assert "      dro retry ORD-1001 'reserve[L1/LAPTOP-HW]'  (or dro complete ORD-1001 'reserve[L1/LAPTOP-HW]' " \
@@ -263,7 +263,7 @@ def test_render_orders_aligns_one_line_per_order(runs: Runs) -> None:
     assert lines[0].split() == ["ORDER", "STATE", "STEPS", "WAITING", "ON"]
     assert lines[1] == "ORD-1001   in_progress    0/8  operator: credit_check (credit_team)"
     assert lines[2] == "ORD-20001  in_progress    4/8  event: work_order.completed"
-    assert lines[3] == "ORD-1001   in_progress    1/8  fallout: reserve[L1/LAPTOP-HW] (fallout)"
+    assert lines[3] == "ORD-1001   in_progress    1/8  fallout: reserve[L1/LAPTOP-HW] (inventory_fallout)"
     assert lines[4] == "ORD-1001   in_progress    1/8  timer 2027-01-15T17:00:30Z"
     assert lines[5] == "ORD-1001   in_progress    1/8  running: reserve[L1/LAPTOP-HW]"
     assert lines[6] == "ORD-1001   completed      8/8"
@@ -312,8 +312,8 @@ def test_render_log_reads_as_a_timeline(runs: Runs) -> None:
     assert happy[-1].endswith("  plan completed")
 
     fallout = render_log(runs.records("fallout"), color=False)
-    assert "reserve[L1/LAPTOP-HW] failed: http_503 down (attempt 1); fell out to queue fallout (not retryable)" \
-        in fallout
+    assert ("reserve[L1/LAPTOP-HW] failed: http_503 down (attempt 1); fell out to queue inventory_fallout "
+            "(not retryable)") in fallout
     assert "operator dan retried reserve[L1/LAPTOP-HW] (reason: wms is back)" in fallout
     assert "reserve[L1/LAPTOP-HW] failed: http_503 down (attempt 2); retry at 2027-01-15T17:00:30Z" in fallout
     assert "operator dan completed reserve[L1/LAPTOP-HW] (reason: reserved by phone), outputs: reservation_id=R-1" \

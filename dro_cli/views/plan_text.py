@@ -31,6 +31,8 @@ def render_plan(plan: Mapping[str, Any]) -> str:
             lines.append(f"  {step['id']:<{width}}  {step['type']:<9} {_scope(step):<22} {_settings(step)}".rstrip())
             if step["after"]:
                 lines.append(f"  {'':<{width}}  after {', '.join(step['after'])}")
+            for override in step.get("fallout") or ():
+                lines.append(f"  {'':<{width}}  on {override['error']}: {_fallout(override) or 'no retry'}")
     return "\n".join(lines)
 
 
@@ -48,10 +50,16 @@ def _settings(step: Mapping[str, Any]) -> str:
         parts.append(f"sla {format_duration(step['duration'])}")
     if step["jeopardy"] is not None:
         parts.append(f"jeopardy {format_duration(step['jeopardy'])}")
-    if step["retry"]:
-        parts.append(f"retry {_retry(step['retry'])}")
-    if step["queue"]:
-        parts.append(f"queue {step['queue']}")
+    return "  ".join([*parts, _fallout(step)]).strip()
+
+
+def _fallout(settings: Mapping[str, Any]) -> str:
+    """`retry ...  queue Q` of a step, or of one of its overrides by error code."""
+    parts = []
+    if settings["retry"]:
+        parts.append(f"retry {_retry(settings['retry'])}")
+    if settings["queue"]:
+        parts.append(f"queue {settings['queue']}")
     return "  ".join(parts)
 
 
