@@ -13,14 +13,14 @@ state after a run equals the fold of the run's journal, by construction.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from dro_cli.clock import iso, parse_instant
 from dro_cli.retry import RetryPolicy
 from dro_cli.settings import for_error
-from dro_cli.states import DONE_FOR_DEPENDENTS, FINISHED, PlanState, StepState, StepType
+from dro_cli.states import DISPATCHED_TYPES, DONE_FOR_DEPENDENTS, FINISHED, PlanState, StepState, StepType
 
 Event = tuple[str, dict[str, Any]]  # (type, payload): a journal record before it has a seq and a time
 DEFAULT_FALLOUT_QUEUE = "fallout"
@@ -279,7 +279,7 @@ class Engine:
     def in_doubt(self) -> list[str]:
         """Auto and callout steps started without an outcome: after a crash they are sent again."""
         return [sid for sid, run in self.runs.items()
-                if run.state is StepState.IN_PROGRESS and self.steps[sid]["type"] in _DISPATCHED]
+                if run.state is StepState.IN_PROGRESS and self.steps[sid]["type"] in DISPATCHED_TYPES]
 
     # ---- reading ---------------------------------------------------------------------------------
 
@@ -320,14 +320,6 @@ class Engine:
         return (sid for sid, run in self.runs.items() if run.state in states)
 
 
-def fold(plan: Mapping[str, Any], records: Sequence[Mapping[str, Any]]) -> Engine:
-    """The state of a plan after the records of its journal."""
-    engine = Engine(plan)
-    for record in records:
-        engine.apply_record(record)
-    return engine
-
-
 def _act(kind: str, payload: Mapping[str, Any], at: float) -> dict[str, Any]:
     act = {"act": kind, "at": iso(at), "operator": payload.get("operator"), "reason": payload.get("reason")}
     if kind == "signal":
@@ -335,7 +327,6 @@ def _act(kind: str, payload: Mapping[str, Any], at: float) -> dict[str, Any]:
     return act
 
 
-_DISPATCHED = frozenset({StepType.AUTO, StepType.CALLOUT})
 _S = StepState
 # Step event -> the states it applies to (and the state it leads to, by the handler above).
 # plan.* and operator.cancel act on the plan, not on one step, and apply in any state.

@@ -103,17 +103,16 @@ def report_run(result: Any) -> int:
 
 def report_not_planned(error: Any) -> int:
     """The diagnostics of an order or catalog that could not be planned; the exit code."""
-    from dro_cli.reporters import REPORTERS, Report
-
-    report = Report(error.diagnostics, error.sources, len(error.sources.texts))
-    REPORTERS["text"](report, color=use_color(), err=True, summary=False)
+    _print_diagnostics(error.diagnostics, error.sources)
     return EXIT_USAGE if error.usage_error else EXIT_FAILED
 
 
 def report_warnings(result: Any) -> None:
     if result.diagnostics:
-        from dro_cli.reporters import REPORTERS, Report
+        _print_diagnostics(result.diagnostics, result.sources)
 
-        report = Report(result.diagnostics, result.sources, len(result.sources.texts))
-        REPORTERS["text"](report, color=use_color(), err=True, summary=False)
 
+def _print_diagnostics(diagnostics: Any, sources: Any) -> None:
+    from dro_cli.reporters import REPORTERS, Report
+
+    REPORTERS["text"](Report(diagnostics, sources, len(sources.texts)), color=use_color(), err=True, summary=False)

@@ -142,24 +142,14 @@ def exchange(key: connections.Key, method: str, path: str, payload: bytes | None
     for first in (True, False):
         connection, reused = connections.checkout(key, timeout)
         try:
-            connection.request(method, path, body=payload, headers=dict(headers))
-        except ssl.SSLError:  # a certificate error is a ValueError too, but it is the connection's
-            connection.close()
-            raise
-        except ValueError as exc:  # http.client checks headers and the path before it sends anything
-            connection.close()
-            raise InvalidRequest(str(exc)) from None
-        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
-            connection.close()
-            if reused and first:
-                continue
-            raise
-        except BaseException:
-            connection.close()
-            raise
-        try:
+            try:
+                connection.request(method, path, body=payload, headers=dict(headers))
+            except ssl.SSLError:  # a certificate error is a ValueError too, but it is the connection's
+                raise
+            except ValueError as exc:  # http.client checks headers and the path before it sends anything
+                raise InvalidRequest(str(exc)) from None
             response = connection.getresponse()
-        except (http.client.RemoteDisconnected, ConnectionResetError):
+        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):  # RemoteDisconnected too
             connection.close()
             if reused and first:
                 continue
