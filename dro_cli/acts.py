@@ -7,7 +7,7 @@ caller journals the event, then folds it into the engine.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dro_cli.engine import Engine, Event
@@ -93,6 +93,26 @@ def retry(engine: Engine, ref: str, *, operator: str, reason: str | None) -> Eve
         raise Refusal(f"step {sid} is {_describe(engine, sid)}, not in fallout",
                       "only fatally failed steps can be retried; `dro status` shows each step's state")
     return "operator.retry", {"step": sid, "operator": operator, "reason": reason}
+
+
+def retry_steps(engine: Engine, refs: Sequence[str], *, operator: str, reason: str | None) -> list[Event]:
+    """New attempts of several steps in fallout: all of them, or (one refused) none."""
+    events: list[Event] = []
+    for ref in refs:
+        kind, payload = retry(engine, ref, operator=operator, reason=reason)
+        if all(payload["step"] != made["step"] for _, made in events):
+            events.append((kind, payload))
+    return events
+
+
+def retry_queue(engine: Engine, queue: str | None, *, operator: str, reason: str | None) -> list[Event]:
+    """New attempts of every step of the order in fallout (in `queue`, if given)."""
+    sids = [sid for sid in engine.with_state(StepState.FATALLY_FAILED)
+            if queue is None or engine.runs[sid].queue == queue]
+    if not sids:
+        where = f"fallout queue {queue}" if queue else "fallout"
+        raise Refusal(f"no step of order {engine.order_id} is in {where}", "`dro fallout` lists the steps in fallout")
+    return retry_steps(engine, sids, operator=operator, reason=reason)
 
 
 def cancel(engine: Engine, *, operator: str, reason: str) -> Event:

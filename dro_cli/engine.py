@@ -14,33 +14,18 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from dro_cli.clock import iso, parse_instant
 from dro_cli.retry import RetryPolicy
 from dro_cli.settings import for_error
+from dro_cli.sla import SLA_CROSSINGS, crossing_rank, sla_thresholds
 from dro_cli.states import DISPATCHED_TYPES, DONE_FOR_DEPENDENTS, FINISHED, PlanState, StepState, StepType
+from dro_cli.step_run import StepRun, act_record
+from dro_cli.transitions import TRANSITIONS
 
 Event = tuple[str, dict[str, Any]]  # (type, payload): a journal record before it has a seq and a time
 DEFAULT_FALLOUT_QUEUE = "fallout"
-
-
-@dataclass(slots=True)
-class StepRun:
-    """What has happened to one step instance so far."""
-
-    state: StepState = StepState.PENDING
-    attempts: int = 0
-    ready_at: float | None = None
-    started_at: float | None = None
-    finished_at: float | None = None
-    retry_at: float | None = None
-    resume_at: float | None = None
-    queue: str | None = None  # the manual step's queue while it waits, or the fallout queue
-    error: dict[str, Any] | None = None  # {code, message, retryable} of the last failure
-    outputs: dict[str, Any] = field(default_factory=dict)
-    acts: list[dict[str, Any]] = field(default_factory=list)  # operator acts on this step
 
 
 class Engine:
@@ -51,6 +36,7 @@ class Engine:
         self.order_id: str = plan["order"]
         self.steps: dict[str, Mapping[str, Any]] = {s["id"]: s for s in plan["steps"]}
         self.position = {sid: i for i, sid in enumerate(self.steps)}
+        self._ids = list(self.steps)
         self.runs = {sid: StepRun() for sid in self.steps}
         self.dependents: dict[str, list[str]] = {sid: [] for sid in self.steps}
         for step in plan["steps"]:
@@ -79,6 +65,11 @@ class Engine:
                 self._timers.append((when, self.position[sid], sid))
         heapq.heapify(self._timers)
         self._unfinished = sum(run.state not in FINISHED for run in runs.values())
+        self._thresholds: list[tuple[float, int, int, str]] = []
+        for sid, run in runs.items():
+            if run.ready_at is not None and run.state not in FINISHED:
+                self._watch(sid, run)
+        heapq.heapify(self._thresholds)
 
     # ---- folding events -------------------------------------------------------------------------
 
@@ -108,6 +99,18 @@ class Engine:
             run.state, run.ready_at = StepState.READY, at
             self._unblocked.discard(sid)
             self._ready.add(sid)
+            self._watch(sid, run)
+
+    def _watch(self, sid: str, run: StepRun) -> None:
+        """Queue the SLA thresholds a ready step has yet to cross (DESIGN 5: due = ready + duration)."""
+        assert run.ready_at is not None
+        for rank, when in enumerate(sla_thresholds(self.steps[sid], run.ready_at)):
+            kind = SLA_CROSSINGS[rank]
+            if when is not None and crossing_rank(run.crossed) < rank:
+                heapq.heappush(self._thresholds, (when, self.position[sid], rank, kind))
+
+    def _crossed(self, payload: Mapping[str, Any], at: float) -> None:
+        self.runs[payload["step"]].crossed = payload["sla"]
 
     def _started(self, payload: Mapping[str, Any], at: float) -> None:
         sid = payload["step"]
@@ -156,34 +159,35 @@ class Engine:
 
     def _operator_complete(self, payload: Mapping[str, Any], at: float) -> None:
         sid = payload["step"]
-        self.runs[sid].acts.append(_act("complete", payload, at))
+        self.runs[sid].acts.append(act_record("complete", payload, at))
         self._finish(sid, at, payload.get("outputs") or {})
 
     def _operator_resume(self, payload: Mapping[str, Any], at: float) -> None:
         sid = payload["step"]
-        self.runs[sid].acts.append(_act("resume", payload, at))
+        self.runs[sid].acts.append(act_record("resume", payload, at))
         self._finish(sid, at, {})
 
     def _operator_signal(self, payload: Mapping[str, Any], at: float) -> None:
         for sid in payload["steps"]:
-            self.runs[sid].acts.append(_act("signal", payload, at))
+            self.runs[sid].acts.append(act_record("signal", payload, at))
             self._finish(sid, at, payload.get("data") or {})
 
     def _operator_retry(self, payload: Mapping[str, Any], at: float) -> None:
         sid = payload["step"]
         run = self.runs[sid]
-        run.acts.append(_act("retry", payload, at))
-        run.state, run.retry_at, run.queue = StepState.READY, None, None
+        run.acts.append(act_record("retry", payload, at))
+        run.state, run.retry_at, run.queue, run.round_start = StepState.READY, None, None, run.attempts
         self._ready.add(sid)
 
     def _operator_cancel(self, payload: Mapping[str, Any], at: float) -> None:
-        self.canceled = _act("cancel", payload, at)
+        self.canceled = act_record("cancel", payload, at)
         for run in self.runs.values():
             if run.state not in FINISHED:
                 run.state, run.finished_at, run.retry_at, run.resume_at = StepState.CANCELED, at, None, None
         self._ready.clear()
         self._unblocked.clear()
         self._timers.clear()
+        self._thresholds.clear()
         self._unfinished = 0
 
     def _plan_completed(self, payload: Mapping[str, Any], at: float) -> None:
@@ -203,7 +207,7 @@ class Engine:
         runner journals them, then runs the handlers of the auto and callout steps they start."""
         if self.canceled is not None or self.completed_at is not None:
             return []
-        events: list[Event] = []
+        events = self.crossings(now)
         emit = self._emitter(events, now)
         while True:
             before = len(events)
@@ -217,6 +221,33 @@ class Engine:
         if self._unfinished == 0 and self.steps:
             emit("plan.completed", {})
         return events
+
+    def crossings(self, now: float) -> list[Event]:
+        """`step.jeopardy` and `step.late` for the thresholds unfinished steps crossed by `now`, each once,
+        with the instant of the crossing (the record's own time is when it was noticed)."""
+        events: list[Event] = []
+        thresholds = self._thresholds
+        while thresholds and thresholds[0][0] <= now:
+            when, position, rank, kind = heapq.heappop(thresholds)
+            sid = self._ids[position]
+            run = self.runs[sid]
+            if run.state not in FINISHED and crossing_rank(run.crossed) < rank:
+                due = sla_thresholds(self.steps[sid], run.ready_at or 0.0)[1]
+                payload = {"step": sid, "sla": kind, "at": iso(when), "due": iso(due or when)}
+                self._crossed(payload, now)
+                events.append((f"step.{kind}", payload))
+        return events
+
+    def next_crossing(self) -> float | None:
+        """When the next SLA threshold of an unfinished step is crossed, if any is still ahead."""
+        thresholds = self._thresholds
+        while thresholds:
+            _, position, rank, _ = thresholds[0]
+            run = self.runs[self._ids[position]]
+            if run.state not in FINISHED and crossing_rank(run.crossed) < rank:
+                return thresholds[0][0]
+            heapq.heappop(thresholds)
+        return None
 
     def _emitter(self, events: list[Event], now: float) -> Callable[[str, dict[str, Any]], None]:
         def emit(kind: str, payload: dict[str, Any]) -> None:
@@ -271,7 +302,8 @@ class Engine:
                  now: float) -> dict[str, Any]:
         settings = for_error(self.steps[sid], code)  # a fallout rule may name this error code
         policy = RetryPolicy.from_plan(settings.get("retry"))
-        delay = policy.delay_after(attempt) if policy is not None and retryable else None
+        tries = attempt - self.runs[sid].round_start  # an operator's retry starts a new round of tries
+        delay = policy.delay_after(tries) if policy is not None and retryable else None
         return {"step": sid, "attempt": attempt, "code": code, "message": message, "retryable": retryable,
                 "retry_at": None if delay is None else iso(now + delay),
                 "queue": None if delay is not None else settings.get("queue") or DEFAULT_FALLOUT_QUEUE}
@@ -320,29 +352,6 @@ class Engine:
         return (sid for sid, run in self.runs.items() if run.state in states)
 
 
-def _act(kind: str, payload: Mapping[str, Any], at: float) -> dict[str, Any]:
-    act = {"act": kind, "at": iso(at), "operator": payload.get("operator"), "reason": payload.get("reason")}
-    if kind == "signal":
-        act["event"] = payload.get("event")
-    return act
-
-
-_S = StepState
-# Step event -> the states it applies to (and the state it leads to, by the handler above).
-# plan.* and operator.cancel act on the plan, not on one step, and apply in any state.
-TRANSITIONS: dict[str, frozenset[StepState]] = {
-    "step.ready": frozenset({_S.PENDING}),  # -> ready
-    "step.started": frozenset({_S.READY, _S.FAILED}),  # -> in_progress (a retry starts from failed)
-    "step.restarted": frozenset({_S.IN_PROGRESS}),  # -> in_progress, the same attempt sent again
-    "step.held": frozenset({_S.READY}),  # -> on_hold
-    "step.resumed": frozenset({_S.ON_HOLD}),  # -> completed, by its timer
-    "step.completed": frozenset({_S.READY, _S.IN_PROGRESS}),  # -> completed (a milestone from ready)
-    "step.failed": frozenset({_S.IN_PROGRESS}),  # -> failed (retry_at) or fatally_failed (queue)
-    "operator.complete": frozenset({_S.IN_PROGRESS, _S.FAILED, _S.FATALLY_FAILED}),  # -> completed
-    "operator.resume": frozenset({_S.ON_HOLD}),  # -> completed
-    "operator.signal": frozenset({_S.ON_HOLD}),  # -> completed
-    "operator.retry": frozenset({_S.FATALLY_FAILED}),  # -> ready
-}
 _APPLY: dict[str, Callable[[Engine, Mapping[str, Any], float], None]] = {
     "plan.created": Engine._created,
     "plan.completed": Engine._plan_completed,
@@ -353,6 +362,8 @@ _APPLY: dict[str, Callable[[Engine, Mapping[str, Any], float], None]] = {
     "step.resumed": Engine._timer_resumed,
     "step.completed": Engine._completed,
     "step.failed": Engine._failed,
+    "step.jeopardy": Engine._crossed,
+    "step.late": Engine._crossed,
     "operator.complete": Engine._operator_complete,
     "operator.resume": Engine._operator_resume,
     "operator.signal": Engine._operator_signal,

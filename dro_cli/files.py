@@ -7,25 +7,28 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomically(path: Path, text: str) -> None:
+def write_atomically(path: Path, text: str, *, durable: bool = True) -> None:
     """Write `text` to `path`: readers see the old file or the new one, and a crash loses neither.
 
     A temp file in the same directory is fsynced, renamed over `path`, and the directory
-    fsynced so that the rename itself is durable.
+    fsynced so that the rename itself is durable. A cache that is checked before it is
+    trusted need not be durable (`durable=False`: no fsync; a crash may lose it).
     """
     folder = path.parent if str(path.parent) else Path(".")
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.chmod(temp, _mode_for(path))  # mkstemp makes files private; keep the usual mode
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
-    fsync_directory(folder)
+    if durable:
+        fsync_directory(folder)
 
 
 def fsync_directory(path: Path) -> None:

@@ -28,7 +28,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
                  "Complete a manual step (or a step in fallout, with --reason)."),
     "signal": ("dro_cli.commands.act:signal_command", "Send an event to the pauses waiting for it."),
     "resume": ("dro_cli.commands.act:resume_command", "Resume a pause without waiting for its event or timer."),
+    "retry": ("dro_cli.commands.retry:retry_command",
+              "Try steps in fallout again: one order's, or a whole queue's with --all."),
     "cancel": ("dro_cli.commands.act:cancel_command", "Cancel an order, with a reason."),
+    "fallout": ("dro_cli.commands.queues:fallout_command", "List the steps in fallout queues across orders."),
+    "jeopardy": ("dro_cli.commands.queues:jeopardy_command",
+                 "List the steps in jeopardy or late across orders."),
+    "tick": ("dro_cli.commands.tick:tick_command",
+             "Continue every order whose timers are due; journal SLA crossings (for cron)."),
     "verify": ("dro_cli.commands.log:verify_command", "Check an order's journal: sequence and checksum chain."),
 }
 

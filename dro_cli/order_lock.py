@@ -72,9 +72,13 @@ def _holder(fd: int) -> int | None:
     return int(text) if text.isdigit() else None
 
 
+class OrderLocked(DroError):
+    """Another process holds the order's lock."""
+
+
 def _locked(order_id: str, holder: int | None) -> DroError:
     who = f"pid {holder}" if holder is not None else "another process"
-    return DroError(
+    return OrderLocked(
         f"order {order_id} is locked by {who}",
         hint=f"another dro is working on this order; wait for it to finish, or stop {who} if it is stuck",
         exit_code=EXIT_USAGE,

@@ -86,19 +86,23 @@ def run_order(target: str, options: RunOptions) -> RunResult:
         return _continue(order, options, _result(order))
 
 
-def act(order_id: str, make: Callable[[Engine], Event], options: RunOptions) -> RunResult:
-    """An operator's act on an order: checked, journaled, then the plan continues as `dro run` would."""
+def act(order_id: str, make: Callable[[Engine], Event | list[Event]], options: RunOptions) -> RunResult:
+    """An operator's act (or several, made together) on an order: checked, journaled, then the plan
+    continues as `dro run` would."""
     with OpenOrder(find_order(options.state_dir, order_id)) as order:
         _require_created(order)
         engine = order.load_plan()
         result = _result(order)
         try:
-            kind, payload = make(engine)
+            made = make(engine)
         except acts.Refusal as refusal:
             raise DroError(refusal.message, hint=refusal.hint, exit_code=EXIT_USAGE) from None
+        events = made if isinstance(made, list) else [made]
         now = options.clock()
-        order.append([(kind, payload)], now)
-        engine.apply(kind, payload, now)
+        crossed = engine.crossings(now)  # thresholds passed before the act, so a late step is journaled late
+        order.append([*crossed, *events], now)
+        for kind, payload in events:
+            engine.apply(kind, payload, now)
         return _continue(order, options, result)
 
 

@@ -61,9 +61,9 @@ class Runner:
             self._record(events, now)
             self._launch(pool, running, redo + _started(engine, events))
             while running:
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                done, _ = wait(running, timeout=self._until_next_crossing(), return_when=FIRST_COMPLETED)
                 now = self.clock()
-                events = []
+                events = engine.crossings(now)  # a step that went late while it ran is journaled late first
                 for future in done:
                     sid, attempt = running.pop(future)
                     outcome = future.result()
@@ -77,6 +77,11 @@ class Runner:
                 self._launch(pool, running, _started(engine, events))
         finally:
             pool.shutdown(wait=not running, cancel_futures=True)
+
+    def _until_next_crossing(self) -> float | None:
+        """How long steps may run before an SLA threshold is crossed: the runner wakes then to journal it."""
+        when = self.engine.next_crossing()
+        return None if when is None else max(0.0, when - self.clock())
 
     def _record(self, events: Sequence[Event], now: float) -> None:
         if events:

@@ -16,16 +16,17 @@ from pathlib import Path
 from typing import Any
 
 from dro_cli.clock import iso, parse_instant
-from dro_cli.engine import Engine, StepRun
+from dro_cli.engine import Engine
 from dro_cli.files import write_atomically
 from dro_cli.journal import Position
 from dro_cli.states import StepState
+from dro_cli.step_run import StepRun
 
 SNAPSHOT_FILE = "snapshot.json"
 KIND = "dro/snapshot"
 VERSION = 1
 _TIMES = ("ready_at", "started_at", "finished_at", "retry_at", "resume_at")
-_DEFAULTS = {"state": StepState.PENDING, "attempts": 0}
+_DEFAULTS = {"state": StepState.PENDING, "attempts": 0, "round_start": 0}
 _FIELDS = tuple(field.name for field in dataclasses.fields(StepRun))
 
 

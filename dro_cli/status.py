@@ -6,39 +6,25 @@ from collections.abc import Mapping
 from typing import Any
 
 from dro_cli.clock import iso
-from dro_cli.engine import Engine, StepRun
-from dro_cli.states import StepState
+from dro_cli.engine import Engine
+from dro_cli.forecast import plan_sla
+from dro_cli.sla import sla_of
+from dro_cli.states import StepState, StepType
+from dro_cli.step_run import StepRun
 from dro_cli.store import OrderView
 from dro_cli.waiting import waiting_on
 
 SCHEMA_VERSION = 1
 
 
-def sla_of(step: Mapping[str, Any], run: StepRun, now: float) -> tuple[str | None, float | None]:
-    """(SLA status, due instant) of a step (DESIGN 5): the clock starts when it becomes ready."""
-    duration = step.get("duration")
-    if duration is None or run.ready_at is None:
-        return None, None
-    due = run.ready_at + duration
-    if run.state is StepState.COMPLETED:
-        return ("met" if run.finished_at is not None and run.finished_at <= due else "missed"), due
-    if run.state in (StepState.CANCELED, StepState.SKIPPED):
-        return None, due
-    if now >= due:
-        return "late", due
-    if now >= due - (step.get("jeopardy") or 0):
-        return "jeopardy", due
-    return "on_track", due
-
-
 def order_status(view: OrderView, now: float) -> dict[str, Any]:
     """An order's status with every step, in plan order."""
     engine = view.engine
-    return {**order_summary(view), "steps": [_step(engine, sid, now) for sid in engine.steps]}
+    return {**order_summary(view, now), "steps": [_step(engine, sid, now) for sid in engine.steps]}
 
 
-def order_summary(view: OrderView) -> dict[str, Any]:
-    """An order's one-line status: state, progress and what it waits on."""
+def order_summary(view: OrderView, now: float) -> dict[str, Any]:
+    """An order's one-line status: state, progress, what it waits on, and its expected completion."""
     engine = view.engine
     finished, total = engine.progress()
     return {
@@ -48,6 +34,7 @@ def order_summary(view: OrderView) -> dict[str, Any]:
         "progress": {"finished": finished, "total": total},
         "waiting_on": waiting_on(engine) if view.created is not None else [],
         "canceled": engine.canceled,
+        **plan_sla(engine, now),
     }
 
 
@@ -65,7 +52,7 @@ def _step(engine: Engine, sid: str, now: float) -> dict[str, Any]:
         "attempts": run.attempts,
         "sla": sla,
         "due": _instant(due),
-        "queue": run.queue if run.queue is not None else step.get("queue"),
+        "queue": _queue(step, run),
         "ready_at": _instant(run.ready_at),
         "started_at": _instant(run.started_at),
         "completed_at": _instant(run.finished_at) if run.state is StepState.COMPLETED else None,
@@ -76,6 +63,13 @@ def _step(engine: Engine, sid: str, now: float) -> dict[str, Any]:
         "acts": run.acts,
         "after": step["after"],
     }
+
+
+def _queue(step: Mapping[str, Any], run: StepRun) -> str | None:
+    """The queue a step waits in: a manual step's work queue, or the fallout queue it fell out to."""
+    if run.state is StepState.FATALLY_FAILED:
+        return run.queue
+    return (run.queue or step.get("queue")) if step["type"] == StepType.MANUAL else None
 
 
 def _instant(value: float | None) -> str | None:

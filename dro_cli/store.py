@@ -17,7 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from dro_cli import snapshot
+from dro_cli import digest, snapshot
 from dro_cli.clock import iso
 from dro_cli.engine import Engine, Event
 from dro_cli.errors import EXIT_USAGE, DroError
@@ -176,9 +176,12 @@ class OpenOrder:
         """Close the journal and release the lock; cache the state unless an error may have left
         the engine ahead of the journal."""
         try:
-            if cache and self.engine is not None and self.plan_sha and \
-                    self.journal.last_seq - self._cached_seq >= SNAPSHOT_EVERY:
-                snapshot.save(self.order_dir, self.engine, self.journal.position, self.plan_sha)
+            if cache and self.engine is not None and self.plan_sha:
+                position = self.journal.position
+                if self.journal.last_seq - self._cached_seq >= SNAPSHOT_EVERY:
+                    snapshot.save(self.order_dir, self.engine, position, self.plan_sha)
+                if self.engine.created and position is not None:
+                    digest.save(self.order_dir, digest.build(self.engine, position.end))
         finally:
             self.journal.close()
             self.lock.release()

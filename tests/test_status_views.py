@@ -191,7 +191,7 @@ def test_waiting_entries_are_as_waiting_py_makes_them(runs: Runs) -> None:
 
 
 def test_the_list_of_orders_fits_the_schema(runs: Runs) -> None:
-    summaries = [order_summary(read_order(lab.state / "orders" / order))
+    summaries = [order_summary(read_order(lab.state / "orders" / order), T0)
                  for lab in runs.labs.values() for order in ("ORD-1001", "ORD-1002")
                  if (lab.state / "orders" / order).is_dir()]
     _valid({"schema_version": 1, "orders": summaries})
@@ -221,7 +221,7 @@ def test_the_schema_is_strict(runs: Runs, drift: Callable[[dict[str, Any]], None
 def test_render_order_shows_header_lanes_steps_and_what_it_waits_on(runs: Runs) -> None:
     text = render_order(runs.statuses["fallout.fallout"], runs.lanes, color=False)
     lines = text.splitlines()
-    assert lines[0] == "ORD-1001  in_progress  1/8 steps"
+    assert lines[0] == "ORD-1001  in_progress  1/8 steps  expected 2027-01-18T21:30:00Z"
     titles = [line for line in lines if line and not line.startswith(" ")][1:]
     assert titles[:3] == ["Billing  [billing]", "Inventory  [inventory]", "Software licensing  [licensing]"]
     assert "waiting on:" in titles

@@ -31,7 +31,8 @@ def status_command(order_id: str | None, fmt: str, state_dir: Path | None) -> No
 
     root = resolve_state_dir(state_dir)
     if order_id is None:
-        summaries = [order_summary(read_order(root / "orders" / oid)) for oid in order_ids(root)]
+        at = now()
+        summaries = [order_summary(read_order(root / "orders" / oid), at) for oid in order_ids(root)]
         if fmt == "json":
             _json({"schema_version": SCHEMA_VERSION, "orders": summaries})
         else:

@@ -100,6 +100,12 @@ def _failed(p: Payload) -> tuple[str, dict[str, Any]]:
     return f"{text}; fell out to queue {p['queue']}{why}", {"fg": "red"}
 
 
+def _crossed(p: Payload) -> tuple[str, dict[str, Any]]:
+    if p["sla"] == "late":
+        return f"{p['step']} is late: it was due at {p['due']}", {"fg": "red"}
+    return f"{p['step']} is in jeopardy since {p['at']}: due at {p['due']}", {"fg": "yellow"}
+
+
 def _operator_complete(p: Payload) -> tuple[str, dict[str, Any]]:
     return _with_outputs(f"{_operator(p)} completed {p['step']}{_reason(p)}", p.get("outputs")), {"fg": "cyan"}
 
@@ -132,6 +138,8 @@ _LINES: dict[str, Callable[[Payload], tuple[str, dict[str, Any]]]] = {
     "step.resumed": _resumed,
     "step.completed": _completed,
     "step.failed": _failed,
+    "step.jeopardy": _crossed,
+    "step.late": _crossed,
     "operator.complete": _operator_complete,
     "operator.resume": _operator_resume,
     "operator.signal": _operator_signal,

@@ -87,7 +87,15 @@ def render_orders(summaries: Sequence[Mapping[str, Any]], color: bool) -> str:
 def _header(status: Mapping[str, Any], color: bool) -> str:
     progress = status["progress"]
     state = _state(status["state"], color, 0)
-    return f"{_style(status['order'], color, bold=True)}  {state}  {progress['finished']}/{progress['total']} steps"
+    line = f"{_style(status['order'], color, bold=True)}  {state}  {progress['finished']}/{progress['total']} steps"
+    expected = status["expected_completion"]
+    if expected and status["state"] != "completed":
+        line += f"  expected {expected}"
+    if status["requested_date"]:
+        sla = status["sla"]
+        line += f"  requested {status['requested_date']}" + (
+            f" ({_style(sla, color, **_SLA_STYLE.get(sla, {}))})" if sla else "")
+    return line
 
 
 def _step_line(step: Mapping[str, Any], width: int, color: bool) -> str:

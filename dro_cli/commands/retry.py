@@ -1,0 +1,95 @@
+"""`dro retry`: new attempts of steps in fallout, one order's or a whole queue's, then the plans go on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from dro_cli.commands.common import interruptible, operator_option, options_for, report_run, run_options
+from dro_cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, DroError
+from dro_cli.states import StepState
+
+if TYPE_CHECKING:
+    from dro_cli.run_api import RunOptions
+
+
+@click.command("retry")
+@click.argument("target", nargs=-1, metavar="[ORDER [STEP...]]")
+@click.option("--all", "every", is_flag=True,
+              help="Every step in fallout: ORDER's, or with no ORDER, every order's (narrow it with --queue).")
+@click.option("--queue", default=None, help="With --all: only the steps in this fallout queue.")
+@click.option("--reason", default=None, help="Why it is tried again (journaled).")
+@operator_option
+@run_options
+def retry_command(target: tuple[str, ...], every: bool, queue: str | None, reason: str | None,
+                  operator: str | None, state_dir: Path | None, catalog: Path | None, parallel: int) -> None:
+    """Try steps in fallout again: `dro retry ORDER STEP...`, `dro retry ORDER --all`, or
+    `dro retry --queue Q --all` across orders.
+
+    Each retry is journaled with the operator and reason; the step starts a new
+    attempt with a new round of its retry policy, and the plan goes on as `dro run`
+    would. Exit status: 0 every retried step got past its failure, 1 a step is in
+    fallout again, 2 bad input (nothing is retried).
+    """
+    from dro_cli import acts
+    from dro_cli.run_api import act, operator_name
+
+    order_id, steps = (target[0], list(target[1:])) if target else (None, [])
+    _check_usage(order_id, steps, every, queue)
+    who = operator_name(operator)
+    options = options_for(state_dir, catalog, parallel)
+    with interruptible():
+        if order_id is not None:
+            if every:
+                result = act(order_id, lambda e: acts.retry_queue(e, queue, operator=who, reason=reason), options)
+            else:
+                result = act(order_id, lambda e: acts.retry_steps(e, steps, operator=who, reason=reason), options)
+            raise SystemExit(report_run(result))
+        raise SystemExit(_retry_across_orders(queue, who, reason, options))
+
+
+def _check_usage(order_id: str | None, steps: list[str], every: bool, queue: str | None) -> None:
+    if order_id is None and not every:
+        raise DroError("name the order and the steps to retry, or --all", exit_code=EXIT_USAGE,
+                       hint="dro retry ORDER STEP...; dro retry ORDER --all; dro retry --queue Q --all")
+    if every and steps:
+        raise DroError("give either steps or --all, not both", exit_code=EXIT_USAGE,
+                       hint=f"dro retry {order_id} --all retries every step of {order_id} in fallout")
+    if order_id is not None and not steps and not every:
+        raise DroError(f"name the steps of {order_id} to retry, or --all for every one in fallout",
+                       exit_code=EXIT_USAGE, hint=f"`dro fallout` lists them; dro retry {order_id} STEP...")
+    if queue is not None and not every:
+        raise DroError("--queue selects the steps that --all retries", exit_code=EXIT_USAGE,
+                       hint=f"dro retry --queue {queue} --all")
+
+
+def _retry_across_orders(queue: str | None, operator: str, reason: str | None, options: RunOptions) -> int:
+    """Every order with steps in fallout (in `queue`): one line per order, then the exit code."""
+    from dro_cli import acts
+    from dro_cli.queues import Scan, fallout_rows
+    from dro_cli.run_api import act
+
+    rows = fallout_rows(Scan(options.state_dir), queue)
+    orders = sorted({row["order"] for row in rows})
+    if not orders:
+        click.echo(f"no steps in fallout queue {queue}" if queue else "no steps in fallout")
+        return EXIT_OK
+    code = EXIT_OK
+    for order_id in orders:
+        try:
+            result = act(order_id, lambda e: acts.retry_queue(e, queue, operator=operator, reason=reason), options)
+        except DroError as error:  # locked by another dro, or no longer in fallout: the others go on
+            click.echo(f"{order_id}: not retried: {error.message}", err=True)
+            code = EXIT_FAILED
+            continue
+        engine = result.engine
+        back = list(engine.with_state(StepState.FATALLY_FAILED))
+        finished, total = engine.progress()
+        line = f"{order_id}: {engine.state}, {finished}/{total} steps finished"
+        if back:
+            line += f"; in fallout again: {', '.join(back)}"
+            code = EXIT_FAILED
+        click.echo(line)
+    return code
