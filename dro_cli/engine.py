@@ -65,7 +65,7 @@ class Engine:
                 self._timers.append((when, self.position[sid], sid))
         heapq.heapify(self._timers)
         self._unfinished = sum(run.state not in FINISHED for run in runs.values())
-        self._thresholds: list[tuple[float, int, int, str]] = []
+        self._thresholds: list[tuple[float, int, int]] = []  # (instant, step position, rank in SLA_CROSSINGS)
         for sid, run in runs.items():
             if run.ready_at is not None and run.state not in FINISHED:
                 self._watch(sid, run)
@@ -105,9 +105,8 @@ class Engine:
         """Queue the SLA thresholds a ready step has yet to cross (DESIGN 5: due = ready + duration)."""
         assert run.ready_at is not None
         for rank, when in enumerate(sla_thresholds(self.steps[sid], run.ready_at)):
-            kind = SLA_CROSSINGS[rank]
             if when is not None and crossing_rank(run.crossed) < rank:
-                heapq.heappush(self._thresholds, (when, self.position[sid], rank, kind))
+                heapq.heappush(self._thresholds, (when, self.position[sid], rank))
 
     def _crossed(self, payload: Mapping[str, Any], at: float) -> None:
         self.runs[payload["step"]].crossed = payload["sla"]
@@ -228,12 +227,14 @@ class Engine:
         events: list[Event] = []
         thresholds = self._thresholds
         while thresholds and thresholds[0][0] <= now:
-            when, position, rank, kind = heapq.heappop(thresholds)
+            when, position, rank = heapq.heappop(thresholds)
             sid = self._ids[position]
             run = self.runs[sid]
             if run.state not in FINISHED and crossing_rank(run.crossed) < rank:
-                due = sla_thresholds(self.steps[sid], run.ready_at or 0.0)[1]
-                payload = {"step": sid, "sla": kind, "at": iso(when), "due": iso(due or when)}
+                assert run.ready_at is not None  # only ready steps are watched
+                due = sla_thresholds(self.steps[sid], run.ready_at)[1]
+                kind = SLA_CROSSINGS[rank]
+                payload = {"step": sid, "sla": kind, "at": iso(when), "due": iso(due if due is not None else when)}
                 self._crossed(payload, now)
                 events.append((f"step.{kind}", payload))
         return events
@@ -242,7 +243,7 @@ class Engine:
         """When the next SLA threshold of an unfinished step is crossed, if any is still ahead."""
         thresholds = self._thresholds
         while thresholds:
-            _, position, rank, _ = thresholds[0]
+            _, position, rank = thresholds[0]
             run = self.runs[self._ids[position]]
             if run.state not in FINISHED and crossing_rank(run.crossed) < rank:
                 return thresholds[0][0]

@@ -203,7 +203,8 @@ def random_plan(rng: random.Random, size: int) -> dict[str, Any]:
         kind = rng.choice(kinds)
         config = {"resume_after": rng.choice([60, 3600])} if kind == "pause" else None
         steps.append(step(f"s{i}", kind, after, retry=rng.choice([None, {"policy": "immediate", "retries": 1}]),
-                          **({"config": config} if config else {})))
+                          **({"config": config} if config else {}))
+                     | {"duration": rng.choice([None, 1800, 5400, 20000]), "jeopardy": rng.choice([None, 600, 3000])})
     return plan(*steps)
 
 
@@ -241,6 +242,11 @@ def test_a_run_on_a_virtual_clock_completes_and_its_fold_equals_the_live_state(s
     for sid, the_step in engine.steps.items():
         assert all(finished_at[d] is not None and engine.runs[sid].ready_at is not None
                    and finished_at[d] <= engine.runs[sid].ready_at for d in the_step["after"])
+    crossed = [(k, p["step"]) for k, p, _ in journal if k in ("step.jeopardy", "step.late")]
+    assert len(crossed) == len(set(crossed))  # each crossing once
+    for sid, run in engine.runs.items():
+        due = run.ready_at + engine.steps[sid]["duration"] if engine.steps[sid]["duration"] else None
+        assert (("step.late", sid) in crossed) == (due is not None and run.finished_at >= due)
     folded = Engine(the_plan)
     for kind, payload, at in journal:
         folded.apply(kind, payload, at)

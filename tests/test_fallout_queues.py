@@ -5,6 +5,10 @@ completing a step in fallout with outputs for its dependents, refusals that leav
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -68,6 +72,8 @@ class StockDown(Exception):
 
 
 def reserve(ctx):
+    if Path(os.environ["STOCK_DOWN"] + ".kill").exists():
+        os.kill(os.getpid(), 9)  # the runner dies mid-step, as a machine losing power would
     switch = Path(os.environ["STOCK_DOWN"])
     if switch.exists():
         if switch.read_text() == "gone":
@@ -343,6 +349,23 @@ def test_tick_leaves_an_order_held_by_another_dro_alone(lab: Lab) -> None:
     assert "1 busy (held by another dro: ORD-1)" in result.output
     assert lab.journal("ORD-1") == before
     assert "1 continued, 1 SLA crossing journaled" in lab.dro("tick").output
+
+
+def test_tick_sends_again_the_steps_of_a_runner_that_died(lab: Lab) -> None:
+    lab.start("ORD-1")
+    kill = Path(str(lab.switch) + ".kill")
+    kill.touch()
+    env = {**os.environ, "NO_COLOR": "1", "DRO_STATE_DIR": str(lab.state), "DRO_NOW": lab.now, "DRO_OPERATOR": "ann",
+           "STOCK_DOWN": str(lab.switch)}
+    died = subprocess.run([sys.executable, "-m", "dro_cli.main", "complete", "ORD-1", "check"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert died.returncode == -signal.SIGKILL
+    assert lab.types("ORD-1")[-1] == "step.started"  # reserve is in doubt
+    kill.unlink()
+    result = lab.dro("tick")
+    assert result.exit_code == 0, result.output
+    assert "ORD-1  reserve sent again after a crash (attempt 1, same idempotency key)" in result.output
+    assert "ORD-1  now completed" in result.output
 
 
 # ---- the plan's expected completion -----------------------------------------------------------------------------
