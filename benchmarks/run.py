@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import bench_compile
+import bench_fallout
 import bench_help
 import bench_plan
 import bench_run
@@ -35,6 +36,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "help": bench_help.run,
     "plan": bench_plan.run,
     "run": bench_run.run,
+    "fallout": bench_fallout.run,
 }
 
 

@@ -21,7 +21,7 @@ from typing import Any
 from dro_cli.clock import iso
 from dro_cli.engine import Engine
 from dro_cli.files import write_atomically
-from dro_cli.journal import JOURNAL_FILE
+from dro_cli.journal import JOURNAL_FILE, PLAN_FILE
 from dro_cli.sla import sla_thresholds
 from dro_cli.states import FINISHED, StepState
 
@@ -62,12 +62,14 @@ def save(order_dir: Path, digest: dict[str, Any]) -> None:
                          durable=False)
 
 
-def load(order_dir: Path) -> dict[str, Any] | None:
-    """The order's digest, if it was made from the journal as it is now."""
+def load(order_dir: str | Path) -> dict[str, Any] | None:
+    """The order's digest, if it was made from the journal as it is now. (Plain string paths: a scan
+    calls this 10,000 times, and pathlib's joins would cost more than the reads.)"""
+    folder = os.fspath(order_dir)
     try:
-        with open(order_dir / DIGEST_FILE, "rb") as handle:
+        with open(os.path.join(folder, DIGEST_FILE), "rb") as handle:
             digest = json.loads(handle.read())
-        size = os.stat(order_dir / JOURNAL_FILE).st_size
+        size = os.stat(os.path.join(folder, JOURNAL_FILE)).st_size
     except (OSError, ValueError):
         return None
     if type(digest) is not dict or digest.get("kind") != KIND or digest.get("schema_version") != VERSION \
@@ -76,15 +78,18 @@ def load(order_dir: Path) -> dict[str, Any] | None:
     return digest
 
 
-def of(order_dir: Path) -> dict[str, Any] | None:
+def of(order_dir: str | Path) -> dict[str, Any] | None:
     """The order's digest: the cached one while it matches the journal, else made (and cached) anew.
-    None for an order whose planning was interrupted (it has no journal to digest)."""
+    None for a directory that holds no order, or one whose planning was interrupted."""
     digest = load(order_dir)
     if digest is not None:
         return digest
     from dro_cli.store import read_order
 
+    order_dir = Path(order_dir)
     journal = order_dir / JOURNAL_FILE
+    if not (order_dir / PLAN_FILE).is_file():
+        return None
     try:
         before = os.stat(journal).st_size
     except FileNotFoundError:

@@ -7,6 +7,7 @@ read (a damaged journal) is reported, and the scan goes on.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,6 @@ from dro_cli import digest
 from dro_cli.clock import parse_instant
 from dro_cli.errors import DroError
 from dro_cli.sla import sla_at
-from dro_cli.store import order_ids
 
 SCHEMA_VERSION = 1
 FALLOUT_FIELDS = ("order", "id", "step", "queue", "error", "message", "attempts", "since")
@@ -32,14 +32,21 @@ class Scan:
     unreadable: list[tuple[str, str]] = field(default_factory=list)  # (order id, why)
 
     def digests(self) -> Iterator[dict[str, Any]]:
-        for order_id in order_ids(self.root):
-            self.seen += 1
+        """Each order's digest, in order id order."""
+        orders = os.path.join(self.root, "orders")
+        try:
+            names = sorted(name for name in os.listdir(orders) if not name.startswith("."))
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        for name in names:
             try:
-                found = digest.of(self.root / "orders" / order_id)
+                found = digest.of(os.path.join(orders, name))
             except DroError as error:
-                self.unreadable.append((order_id, error.message))
+                self.seen += 1
+                self.unreadable.append((name, error.message))
                 continue
             if found is not None:
+                self.seen += 1
                 yield found
 
 

@@ -14,18 +14,20 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dro_cli import acts
 from dro_cli.engine import Engine, Event
 from dro_cli.errors import EXIT_USAGE, DroError
 from dro_cli.journal import JOURNAL_FILE, order_dir, write_plan
-from dro_cli.plan_api import PlanOutcome
 from dro_cli.runner import Clock, Handler, Listener, Runner
 from dro_cli.states import PlanState
 from dro_cli.store import OpenOrder, OrderView, find_order
 from dsl.diagnostics import Diagnostic, has_errors
 from dsl.sources import Sources
+
+if TYPE_CHECKING:
+    from dro_cli.plan_api import PlanOutcome  # planning loads the compiler: only new orders need it
 
 CATALOG_ENV = "DRO_CATALOG"
 OPERATOR_ENV = "DRO_OPERATOR"

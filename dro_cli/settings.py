@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from dsl.settings_check import RETRY_KEYS
+from dsl.retry_policies import RETRY_KEYS
 
 MATCH_KEYS = ("type", "endpoint", "flow")
 Rule = Mapping[str, Any]

@@ -14,7 +14,8 @@ from dsl.catalog import Catalog, Decl
 from dsl.durations import parse_duration
 from dsl.expressions import unparse
 from dsl.references import dependencies
-from dsl.settings_check import RETRY_KEYS, specificity
+from dsl.retry_policies import RETRY_KEYS
+from dsl.settings_check import specificity
 from dsl.text_check import expression_of
 
 SCHEMA_VERSION = 1

@@ -9,21 +9,8 @@ from typing import Any, ClassVar
 from dsl.catalog import Catalog, Decl
 from dsl.diagnostics import Diagnostic, article, error, warning
 from dsl.durations import format_duration, parse_duration
+from dsl.retry_policies import POLICY_ALLOWS, POLICY_NEEDS, RETRY_KEYS
 
-RETRY_KEYS = ("retries", "interval", "intervals", "initial", "factor", "max")
-# What each policy needs and allows besides `policy`.
-_POLICY_NEEDS = {
-    "immediate": {"retries"},
-    "monotonous": {"retries", "interval"},
-    "staggered": {"intervals"},
-    "exponential": {"retries", "initial"},
-}
-_POLICY_ALLOWS = {
-    "immediate": {"retries"},
-    "monotonous": {"retries", "interval"},
-    "staggered": {"intervals", "retries"},
-    "exponential": {"retries", "initial", "factor", "max"},
-}
 _MATCH_KEYS = ("type", "endpoint", "flow")
 
 
@@ -61,12 +48,12 @@ def check_retry(decl: Decl, retry: Mapping[str, Any], at: tuple[str, ...]) -> It
             yield error("DRO309", "retry settings without a policy", decl.key_span(*at, sorted(present)[0]),
                         hint="add `policy` (immediate, monotonous, staggered or exponential)")
         return
-    if policy not in _POLICY_NEEDS:
+    if policy not in POLICY_NEEDS:
         return  # the schema reports it
-    for key in sorted(_POLICY_NEEDS[policy] - present):
+    for key in sorted(POLICY_NEEDS[policy] - present):
         yield error("DRO309", f"{article(policy)} {policy} retry needs '{key}'", decl.key_span(*at, "policy"),
                     detail=_POLICY_HELP[policy], hint=f"add `{key}`")
-    for key in sorted(present - _POLICY_ALLOWS[policy]):
+    for key in sorted(present - POLICY_ALLOWS[policy]):
         yield error("DRO309", f"'{key}' does not apply to {article(policy)} {policy} retry", decl.key_span(*at, key),
                     detail=_POLICY_HELP[policy], hint="remove it, or choose another policy")
     intervals, retries = retry.get("intervals"), retry.get("retries")
