@@ -12,7 +12,7 @@ Each figure beside a baseline measured in the same run:
   are copied back first (not timed).
 - `fallout-scale`, `jeopardy-scale`, `tick-scale`: linear in the number of orders: the
   same command over 10,000 orders against 1,000, run by `cli.main` in this (warm)
-  process, so that the start-up (about 0.3 s, the scan of 1,000 orders about 0.04 s)
+  process, so that the start-up (about 0.13 s, the scan of 1,000 orders about 0.02 s)
   does not hide the growth; linear when t(10k)/t(1k) <= 12 (10 is proportional). The
   cold processes' ratio, start-up included, is in the notes.
 - `scan-cold-10k` (informational): `dro fallout --format json` with every `digest.json`
@@ -67,7 +67,7 @@ from common import (
 VERSION = "fallout-1"          # change it when the catalog, the mix or the build changes: the cache is rebuilt
 SIZES = (1_000, 10_000)        # orders per state directory
 BUDGET = 2.0                   # seconds for each command over 10,000 orders
-TARGET_SCALE = 12.0            # (t(10k) - t(0)) / (t(1k) - t(0)): 10 is proportional
+TARGET_SCALE = 12.0            # t(10k) / t(1k), warm (no start-up): 10 is proportional
 LIGHT_ROUNDS = 4               # rounds per --repeat of the commands that need no copy of 10,000 orders: the
                                # scan of 1,000 orders is a few tens of ms over a start-up of about 0.3 s, so
                                # the minima need more tries than 3 on a noisy machine

@@ -109,7 +109,7 @@ def make_step(sid: str, kind: str, after: Sequence[str], config: Mapping[str, An
               retry: Mapping[str, Any] | None = None) -> dict[str, Any]:
     return {"id": sid, "step": sid, "title": sid, "type": kind, "lane": "bench", "scope": "plan", "item": None,
             "bundle": None, "after": list(after), "run_as": None, "duration": None, "jeopardy": None,
-            "retry": dict(retry) if retry else None, "queue": None, "config": dict(config)}
+            "retry": dict(retry) if retry else None, "queue": None, "fallout": [], "config": dict(config)}
 
 
 def make_plan(order_id: str, steps: list[dict[str, Any]],
