@@ -85,7 +85,8 @@ def _retry_across_orders(queue: str | None, operator: str, reason: str | None, o
             code = EXIT_FAILED
             continue
         engine = result.engine
-        back = list(engine.with_state(StepState.FATALLY_FAILED))
+        back = [sid for sid in engine.with_state(StepState.FATALLY_FAILED)
+                if queue is None or engine.runs[sid].queue == queue]  # the steps retried here that fell out
         finished, total = engine.progress()
         line = f"{order_id}: {engine.state}, {finished}/{total} steps finished"
         if back:
