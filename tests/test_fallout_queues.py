@@ -191,6 +191,20 @@ def test_a_stale_digest_is_not_trusted(lab: Lab) -> None:
     assert lab.json("fallout")["fallout"] == []
 
 
+def test_an_order_that_cannot_be_read_is_left_out_and_named(lab: Lab) -> None:
+    into_fallout(lab, "ORD-1")
+    into_fallout(lab, "ORD-2")
+    journal = lab.state / "orders" / "ORD-1" / "journal.jsonl"
+    damaged = journal.read_bytes().replace(b"step.ready", b"step.READY", 1)  # damage before good records
+    assert damaged != journal.read_bytes()
+    journal.write_bytes(damaged + b"\n")  # (the size changes too, so the digest no longer stands for it)
+    result = CliRunner(env={"DRO_STATE_DIR": str(lab.state), "DRO_NOW": lab.now}).invoke(
+        cli, ["fallout", "--format", "json"], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert [row["order"] for row in json.loads(result.stdout)["fallout"]] == ["ORD-2"]
+    assert "warning: order ORD-1 left out:" in result.stderr
+
+
 # ---- dro retry -------------------------------------------------------------------------------------------------
 
 def test_retry_starts_a_new_attempt_with_a_new_round_of_tries(lab: Lab) -> None:

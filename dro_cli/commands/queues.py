@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,18 +23,13 @@ _FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), d
 @state_dir_option
 def fallout_command(queue: str | None, fmt: str, state_dir: Path | None) -> None:
     """List the steps in fallout queues across all orders, oldest first: what failed, how often, since when."""
-    from dro_cli.queues import SCHEMA_VERSION, Scan, fallout_rows
+    from dro_cli.queues import Scan, fallout_rows
     from dro_cli.store import state_dir as resolve_state_dir
+    from dro_cli.views.queue_text import render_fallout
 
     scan = Scan(resolve_state_dir(state_dir))
     rows = fallout_rows(scan, queue)
-    if fmt == "json":
-        _json({"schema_version": SCHEMA_VERSION, "fallout": rows})
-    else:
-        from dro_cli.views.queue_text import render_fallout
-
-        click.echo(render_fallout(rows, queue, color_stdout()), nl=False)
-    _report_unreadable(scan.unreadable)
+    _show(fmt, "fallout", rows, lambda: render_fallout(rows, queue, color_stdout()), scan.unreadable)
 
 
 @click.command("jeopardy")
@@ -42,27 +38,26 @@ def fallout_command(queue: str | None, fmt: str, state_dir: Path | None) -> None
 def jeopardy_command(fmt: str, state_dir: Path | None) -> None:
     """List the unfinished steps in jeopardy or late across all orders, the most overdue first."""
     from dro_cli.clock import now
-    from dro_cli.queues import SCHEMA_VERSION, Scan, jeopardy_rows
+    from dro_cli.queues import Scan, jeopardy_rows
     from dro_cli.store import state_dir as resolve_state_dir
+    from dro_cli.views.queue_text import render_jeopardy
 
     at = now()
     scan = Scan(resolve_state_dir(state_dir))
     rows = jeopardy_rows(scan, at)
+    _show(fmt, "jeopardy", rows, lambda: render_jeopardy(rows, at, color_stdout()), scan.unreadable)
+
+
+def _show(fmt: str, key: str, rows: list[dict[str, Any]], text: Callable[[], str],
+          unreadable: list[tuple[str, str]]) -> None:
+    """The rows as JSON under `key`, or as text; then the orders the scan could not read (exit 1 if any)."""
+    from dro_cli.queues import SCHEMA_VERSION
+
     if fmt == "json":
-        _json({"schema_version": SCHEMA_VERSION, "jeopardy": rows})
+        click.echo(json.dumps({"schema_version": SCHEMA_VERSION, key: rows}, indent=2, sort_keys=True,
+                              ensure_ascii=False))
     else:
-        from dro_cli.views.queue_text import render_jeopardy
-
-        click.echo(render_jeopardy(rows, at, color_stdout()), nl=False)
-    _report_unreadable(scan.unreadable)
-
-
-def _json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False))
-
-
-def _report_unreadable(unreadable: list[tuple[str, str]]) -> None:
-    """Orders the scan could not read are left out; say which, and exit 1."""
+        click.echo(text(), nl=False)
     for order_id, why in unreadable:
         click.echo(f"warning: order {order_id} left out: {why}", err=True)
     if unreadable:
