@@ -27,7 +27,7 @@ from dro_cli.states import FINISHED, StepState
 
 DIGEST_FILE = "digest.json"
 KIND = "dro/digest"
-VERSION = 1
+VERSION = 2
 
 
 def build(engine: Engine, journal_end: int) -> dict[str, Any]:
@@ -49,7 +49,7 @@ def build(engine: Engine, journal_end: int) -> dict[str, Any]:
                               "due": iso(due), "jeopardy_from": _instant(jeopardy_from)})
     return {
         "kind": KIND, "schema_version": VERSION, "journal_end": journal_end,
-        "order": engine.order_id, "state": str(engine.state),
+        "order": engine.order_id, "state": str(engine.state), "progress": list(engine.progress()),
         "next_timer": _instant(engine.next_timer()), "next_crossing": _instant(engine.next_crossing()),
         "in_doubt": bool(engine.in_doubt()), "fallout": fallout, "watch": watch,
     }

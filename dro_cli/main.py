@@ -36,7 +36,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
                  "List the steps in jeopardy or late across orders."),
     "tick": ("dro_cli.commands.tick:tick_command",
              "Continue every order whose timers are due; journal SLA crossings (for cron)."),
+    "serve": ("dro_cli.commands.serve:serve_command",
+              "Serve a read-only dashboard of the orders and their plan views on 127.0.0.1."),
     "verify": ("dro_cli.commands.log:verify_command", "Check an order's journal: sequence and checksum chain."),
+    "view": ("dro_cli.commands.view:view_command",
+             "Draw an order's plan with its steps' states: one self-contained HTML page, mermaid or dot."),
 }
 
 

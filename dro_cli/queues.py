@@ -8,7 +8,7 @@ read (a damaged journal) is reported, and the scan goes on.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,18 +50,18 @@ class Scan:
                 yield found
 
 
-def fallout_rows(scan: Scan, queue: str | None = None) -> list[dict[str, Any]]:
+def fallout_rows(digests: Iterable[dict[str, Any]], queue: str | None = None) -> list[dict[str, Any]]:
     """Every step in a fallout queue (or in `queue`), oldest first."""
-    rows = [{"order": found["order"], **row} for found in scan.digests() for row in found["fallout"]
+    rows = [{"order": found["order"], **row} for found in digests for row in found["fallout"]
             if queue is None or row["queue"] == queue]
     rows.sort(key=lambda row: (row["since"] or "", row["order"]))
     return rows
 
 
-def jeopardy_rows(scan: Scan, now: float) -> list[dict[str, Any]]:
+def jeopardy_rows(digests: Iterable[dict[str, Any]], now: float) -> list[dict[str, Any]]:
     """Every unfinished step in jeopardy or late at `now`, the most overdue first."""
     rows = []
-    for found in scan.digests():
+    for found in digests:
         for step in found["watch"]:
             jeopardy_from = step["jeopardy_from"]
             sla = sla_at(now, None if jeopardy_from is None else parse_instant(jeopardy_from),
@@ -73,11 +73,11 @@ def jeopardy_rows(scan: Scan, now: float) -> list[dict[str, Any]]:
     return rows
 
 
-def due_orders(scan: Scan, now: float) -> list[str]:
+def due_orders(digests: Iterable[dict[str, Any]], now: float) -> list[str]:
     """The orders `dro tick` continues: a retry or pause timer due, an SLA threshold crossed and not
     yet journaled, or a step left in doubt by a runner that died."""
     due = []
-    for found in scan.digests():
+    for found in digests:
         if found["state"] in ("completed", "canceled"):
             continue
         timers = [t for t in (found["next_timer"], found["next_crossing"]) if t is not None]

@@ -45,7 +45,7 @@ def tick(options: RunOptions) -> TickReport:
     now = options.clock()
     scan = Scan(options.state_dir)
     report = TickReport(now)
-    due = due_orders(scan, now)
+    due = due_orders(scan.digests(), now)
     report.scanned = scan.seen
     report.failed.extend(scan.unreadable)
     for order_id in due:

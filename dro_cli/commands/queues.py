@@ -28,7 +28,7 @@ def fallout_command(queue: str | None, fmt: str, state_dir: Path | None) -> None
     from dro_cli.views.queue_text import render_fallout
 
     scan = Scan(resolve_state_dir(state_dir))
-    rows = fallout_rows(scan, queue)
+    rows = fallout_rows(scan.digests(), queue)
     _show(fmt, "fallout", rows, lambda: render_fallout(rows, queue, color_stdout()), scan.unreadable)
 
 
@@ -44,7 +44,7 @@ def jeopardy_command(fmt: str, state_dir: Path | None) -> None:
 
     at = now()
     scan = Scan(resolve_state_dir(state_dir))
-    rows = jeopardy_rows(scan, at)
+    rows = jeopardy_rows(scan.digests(), at)
     _show(fmt, "jeopardy", rows, lambda: render_jeopardy(rows, at, color_stdout()), scan.unreadable)
 
 

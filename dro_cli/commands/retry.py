@@ -71,7 +71,7 @@ def _retry_across_orders(queue: str | None, operator: str, reason: str | None, o
     from dro_cli.queues import Scan, fallout_rows
     from dro_cli.run_api import act
 
-    rows = fallout_rows(Scan(options.state_dir), queue)
+    rows = fallout_rows(Scan(options.state_dir).digests(), queue)
     orders = sorted({row["order"] for row in rows})
     if not orders:
         click.echo(f"no steps in fallout queue {queue}" if queue else "no steps in fallout")

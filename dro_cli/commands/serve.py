@@ -1,0 +1,39 @@
+"""`dro serve`: a read-only dashboard of the orders on 127.0.0.1."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from dro_cli.commands.common import state_dir_option
+from dro_cli.errors import EXIT_USAGE, DroError
+
+
+@click.command("serve")
+@click.option("--port", type=click.IntRange(0, 65535), default=8008, show_default=True,
+              help="Port to listen on (0: a free one).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to bind. Anything but loopback exposes the orders to the network: say so explicitly.")
+@state_dir_option
+def serve_command(port: int, host: str, state_dir: Path | None) -> None:
+    """Serve a read-only dashboard: every order with its state, progress, fallout and jeopardy counts,
+    and each order's plan view, updating as journals grow. Ctrl-C stops it."""
+    from dro_cli.serve import make_server
+    from dro_cli.store import state_dir as resolve_state_dir
+
+    root = resolve_state_dir(state_dir)
+    try:
+        server = make_server(root, host, port)
+    except OSError as error:
+        raise DroError(f"cannot listen on {host}:{port}: {error.strerror or error}", exit_code=EXIT_USAGE,
+                       hint="choose another --port (0 picks a free one)") from None
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"warning: {host} is not loopback: anyone who reaches this address sees every order", err=True)
+    click.echo(f"serving the orders of {root} at http://{host}:{server.server_port}/ (read-only; Ctrl-C stops)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("stopped")
+    finally:
+        server.server_close()

@@ -1,0 +1,105 @@
+"""`dro serve`: the read-only dashboard over real HTTP on 127.0.0.1: rows, plan pages that know when their
+journal grew, nothing but GET, no way out of the state directory."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_fallout_queues import Lab, into_fallout
+
+from dro_cli.serve import make_server
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Lab:
+    lab = Lab(tmp_path)
+    into_fallout(lab, "ORD-1")
+    lab.now = "2026-12-01T10:00:00Z"
+    lab.start("ORD-2")
+    lab.now = "2026-12-01T13:30:00Z"  # ORD-2's check is in jeopardy from 13:00
+    return lab
+
+
+@pytest.fixture
+def server(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
+    monkeypatch.setenv("DRO_NOW", lab.now)
+    running = make_server(lab.state, "127.0.0.1", 0)
+    thread = threading.Thread(target=running.serve_forever, daemon=True)
+    thread.start()
+    yield running.server_address[1]
+    running.shutdown()
+    running.server_close()
+
+
+def get(port: int, path: str, method: str = "GET") -> tuple[int, str, str]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request(method, path)
+        response = connection.getresponse()
+        return response.status, response.getheader("Content-Type") or "", response.read().decode()
+    finally:
+        connection.close()
+
+
+def api(port: int, path: str) -> Any:
+    status, kind, body = get(port, path)
+    assert (status, kind) == (200, "application/json; charset=utf-8"), body
+    return json.loads(body)
+
+
+def test_the_dashboard_lists_every_order_with_its_counts(server: int) -> None:
+    status, kind, page = get(server, "/")
+    assert (status, kind) == (200, "text/html; charset=utf-8")
+    assert '<table id="orders">' in page and "http" not in page.replace("/api/orders", "")
+    assert api(server, "/api/orders")["orders"] == [
+        {"order": "ORD-1", "state": "in_progress", "finished": 1, "total": 3, "fallout": 1, "jeopardy": 0},
+        {"order": "ORD-2", "state": "in_progress", "finished": 0, "total": 3, "fallout": 0, "jeopardy": 1},
+    ]
+
+
+def test_a_plan_page_reloads_itself_when_its_journal_grows(lab: Lab, server: int) -> None:
+    status, _, page = get(server, "/orders/ORD-2")
+    assert status == 200 and '<h1 id="order">ORD-2</h1>' in page
+    version = api(server, "/api/orders/ORD-2/version")["version"]
+    assert f"var version = {version};" in page and 'fetch("/api/orders/ORD-2/version"' in page
+    lab.stock(down=False)
+    assert lab.dro("complete", "ORD-2", "check").exit_code == 0
+    assert api(server, "/api/orders/ORD-2/version")["version"] > version
+    assert api(server, "/api/orders")["orders"][1]["state"] == "completed"
+
+
+@pytest.mark.parametrize("path", ["/orders/ORD-9", "/orders/..%2F..%2Fetc", "/api/orders/..%2Forders/version",
+                                  "/nothing", "/orders/ORD-1/extra"])
+def test_unknown_paths_and_orders_are_not_found(server: int, path: str) -> None:
+    assert get(server, path)[0] == 404
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
+def test_it_is_read_only(server: int, method: str) -> None:
+    assert get(server, "/api/orders", method)[0] == 405
+
+
+def test_dro_serve_binds_loopback_and_says_where(lab: Lab) -> None:
+    env = {**os.environ, "DRO_STATE_DIR": str(lab.state), "DRO_NOW": lab.now}
+    process = subprocess.Popen([sys.executable, "-m", "dro_cli.main", "serve", "--port", "0"], env=env,
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.startswith(f"serving the orders of {lab.state} at http://127.0.0.1:")
+        port = int(line.split("http://127.0.0.1:")[1].split("/")[0])
+        assert [o["order"] for o in api(port, "/api/orders")["orders"]] == ["ORD-1", "ORD-2"]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
