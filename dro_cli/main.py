@@ -38,6 +38,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
              "Continue every order whose timers are due; journal SLA crossings (for cron)."),
     "serve": ("dro_cli.commands.serve:serve_command",
               "Serve a read-only dashboard of the orders and their plan views on 127.0.0.1."),
+    "schema": ("dro_cli.commands.schema:schema_command",
+               "Print a JSON Schema dro ships (catalog, order, plan, status, ...), or list them."),
     "verify": ("dro_cli.commands.log:verify_command", "Check an order's journal: sequence and checksum chain."),
     "view": ("dro_cli.commands.view:view_command",
              "Draw an order's plan with its steps' states: one self-contained HTML page, mermaid or dot."),
