@@ -35,3 +35,7 @@ def iso(instant: float) -> str:
     moment = datetime.fromtimestamp(round(instant, 3), UTC).replace(tzinfo=None)
     text = moment.isoformat(timespec="milliseconds" if moment.microsecond else "seconds")
     return text + "Z"
+
+
+def iso_or_none(instant: float | None) -> str | None:
+    return None if instant is None else iso(instant)

@@ -18,7 +18,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from dro_cli.clock import iso
+from dro_cli.clock import iso, iso_or_none
 from dro_cli.engine import Engine
 from dro_cli.files import write_atomically
 from dro_cli.journal import JOURNAL_FILE, PLAN_FILE
@@ -41,16 +41,16 @@ def build(engine: Engine, journal_end: int) -> dict[str, Any]:
             error = run.error or {}
             fallout.append({"id": sid, "step": step["step"], "queue": run.queue, "error": error.get("code"),
                             "message": error.get("message"), "attempts": run.attempts,
-                            "since": _instant(run.finished_at)})
+                            "since": iso_or_none(run.finished_at)})
         if run.ready_at is not None:
             jeopardy_from, due = sla_thresholds(step, run.ready_at)
             if due is not None:
                 watch.append({"id": sid, "step": step["step"], "lane": step["lane"], "ready_at": iso(run.ready_at),
-                              "due": iso(due), "jeopardy_from": _instant(jeopardy_from)})
+                              "due": iso(due), "jeopardy_from": iso_or_none(jeopardy_from)})
     return {
         "kind": KIND, "schema_version": VERSION, "journal_end": journal_end,
         "order": engine.order_id, "state": str(engine.state), "progress": list(engine.progress()),
-        "next_timer": _instant(engine.next_timer()), "next_crossing": _instant(engine.next_crossing()),
+        "next_timer": iso_or_none(engine.next_timer()), "next_crossing": iso_or_none(engine.next_crossing()),
         "in_doubt": bool(engine.in_doubt()), "fallout": fallout, "watch": watch,
     }
 
@@ -101,7 +101,3 @@ def of(order_dir: str | Path) -> dict[str, Any] | None:
     if os.stat(journal).st_size == before:  # no writer appended while it was read: the digest is exact
         save(order_dir, digest)
     return digest
-
-
-def _instant(value: float | None) -> str | None:
-    return None if value is None else iso(value)

@@ -19,8 +19,6 @@ from dro_cli.errors import DroError
 from dro_cli.sla import sla_at
 
 SCHEMA_VERSION = 1
-FALLOUT_FIELDS = ("order", "id", "step", "queue", "error", "message", "attempts", "since")
-JEOPARDY_FIELDS = ("order", "id", "step", "lane", "sla", "ready_at", "due")
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from dro_cli.clock import iso
+from dro_cli.clock import iso_or_none
 from dro_cli.engine import Engine
 from dro_cli.forecast import plan_sla
 from dro_cli.sla import sla_of
@@ -51,13 +51,13 @@ def _step(engine: Engine, sid: str, now: float) -> dict[str, Any]:
         "state": str(run.state),
         "attempts": run.attempts,
         "sla": sla,
-        "due": _instant(due),
+        "due": iso_or_none(due),
         "queue": _queue(step, run),
-        "ready_at": _instant(run.ready_at),
-        "started_at": _instant(run.started_at),
-        "completed_at": _instant(run.finished_at) if run.state is StepState.COMPLETED else None,
-        "retry_at": _instant(run.retry_at),
-        "resume_at": _instant(run.resume_at),
+        "ready_at": iso_or_none(run.ready_at),
+        "started_at": iso_or_none(run.started_at),
+        "completed_at": iso_or_none(run.finished_at) if run.state is StepState.COMPLETED else None,
+        "retry_at": iso_or_none(run.retry_at),
+        "resume_at": iso_or_none(run.resume_at),
         "error": run.error,
         "outputs": run.outputs,
         "acts": run.acts,
@@ -70,7 +70,3 @@ def _queue(step: Mapping[str, Any], run: StepRun) -> str | None:
     if run.state is StepState.FATALLY_FAILED:
         return run.queue
     return (run.queue or step.get("queue")) if step["type"] == StepType.MANUAL else None
-
-
-def _instant(value: float | None) -> str | None:
-    return None if value is None else iso(value)
