@@ -7,6 +7,7 @@ import click
 EXIT_OK = 0
 EXIT_FAILED = 1  # the work failed: an invalid catalog, a step in fallout
 EXIT_USAGE = 2  # bad usage or input
+EXIT_DIFFERENCES = 3  # `dro diff`: the revisions plan differently (terraform's -detailed-exitcode)
 
 
 class DroError(click.ClickException):

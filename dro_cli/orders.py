@@ -84,6 +84,16 @@ def load_order(path: Path) -> OrderResult:
     return OrderResult(order, sorted_diagnostics(diagnostics), sources, doc)
 
 
+def order_from_document(doc: Document) -> OrderResult:
+    """An order given as data rather than as a file (a scenario test's inline order), checked the same way.
+
+    `doc.data` is what an order file holds: `{"order": {...}}`.
+    """
+    diagnostics = _check(doc)
+    order = None if has_errors(diagnostics) else _build(doc.data["order"])
+    return OrderResult(order, sorted_diagnostics(diagnostics), Sources(), doc)
+
+
 # ---- parsing ---------------------------------------------------------------------------
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dro_cli.orders import load_order
+from dro_cli.orders import OrderResult, load_order
 from dro_cli.planner import instantiate
 from dro_cli.templates_source import load_templates
 from dsl.diagnostics import Diagnostic, has_errors, warning
@@ -33,7 +34,14 @@ def make_plan(order_path: Path, catalog: Path) -> PlanOutcome:
     if templates.templates is None:
         outcome.usage_error = templates.usage_error
         return outcome
-    result = instantiate(templates.templates, loaded.order)
+    return plan_order(loaded, templates.templates, outcome)
+
+
+def plan_order(loaded: OrderResult, templates: Mapping[str, Any], outcome: PlanOutcome | None = None) -> PlanOutcome:
+    """The plan of a loaded order, with the warnings `dro plan` gives (unmatched products, empty decompositions)."""
+    outcome = outcome or PlanOutcome(None, list(loaded.diagnostics), loaded.sources)
+    assert loaded.order is not None, "plan only an order that loaded"
+    result = instantiate(templates, loaded.order)
     outcome.diagnostics += result.diagnostics
     if has_errors(result.diagnostics):
         outcome.usage_error = True  # the order's values make it unplannable

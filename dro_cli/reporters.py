@@ -9,6 +9,7 @@ from typing import Protocol
 
 import click
 
+from dro_cli.reporters_ci import junit_reporter, sarif_reporter
 from dsl.diagnostics import Diagnostic, Severity
 from dsl.sources import Sources
 
@@ -142,4 +143,6 @@ REPORTERS: dict[str, Reporter] = {
     "text": text_reporter,
     "json": json_reporter,
     "github": github_reporter,
+    "sarif": sarif_reporter,
+    "junit": junit_reporter,
 }

@@ -14,11 +14,11 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
-from typing import Any
 
 from dro_cli.engine import Engine, Event
 from dro_cli.handlers.base import Invocation, Outcome
 from dro_cli.states import DISPATCHED_TYPES
+from dro_cli.step_context import StepContexts
 from dro_cli.store import OpenOrder
 
 Clock = Callable[[], float]
@@ -39,10 +39,7 @@ class Runner:
         self.environ = dict(os.environ if environ is None else environ)
         self.handler = handler or _default_handler()
         self.listener = listener
-        context = self.engine.plan["context"]
-        self._items: Mapping[str, Any] = context["items"]
-        self._bundles: Mapping[str, Any] = context["bundles"]
-        self._order = {**context["order"], "items": list(self._items.values())}
+        self.contexts = StepContexts(self.engine)
 
     def run(self) -> None:
         """Work until nothing is running and nothing more can happen now."""
@@ -95,17 +92,9 @@ class Runner:
             running[pool.submit(self.handler, self.invocation(sid, attempt))] = (sid, attempt)
 
     def invocation(self, sid: str, attempt: int) -> Invocation:
-        step = self.engine.steps[sid]
-        context = {
-            "order": self._order,
-            "item": self._items.get(step["item"]) if step["item"] else None,
-            "bundle": self._bundles.get(step["bundle"]) if step["bundle"] else None,
-            "plan": {"id": self.engine.order_id},
-            "step": {"id": sid, "attempt": attempt},
-            "outputs": self.engine.dependency_outputs(sid),
-        }
-        return Invocation(step, attempt, self.engine.key(sid, attempt), context, self.engine.plan["endpoints"],
-                          self.catalog_dir, self.environ)
+        engine = self.engine
+        return Invocation(engine.steps[sid], attempt, engine.key(sid, attempt), self.contexts.of(sid, attempt),
+                          engine.plan["endpoints"], self.catalog_dir, self.environ)
 
 
 def _started(engine: Engine, events: Sequence[Event]) -> list[tuple[str, int]]:

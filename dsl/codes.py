@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 # DRO0xx input files (exit 2), DRO1xx syntax, DRO2xx schema, DRO3xx references
-# and graph, DRO4xx expressions and templates, DRO5xx orders and runtime.
+# and graph, DRO4xx expressions and templates, DRO5xx orders and runtime, DRO6xx
+# scenario test files.
 # docs/language.md documents each with a bad example and the fix; docs/orders.md
-# documents the DRO5xx codes of order files.
+# documents the DRO5xx codes of order files, docs/testing.md the DRO6xx codes.
 CODES: dict[str, str] = {
     "DRO001": "path does not exist",
     "DRO002": "file is not UTF-8",
@@ -60,6 +61,8 @@ CODES: dict[str, str] = {
     "DRO506": "bad decomposed quantity",
     "DRO507": "templates file cannot be used",
     "DRO508": "item decomposes into nothing",
+    "DRO601": "test file cannot be used",
+    "DRO602": "no test files found",
 }
 
 # Problems with the input files themselves are usage errors (exit 2), not

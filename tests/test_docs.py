@@ -8,8 +8,10 @@ from goldens import ROOT
 
 from dsl.codes import CODES
 
-# Catalog codes are documented in the language reference, order codes in the order reference.
-CODE_DOCS = {name: (ROOT / "docs" / name).read_text(encoding="utf-8") for name in ("language.md", "orders.md")}
+# Catalog codes are documented in the language reference, order codes in the order reference,
+# test file codes in the testing reference.
+CODE_DOCS = {name: (ROOT / "docs" / name).read_text(encoding="utf-8")
+             for name in ("language.md", "orders.md", "testing.md")}
 
 
 def _sections(text: str) -> list[tuple[str, str]]:
@@ -25,6 +27,7 @@ def test_every_code_has_one_section_with_its_title() -> None:
 
 def test_the_order_reference_documents_only_order_and_runtime_codes() -> None:
     assert [code for code, _ in _sections(CODE_DOCS["orders.md"]) if not code.startswith("DRO5")] == []
+    assert [code for code, _ in _sections(CODE_DOCS["testing.md"]) if not code.startswith("DRO6")] == []
 
 
 def test_every_code_section_shows_a_bad_example_and_a_fix() -> None:

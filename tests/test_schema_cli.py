@@ -36,10 +36,13 @@ def test_an_unknown_schema_is_a_usage_error_with_a_suggestion() -> None:
 
 def test_the_pre_commit_hooks_run_dro_commands_on_catalog_files() -> None:
     hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
-    assert [hook["id"] for hook in hooks] == ["dro-validate"]
+    assert [hook["id"] for hook in hooks] == ["dro-validate", "dro-fmt", "dro-test"]
     for hook in hooks:
         program, command, *_ = hook["entry"].split()
         assert program == "dro" and command in COMMANDS
         files = re.compile(hook["files"])
-        assert files.search("catalogs/laptop/laptop.dro") and files.search("acme/billing.dro.yaml")
+        assert files.search("catalogs/laptop/laptop.dro")
         assert not files.search("notes.md") and not files.search("order.yaml")
+        # fmt rewrites .dro files only; the others read whole catalogs, so they do not take file names
+        assert bool(files.search("acme/billing.dro.yaml")) == (command != "fmt")
+        assert hook["pass_filenames"] == (command == "fmt")

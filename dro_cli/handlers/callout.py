@@ -93,13 +93,21 @@ def run_callout(invocation: Invocation, redactor: Redactor) -> Outcome:
         return failure("timeout", f"{method} {url}: no answer within {timeout:g} s")
     except (OSError, http.client.HTTPException) as exc:
         return failure("connection", f"{method} {url}: {_describe(exc)}")
+    return judge(config, status, reason, data, f"{method} {url}", redactor)
+
+
+def judge(config: Mapping[str, Any], status: int, reason: str, data: bytes, request: str,
+          redactor: Redactor) -> Outcome:
+    """How an answer to a callout ends the attempt: success (with what `capture` takes from the
+    body) if its status is expected, else a failure coded `http_<status>`, retryable unless a 4xx
+    other than 408 and 429. Scenario tests judge their scripted answers here too."""
     expect = config.get("expect")
     if not (status in expect if expect else 200 <= status <= 299):
         retryable = not (400 <= status <= 499) or status in RETRYABLE_4XX
         text = redactor.excerpt(data.decode("utf-8", "replace").strip(), BODY_EXCERPT)
-        message = f"{method} {url}: HTTP {status} {reason}" + (f": {text}" if text else "")
+        message = f"{request}: HTTP {status} {reason}" + (f": {text}" if text else "")
         return failure(f"http_{status}", message, retryable=retryable)
-    return _captured(config.get("capture") or {}, data, f"{method} {url}")
+    return _captured(config.get("capture") or {}, data, request)
 
 
 def _headers(invocation: Invocation, endpoint: Mapping[str, Any], step_headers: Mapping[str, Any],

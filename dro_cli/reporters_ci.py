@@ -1,0 +1,195 @@
+"""Render diagnostics for CI services: SARIF 2.1.0 (code scanning) and JUnit XML (test reports).
+
+Imported by dro_cli.reporters for its table of reporters, so this module imports
+that one only inside functions (and `Report` for type checking).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import click
+
+from dro_cli import __version__
+from dsl.codes import CODES
+from dsl.diagnostics import Diagnostic
+
+if TYPE_CHECKING:
+    from dro_cli.reporters import Report
+
+SARIF_VERSION = "2.1.0"
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+INFORMATION_URI = "https://dro.dev"
+DOCS_URI = "https://dro.dev/docs/"
+SRCROOT = "%SRCROOT%"
+JUNIT_SUITE = "dro validate"
+JUNIT_CLASSNAME = "dro.validate"
+
+
+# ---- sarif -----------------------------------------------------------------------
+
+
+# The pages that document the codes of a category; the others are in language.md (see dsl/codes.py).
+_DOC_PAGES = {"DRO5": "orders.md", "DRO6": "testing.md"}
+
+
+def _doc_page(code: str) -> str:
+    return _DOC_PAGES.get(code[:4], "language.md")
+
+
+def _anchor(heading: str) -> str:
+    """The anchor GitHub gives a Markdown heading: lower case, punctuation dropped, spaces as dashes."""
+    return re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
+
+
+def sarif_rule(code: str) -> dict[str, Any]:
+    """The reportingDescriptor of a diagnostic code, from the table in dsl/codes.py."""
+    title = CODES.get(code, code)
+    page = _doc_page(code)
+    heading = f"{code} {title}"
+    return {
+        "id": code,
+        "name": "".join(word.capitalize() for word in re.findall(r"[A-Za-z0-9]+", title)) or code,
+        "shortDescription": {"text": title},
+        "helpUri": f"{DOCS_URI}{page}#{_anchor(heading)}",
+        "help": {"text": f"docs/{page}, section '{heading}', shows a bad example and the fix.",
+                 "markdown": f"`docs/{page}`, section **{heading}**, shows a bad example and the fix."},
+    }
+
+
+def artifact_uri(file: str) -> tuple[str, str | None]:
+    """The URI of a file as diagnostics show it, and its base: relative to %SRCROOT% when below it."""
+    path = PurePath(file)
+    if not path.is_absolute() and ".." not in path.parts:
+        return quote(path.as_posix()), SRCROOT
+    return Path(file).resolve().as_uri(), None
+
+
+def utf16_column(line: str | None, column: int) -> int:
+    """A 1-based column in code points as SARIF counts it by default: in UTF-16 code units."""
+    if line is None or column < 1:
+        return max(column, 1)
+    before = line[: column - 1]
+    return len(before.encode("utf-16-le", "surrogatepass")) // 2 + (column - 1 - len(before)) + 1
+
+
+class _Lines:
+    """Source lines split the way SARIF counts lines by default (at \\n and \\r\\n)."""
+
+    def __init__(self, texts: dict[str, str]) -> None:
+        self._texts = texts
+        self._lines: dict[str, list[str]] = {}
+
+    def get(self, file: str, number: int) -> str | None:
+        if file not in self._lines:
+            text = self._texts.get(file)
+            self._lines[file] = [] if text is None else [line.removesuffix("\r") for line in text.split("\n")]
+        lines = self._lines[file]
+        return lines[number - 1] if 0 < number <= len(lines) else None
+
+
+def _message(diagnostic: Diagnostic) -> str:
+    parts = [diagnostic.summary, diagnostic.detail, diagnostic.hint and "help: " + diagnostic.hint]
+    return "\n".join(part for part in parts if part)
+
+
+def _checked_files(report: Report) -> list[str]:
+    spans = (d.span.file for d in report.diagnostics if d.span is not None)
+    return sorted(set(report.sources.texts).union(spans))
+
+
+def sarif_document(report: Report) -> dict[str, Any]:
+    """The SARIF log of a report: one run, a rule per code that occurs, a result per diagnostic."""
+    codes = sorted({d.code for d in report.diagnostics})
+    rule_index = {code: i for i, code in enumerate(codes)}
+    files = _checked_files(report)
+    artifact_index = {file: i for i, file in enumerate(files)}
+    lines = _Lines(report.sources.texts)
+
+    def location(file: str) -> dict[str, Any]:
+        uri, base = artifact_uri(file)
+        return {"uri": uri, "uriBaseId": base} if base else {"uri": uri}
+
+    results = []
+    for d in report.diagnostics:
+        result: dict[str, Any] = {
+            "ruleId": d.code,
+            "ruleIndex": rule_index[d.code],
+            "level": "error" if d.is_error else "warning",
+            "message": {"text": _message(d)},
+        }
+        span = d.span
+        if span is not None:
+            start_line, end_line = max(span.line, 1), max(span.end_line, span.line, 1)
+            region = {
+                "startLine": start_line,
+                "startColumn": utf16_column(lines.get(span.file, start_line), span.col),
+                "endLine": end_line,
+                "endColumn": utf16_column(lines.get(span.file, end_line), span.end_col),
+            }
+            artifact = {**location(span.file), "index": artifact_index[span.file]}
+            result["locations"] = [{"physicalLocation": {"artifactLocation": artifact, "region": region}}]
+        results.append(result)
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": SARIF_VERSION,
+        "runs": [{
+            "tool": {"driver": {"name": "dro", "version": __version__, "semanticVersion": __version__,
+                                "informationUri": INFORMATION_URI, "rules": [sarif_rule(c) for c in codes]}},
+            "originalUriBaseIds": {SRCROOT: {"uri": Path.cwd().resolve().as_uri().rstrip("/") + "/"}},
+            "artifacts": [{"location": location(file)} for file in files],
+            "columnKind": "utf16CodeUnits",
+            "results": results,
+        }],
+    }
+
+
+def sarif_reporter(report: Report, *, color: bool | None, err: bool, summary: bool = True) -> None:
+    """SARIF 2.1.0, for GitHub code scanning and other SARIF viewers."""
+    click.echo(json.dumps(sarif_document(report), indent=2, ensure_ascii=False), err=err)
+
+
+# ---- junit -----------------------------------------------------------------------
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _rendered(diagnostics: Iterable[Diagnostic], report: Report) -> str:
+    from dro_cli.reporters import render_text
+
+    return "\n\n".join(click.unstyle(render_text(d, report.sources)) for d in diagnostics)
+
+
+def junit_xml(report: Report) -> str:
+    """A test case per checked file, failed by its errors; warnings go to the case's output."""
+    from dro_cli.junit import Case, Suite, render_junit
+
+    by_file: dict[str | None, list[Diagnostic]] = {file: [] for file in _checked_files(report)}
+    for d in report.diagnostics:
+        by_file.setdefault(d.span.file if d.span else None, []).append(d)
+    cases = []
+    for file, diagnostics in by_file.items():
+        errors = [d for d in diagnostics if d.is_error]
+        warnings = [d for d in diagnostics if not d.is_error]
+        failure, line = None, None
+        if errors:
+            first = errors[0]
+            where = f" at {first.span}" if first.span else ""
+            failure = f"{_plural(len(errors), 'error')}; first: {first.code} {first.summary}{where}"
+            line = first.span.line if first.span else None
+        cases.append(Case(
+            name=file if file is not None else "(catalog)", classname=JUNIT_CLASSNAME, failure=failure,
+            details=_rendered(errors, report), file=file, line=line, stdout=_rendered(warnings, report)))
+    return render_junit([Suite(name=JUNIT_SUITE, cases=cases)])
+
+
+def junit_reporter(report: Report, *, color: bool | None, err: bool, summary: bool = True) -> None:
+    """JUnit XML, for CI test reports: a failed test per file with errors."""
+    click.echo(junit_xml(report), err=err, nl=False)
