@@ -25,6 +25,7 @@ import bench_fallout
 import bench_help
 import bench_plan
 import bench_run
+import bench_scenario
 import bench_validate
 from common import Context, Result, describe_exception
 
@@ -37,6 +38,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "plan": bench_plan.run,
     "run": bench_run.run,
     "fallout": bench_fallout.run,
+    "scenario": bench_scenario.run,
 }
 
 
