@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from dsl.diagnostics import Span
@@ -41,3 +44,15 @@ def mutate(draw: Any, text: str, fragments: Sequence[str]) -> str:
                 lines.insert(j, lines[i])
             text = "".join(lines)
     return text
+
+
+@contextmanager
+def catalog_with(texts: Mapping[Path, str], original: Path, text: str) -> Iterator[Path]:
+    """A copy of `original`'s catalog (its siblings among `texts`) in which `original` reads `text`."""
+    with tempfile.TemporaryDirectory() as folder:
+        copy = Path(folder) / "catalog"
+        copy.mkdir()
+        for sibling, sibling_text in texts.items():
+            if sibling.parent == original.parent:
+                (copy / sibling.name).write_text(text if sibling == original else sibling_text, encoding="utf-8")
+        yield copy

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import collections
 import random
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from goldens import CATALOGS, ROOT
+from helpers import catalog_with as shared_catalog_with
 from helpers import mutate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -49,16 +48,9 @@ def kept(text: str) -> tuple[list[str], collections.Counter[str]]:
     return signature(parsed.tokens, parsed.comments)
 
 
-@contextmanager
-def catalog_with(original: Path, text: str) -> Iterator[Path]:
+def catalog_with(original: Path, text: str) -> AbstractContextManager[Path]:
     """A copy of `original`'s catalog in which `original` reads `text`."""
-    with tempfile.TemporaryDirectory() as folder:
-        copy = Path(folder) / "catalog"
-        copy.mkdir()
-        for sibling, sibling_text in TEXTS.items():
-            if sibling.parent == original.parent:
-                (copy / sibling.name).write_text(text if sibling == original else sibling_text, encoding="utf-8")
-        yield copy
+    return shared_catalog_with(TEXTS, original, text)
 
 
 def meaning(original: Path, text: str) -> tuple[Any, list[str]]:

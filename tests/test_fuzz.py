@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import yaml
 from goldens import CATALOGS
+from helpers import catalog_with as shared_catalog_with
 from helpers import mutate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -28,16 +27,9 @@ FRAGMENTS = ["{", "}", "[", "]", '"', '"""', ":", ",", "(", ")", "\n", " ", "#",
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-@contextmanager
-def catalog_with(original: Path, text: str) -> Iterator[Path]:
+def catalog_with(original: Path, text: str) -> AbstractContextManager[Path]:
     """A copy of `original`'s catalog in which `original` reads `text`."""
-    with tempfile.TemporaryDirectory() as folder:
-        copy = Path(folder) / "catalog"
-        copy.mkdir()
-        for sibling, sibling_text in TEXTS.items():
-            if sibling.parent == original.parent:
-                (copy / sibling.name).write_text(text if sibling == original else sibling_text, encoding="utf-8")
-        yield copy
+    return shared_catalog_with(TEXTS, original, text)
 
 
 def assert_only_diagnostics(catalog: Path) -> None:
