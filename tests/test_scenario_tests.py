@@ -355,6 +355,20 @@ def test_a_callout_answered_with_outputs_is_a_script_error(catalog: Path) -> Non
     assert "is a callout: answer it with a `status`" in result.output
 
 
+def test_a_wrong_answer_for_a_step_that_starts_with_the_plan_fails_the_case(tmp_path: Path) -> None:
+    (tmp_path / "call.dro").write_text(
+        'lane ops\nendpoint e { url env("E_URL", "http://127.0.0.1:9") }\n'
+        'group g { step call "Call" { type callout lane ops endpoint e method GET path "/x" } }\n'
+        'scenario s { when item.product == "KIT" add g }\n', encoding="utf-8")
+    (tmp_path / "call.test.yaml").write_text(
+        "cases:\n  - name: early\n    order: {id: O, account: A, items: [{id: K1, product: KIT}]}\n"
+        "    answers: {call: {outputs: {}}}\n", encoding="utf-8")
+    result = dro("test", str(tmp_path))
+    assert result.exit_code == 1
+    assert "call.test.yaml:4:14: the start of the run" in result.output
+    assert "E   step call is a callout: answer it with a `status`" in result.output
+
+
 # ---- files, reports and exit codes ---------------------------------------------------------------
 
 

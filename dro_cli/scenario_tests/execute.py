@@ -116,7 +116,12 @@ def _play(loaded: TestFile, case: Case, plan: Mapping[str, Any], outcome: CaseRe
             f"answers name a step the plan does not have: {', '.join(unknown)}",
             loaded.span((*case.at, "answers", unknown[0])), hint="name a step instance or a step id of the plan"))
         return
-    sim = Simulation(plan, case.answers, start)
+    try:  # the steps that start at once get their scripted answers here already
+        sim = Simulation(plan, case.answers, start)
+    except ScriptError as exc:
+        _fail(outcome, Verdict.FAILED, Failure("the start of the run", loaded.span((*case.at, "answers")),
+                                               message=exc.message, hint=exc.hint))
+        return
     for number, action in enumerate(case.run, 1):
         title = f"run step {number}: {action.kind}"
         try:
