@@ -10,7 +10,7 @@ from typing import Protocol
 import click
 
 from dro_cli.reporters_ci import junit_reporter, sarif_reporter
-from dsl.diagnostics import Diagnostic, Severity
+from dsl.diagnostics import Diagnostic, Severity, plural
 from dsl.sources import Sources
 
 DIAGNOSTICS_SCHEMA_VERSION = 1
@@ -34,9 +34,6 @@ class Report:
 class Reporter(Protocol):
     def __call__(self, report: Report, *, color: bool | None, err: bool, summary: bool = True) -> None: ...
 
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 # ---- text ------------------------------------------------------------------------
@@ -78,11 +75,11 @@ def text_reporter(report: Report, *, color: bool | None, err: bool, summary: boo
     if not summary:
         return
     if report.errors or report.warnings:
-        counts = f"{_plural(report.errors, 'error')}, {_plural(report.warnings, 'warning')}"
-        click.echo(click.style(f"Found {counts} in {_plural(report.files, 'file')}.", bold=True),
+        counts = f"{plural(report.errors, 'error')}, {plural(report.warnings, 'warning')}"
+        click.echo(click.style(f"Found {counts} in {plural(report.files, 'file')}.", bold=True),
                    color=color, err=err)
     else:
-        click.echo(f"All checks passed ({_plural(report.files, 'file')}).", color=color, err=err)
+        click.echo(f"All checks passed ({plural(report.files, 'file')}).", color=color, err=err)
 
 
 # ---- json ------------------------------------------------------------------------

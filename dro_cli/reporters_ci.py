@@ -17,7 +17,7 @@ import click
 
 from dro_cli import __version__
 from dsl.codes import CODES
-from dsl.diagnostics import Diagnostic
+from dsl.diagnostics import Diagnostic, plural
 
 if TYPE_CHECKING:
     from dro_cli.reporters import Report
@@ -157,9 +157,6 @@ def sarif_reporter(report: Report, *, color: bool | None, err: bool, summary: bo
 # ---- junit -----------------------------------------------------------------------
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
-
 
 def _rendered(diagnostics: Iterable[Diagnostic], report: Report) -> str:
     from dro_cli.reporters import render_text
@@ -182,7 +179,7 @@ def junit_xml(report: Report) -> str:
         if errors:
             first = errors[0]
             where = f" at {first.span}" if first.span else ""
-            failure = f"{_plural(len(errors), 'error')}; first: {first.code} {first.summary}{where}"
+            failure = f"{plural(len(errors), 'error')}; first: {first.code} {first.summary}{where}"
             line = first.span.line if first.span else None
         cases.append(Case(
             name=file if file is not None else "(catalog)", classname=JUNIT_CLASSNAME, failure=failure,

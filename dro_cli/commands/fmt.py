@@ -14,6 +14,7 @@ import click
 
 from dro_cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, DroError
 from dro_cli.terminal import use_color
+from dsl.diagnostics import plural
 
 if TYPE_CHECKING:
     from dsl.diagnostics import Diagnostic
@@ -37,16 +38,13 @@ class Outcome:
         return EXIT_FAILED if self.check and self.changed else EXIT_OK
 
     def summary(self) -> str:
-        changed, verb = (_plural(len(self.changed), "file"), "would be reformatted" if self.check else "reformatted")
+        changed, verb = (plural(len(self.changed), "file"), "would be reformatted" if self.check else "reformatted")
         parts = [f"{changed} {verb}" if self.changed else "",
-                 f"{_plural(self.unchanged, 'file')} {'already formatted' if self.check else 'left unchanged'}"
+                 f"{plural(self.unchanged, 'file')} {'already formatted' if self.check else 'left unchanged'}"
                  if self.unchanged else "",
-                 f"{_plural(self.failed, 'file')} could not be formatted" if self.failed else ""]
+                 f"{plural(self.failed, 'file')} could not be formatted" if self.failed else ""]
         return ", ".join(p for p in parts if p) or "no .dro files found"
 
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 @click.command("fmt")

@@ -9,7 +9,7 @@ from dro_cli.scenario_tests.results import Mismatch, instances, unknown
 from dro_cli.scenario_tests.simulation import Simulation
 from dro_cli.sla import sla_of
 from dro_cli.states import StepState
-from dro_cli.waiting import waiting_on
+from dro_cli.waiting import describe, waiting_on
 from dsl.document import Path as DocPath
 
 
@@ -135,7 +135,5 @@ def _about_ref(sim: Simulation, ref: str) -> str | None:
 
 
 def _waiting(sim: Simulation) -> str | None:
-    from dro_cli.waiting import describe
-
     entries = waiting_on(sim.engine)
     return "the plan waits on " + "; ".join(describe(e) for e in entries) if entries else None

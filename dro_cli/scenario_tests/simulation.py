@@ -88,7 +88,7 @@ class Simulation:
                 event = acts.cancel(engine, operator=operator, reason=value)
         except acts.Refusal as refusal:
             raise ScriptError(refusal.message, refusal.hint) from None
-        self._apply([event])
+        self._apply(event)
 
     def answer(self, ref: str, answer: Answer) -> None:
         """Answer the running attempt of a callout or auto step now."""
@@ -107,11 +107,9 @@ class Simulation:
         self._finish(sid, run.attempts, answer)
         self.settle()
 
-    def _apply(self, events: list[Event]) -> None:
-        engine = self.engine
-        engine.crossings(self.now)  # as `dro complete` journals crossings before the act
-        for kind, payload in events:
-            engine.apply(kind, payload, self.now)
+    def _apply(self, event: Event) -> None:
+        self.engine.crossings(self.now)  # as `dro complete` journals crossings before the act
+        self.engine.apply(*event, self.now)
         self.settle()
 
     # ---- answers ---------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import click
 
 from dro_cli.plan_diff import Change, PlanDiff
 from dro_cli.template_diff import TemplateDiff
+from dro_cli.views.plan_text import retry_text as plan_retry_text
 from dsl.durations import format_duration
 
 Line = tuple[str, str]  # (sign: "+", "-" or "~", text)
@@ -58,18 +59,15 @@ def show(name: str, value: Any) -> str:
 
 
 def retry_text(retry: Mapping[str, Any]) -> str:
-    """A retry policy as `dro plan` shows it: `monotonous 3x30s`, `staggered 10s,1m,5m`."""
-    policy = str(retry.get("policy"))
-    if policy == "staggered":
-        return "staggered " + ",".join(format_duration(i) for i in retry.get("intervals") or ())
-    if policy == "monotonous":
-        return f"monotonous {retry.get('retries')}x{format_duration(retry.get('interval') or 0)}"
-    if policy == "exponential":
-        text = f"exponential {retry.get('retries')}x from {format_duration(retry.get('initial') or 0)}"
+    """A retry policy as `dro plan` shows it, with an exponential policy's factor and cap, so that a change
+    of either shows too."""
+    text = plan_retry_text(retry)
+    if retry.get("policy") == "exponential":
         if retry.get("factor") is not None:
             text += f" factor {retry['factor']}"
-        return text + (f" max {format_duration(retry['max'])}" if retry.get("max") is not None else "")
-    return f"{clean(policy)} {retry.get('retries')}x"
+        if retry.get("max") is not None:
+            text += f" max {format_duration(retry['max'])}"
+    return text
 
 
 def _dependency(dependency: Any) -> str:

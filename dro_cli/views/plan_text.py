@@ -57,13 +57,14 @@ def _fallout(settings: Mapping[str, Any]) -> str:
     """`retry ...  queue Q` of a step, or of one of its overrides by error code."""
     parts = []
     if settings["retry"]:
-        parts.append(f"retry {_retry(settings['retry'])}")
+        parts.append(f"retry {retry_text(settings['retry'])}")
     if settings["queue"]:
         parts.append(f"queue {settings['queue']}")
     return "  ".join(parts)
 
 
-def _retry(retry: Mapping[str, Any]) -> str:
+def retry_text(retry: Mapping[str, Any]) -> str:
+    """A retry policy in short: `monotonous 3x30s`, `staggered 10s,1m,5m`, `exponential 3x from 30s`."""
     policy = retry["policy"]
     if policy == "staggered":
         return "staggered " + ",".join(format_duration(i) for i in retry["intervals"])
