@@ -21,8 +21,8 @@ Each figure beside a baseline measured in the same run:
 - `tick-idle-10k` (informational): `dro tick` again right after a tick, nothing due.
 
 The state directories are made by dro's own code: 100 template orders run in process
-with `run_api.run_order` and `act` on a virtual clock (an in-process handler decides
-which steps fail), the last cron tick run with `dro_cli.tick.tick` a minute before
+with `runtime.api.run_order` and `act` on a virtual clock (an in-process handler decides
+which steps fail), the last cron tick run with `dro_cli.runtime.tick.tick` a minute before
 DRO_NOW; then each template is cloned under new order ids (plan.json through
 `journal.write_plan`, the journal's records appended with `Journal` so the chain
 verifies, the digest left by `OpenOrder.close`). They are cached under
@@ -159,7 +159,8 @@ FLOOR_NAME = "scan floor"
 def run(ctx: Context) -> Iterator[Result]:
     """`dro fallout`, `dro jeopardy` and `dro tick` over 10,000 orders (<= 2 s each), linear from 1,000."""
     try:
-        from dro_cli import digest, queues, tick  # noqa: F401  (are the commands there?)
+        from dro_cli.journal import digest  # noqa: F401  (are the commands there?)
+        from dro_cli.runtime import queues, tick  # noqa: F401
     except ImportError as e:
         raise BenchmarkError(f"the cross-order commands are not available yet ({e})") from None
     fixture = Fixture.ready(ctx)
@@ -260,8 +261,8 @@ class Fixture:
     @classmethod
     def ready(cls, ctx: Context) -> Fixture:
         """The cached state directories if they fit this dro, else built anew (about 20 s)."""
-        from dro_cli import digest
-        from dro_cli.journal_format import SCHEMA_VERSION
+        from dro_cli.journal import digest
+        from dro_cli.journal.records import SCHEMA_VERSION
 
         key = f"{VERSION}-digest{digest.VERSION}-journal{SCHEMA_VERSION}"
         root = WORK / "fallout" / key
@@ -285,9 +286,9 @@ class Fixture:
     def refresh(self) -> int:
         """Check the cache: every order there, made with this catalog path; digests a change of dro
         made stale are made again now (as the first scan after an upgrade would), not in a timed round."""
-        from dro_cli import digest
         from dro_cli.errors import DroError
-        from dro_cli.store import order_ids
+        from dro_cli.journal import digest
+        from dro_cli.journal.store import digest_of, order_ids
 
         refreshed = 0
         for n, state in self.states.items():
@@ -303,7 +304,7 @@ class Fixture:
                 if digest.load(path) is None:
                     refreshed += 1
                     try:
-                        digest.of(path)
+                        digest_of(path)
                     except DroError as e:
                         raise BenchmarkError(f"{path}: {e.message}") from None
         return refreshed
@@ -356,10 +357,10 @@ def no_fsync() -> Iterator[None]:
 
 def run_templates(root: Path, made: Sequence[Template]) -> None:
     """Run each template order on a virtual clock, then the last cron tick, a minute before NOW."""
-    from dro_cli import acts
-    from dro_cli.handlers.base import Invocation, Outcome, failure, success
-    from dro_cli.run_api import RunOptions, act, run_order
-    from dro_cli.tick import tick
+    from dro_cli.engine import acts
+    from dro_cli.runtime.api import RunOptions, act, run_order
+    from dro_cli.runtime.handlers.base import Invocation, Outcome, failure, success
+    from dro_cli.runtime.tick import tick
 
     kinds = {t.order_id: t.kind for t in made}
     clock = [NOW]
@@ -399,7 +400,7 @@ def run_templates(root: Path, made: Sequence[Template]) -> None:
 
 def clone_all(source: Path, state: Path, made: Sequence[Template], orders: Path, count: int) -> None:
     """ORD-000000 ... : clone i of template i % 100, its ids replaced, its journal written again."""
-    from dro_cli.journal import read
+    from dro_cli.journal.file import read
 
     loaded = []
     for t in made:
@@ -413,8 +414,8 @@ def clone_all(source: Path, state: Path, made: Sequence[Template], orders: Path,
 def clone(state: Path, t: Template, plan_text: str, records: Sequence[Mapping[str, Any]], new_id: str,
           orders: Path) -> None:
     """One clone, as dro would have written it: plan.json, the journal (checksums chained anew), the digest."""
-    from dro_cli.journal import order_dir, write_plan
-    from dro_cli.store import OpenOrder
+    from dro_cli.journal.file import order_dir, write_plan
+    from dro_cli.journal.store import OpenOrder
 
     old = t.order_id
     path = order_dir(state, new_id)
@@ -434,8 +435,8 @@ def clone(state: Path, t: Template, plan_text: str, records: Sequence[Mapping[st
 
 def check_clones(state: Path) -> None:
     """Every cloned journal verifies in process; a sample also with `dro verify`."""
-    from dro_cli.journal import verify
-    from dro_cli.store import order_ids
+    from dro_cli.journal.file import verify
+    from dro_cli.journal.store import order_ids
 
     ids = order_ids(state)
     bad = [i for i in ids if not verify(state / "orders" / i / "journal.jsonl").ok]
@@ -737,7 +738,7 @@ class Bench:
         built = (f"built in {fixture.built_seconds:.0f} s by this run" if fixture.built_now else
                  f"cached (building took {fixture.built_seconds:.0f} s)"
                  + (f", {fixture.refreshed:,} stale digests refreshed first" if fixture.refreshed else ""))
-        return (f"{self.expected[max(SIZES)].describe()}: {TEMPLATES} template orders run through run_api on a "
+        return (f"{self.expected[max(SIZES)].describe()}: {TEMPLATES} template orders run through runtime.api on a "
                 f"virtual clock, cloned with Journal; {built}")
 
     def floor(self, timings: Timings) -> str:

@@ -23,7 +23,7 @@ SLOW_ROUND = 60.0                  # a size whose first round takes longer gets 
 def _products(templates: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     """Products the catalog knows: those its decompositions break down (for bundle roots) and those its
     scenarios' `when`s name (`item.product == "X"`, `in [...]`: for the children)."""
-    from dro_cli.scenarios import product_guard
+    from dro_cli.planning.scenarios import product_guard
 
     roots = sorted(templates["decompositions"])
     named = {p for s in templates["scenarios"].values() for p in (product_guard(s["when"]) or ())}
@@ -36,7 +36,7 @@ def _products(templates: Mapping[str, Any]) -> tuple[list[str], list[str]]:
 
 def make_order(size: int, roots: list[str], children: list[str]) -> Any:
     """An order of `size` line items in bundles of five, every product taken in turn."""
-    from dro_cli.order_model import Order, OrderItem
+    from dro_cli.planning.order_model import Order, OrderItem
 
     items = []
     for i in range(size):
@@ -93,7 +93,7 @@ def _planning(instantiate: Callable[..., Any], templates: Mapping[str, Any], ord
 def run(ctx: Context) -> Iterator[Result]:
     """Plan orders of 1,000, 10,000 and 100,000 line items against the large catalog (YAML form)."""
     try:
-        from dro_cli.planner import instantiate
+        from dro_cli.planning.planner import instantiate
         from dsl import compile_catalog
     except ImportError as e:
         raise BenchmarkError(f"the planner is not available yet ({e})") from e

@@ -3,7 +3,7 @@
 Each figure beside a baseline measured in the same run:
 
 - `run-10k`: 10,000 steps (no-op flows and milestones, each after 0 to 3 random earlier
-  steps, fixed seed) run to completion by `dro_cli.runner.Runner` on its thread pool,
+  steps, fixed seed) run to completion by `dro_cli.runtime.runner.Runner` on its thread pool,
   journal and snapshot included; per step, against a minimal durable scheduler
   (`graphlib.TopologicalSorter` + `ThreadPoolExecutor`, a JSON-lines journal with one
   record per step completion and one fsync per scheduling round) on the same DAG.
@@ -84,7 +84,7 @@ def noop(ctx):
 def run(ctx: Context) -> Iterator[Result]:
     """The runner: 10k no-op steps, a 200-step chain, 100 callouts; `dro status` of a 1M-record journal."""
     try:
-        from dro_cli.runner import Runner  # noqa: F401  (is the runtime there?)
+        from dro_cli.runtime.runner import Runner  # noqa: F401  (is the runtime there?)
     except ImportError as e:
         raise BenchmarkError(f"the runner is not available yet ({e})") from None
     root = WORK / "run"
@@ -197,8 +197,8 @@ class DroRound:
 
 
 def prepare_order(state: Path, plan: Mapping[str, Any]) -> Path:
-    """The order's directory with plan.json written, as `run_api._create` leaves it before `plan.created`."""
-    from dro_cli.journal import order_dir, write_plan
+    """The order's directory with plan.json written, as `runtime.api._create` leaves it before `plan.created`."""
+    from dro_cli.journal.file import order_dir, write_plan
 
     path = order_dir(state, plan["order"])
     write_plan(path, plan)
@@ -206,9 +206,9 @@ def prepare_order(state: Path, plan: Mapping[str, Any]) -> Path:
 
 
 def run_dro(path: Path, catalog: Path | None, environ: Mapping[str, str] | None = None) -> DroRound:
-    """Open the order, journal `plan.created` as run_api._create does, run it to the end, close (snapshot)."""
-    from dro_cli.runner import Runner
-    from dro_cli.store import OpenOrder
+    """Open the order, journal `plan.created` as runtime.api._create does, run it to the end, close (snapshot)."""
+    from dro_cli.journal.store import OpenOrder
+    from dro_cli.runtime.runner import Runner
 
     result = DroRound(path)
 
@@ -237,7 +237,7 @@ def run_dro(path: Path, catalog: Path | None, environ: Mapping[str, str] | None 
 
 
 def journal_counts(path: Path) -> dict[str, int]:
-    from dro_cli.journal import read
+    from dro_cli.journal.file import read
 
     counts: dict[str, int] = {}
     for record in read(path / "journal.jsonl"):
@@ -420,7 +420,7 @@ class Bench:
 
     def flow(self) -> tuple[Callable[[Any], Any], Any]:
         """The no-op flow as dro loads it (the same function object for both sides) and its module."""
-        from dro_cli.handlers.flow import load
+        from dro_cli.runtime.handlers.flow import load
 
         fn = load(FLOW, self.catalog)
         return fn, sys.modules[FLOW_MODULE]
@@ -508,7 +508,7 @@ class Bench:
             plan = callout_plan(order_id, CALLOUTS, service.url)
             check_plan(plan)
             self.ctx.log(f"{name}: {CALLOUTS} callouts to {service.url}")
-            from dro_cli.handlers import close_connections
+            from dro_cli.runtime.handlers import close_connections
 
             dro_rounds: list[DroRound] = []
             seen: dict[str, int] = {}
@@ -620,8 +620,8 @@ def build_status_order(state: Path, order_id: str) -> int:
     """An order whose journal has about 1,000,000 records, made legitimately: the pure engine on a virtual
     clock decides, synthetic callout outcomes fail (HTTP 503, retried every minute) until the last attempt,
     and the engine's events go to `Journal.append` in big batches; closing the order leaves the snapshot."""
-    from dro_cli.clock import iso
-    from dro_cli.store import OpenOrder
+    from dro_cli.engine.instants import iso
+    from dro_cli.journal.store import OpenOrder
 
     retry = {"policy": "monotonous", "retries": STATUS_ATTEMPTS - 1, "interval": RETRY_INTERVAL}
     plan = make_plan(order_id, [callout_step(f"c{i:04d}", (), retry) for i in range(STATUS_STEPS)],
@@ -685,7 +685,7 @@ def check_status(status: Mapping[str, Any], records: int) -> None:
 
 
 def _outputs(order_dir: Path) -> list[dict[str, Any]]:
-    from dro_cli.journal import read
+    from dro_cli.journal.file import read
 
     return [r["payload"]["outputs"] for r in read(order_dir / "journal.jsonl") if r["type"] == "step.completed"]
 

@@ -60,8 +60,8 @@ def _simulate(plan: dict[str, Any], answers: dict[str, Any], until: float) -> st
 
 
 def _bare_engine(plan: dict[str, Any], until: float) -> str:
-    from dro_cli.engine import Engine
-    from dro_cli.handlers.render import render
+    from dro_cli.engine.machine import Engine
+    from dro_cli.runtime.handlers.render import render
 
     engine = Engine(plan)
     order = plan["context"]["order"]

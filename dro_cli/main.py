@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from dro_cli import __version__
+from dro_cli.errors import DroError
 
 # name -> (module:function, one-line help). The help is here so listing commands imports nothing.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -52,7 +53,27 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+class Failed(click.ClickException):
+    """A DroError on its way out through click: shown as dro shows errors, then its exit code."""
+
+    def __init__(self, error: DroError) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.exit_code = error.exit_code  # type: ignore[misc]  # click declares it on the class
+
+    def show(self, file: object = None) -> None:
+        from dro_cli.output.failure import show_error
+
+        show_error(self.error)
+
+
 class LazyGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DroError as error:
+            raise Failed(error) from error
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from dro_cli.journal import read, verify
+from dro_cli.journal.file import read, verify
 
 ORDER_ID = "ORD-CRASH"
 CATALOG = """

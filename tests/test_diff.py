@@ -356,10 +356,10 @@ def test_markdown_shows_user_text_but_never_as_html(tmp_path: Path) -> None:
 
 
 def test_markdown_is_cut_to_fit_a_comment() -> None:
-    from dro_cli.diff_api import DiffReport, OrderDiff
-    from dro_cli.plan_diff import InstanceRef, PlanDiff
-    from dro_cli.template_diff import TemplateDiff
-    from dro_cli.views.diff_markdown import COMMENT_LIMIT, render_markdown
+    from dro_cli.diff.api import DiffReport, OrderDiff
+    from dro_cli.diff.plans import InstanceRef, PlanDiff
+    from dro_cli.diff.templates import TemplateDiff
+    from dro_cli.output.views.diff_markdown import COMMENT_LIMIT, render_markdown
 
     added = tuple(InstanceRef(f"step_{i}[ITEM-{i}]", f"step_{i}", "manual", "lane", "line_item", f"ITEM-{i}", "B")
                   for i in range(3000))
@@ -379,8 +379,8 @@ def test_markdown_is_cut_to_fit_a_comment() -> None:
 
 
 def test_values_read_as_in_dro_plan() -> None:
-    from dro_cli.plan_diff import Change
-    from dro_cli.views.diff_text import clean, describe, show
+    from dro_cli.diff.plans import Change
+    from dro_cli.output.views.diff_text import clean, describe, show
 
     assert show("duration", 5400) == "1h30m" and show("jeopardy", None) == "none"
     assert show("retry", {"policy": "exponential", "retries": 4, "initial": 10, "factor": 3, "max": 300}) == \
@@ -406,8 +406,8 @@ TEMPLATES = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(TEMPLATE_
 
 
 def test_every_sample_plan_and_template_is_no_different_from_itself() -> None:
-    from dro_cli.plan_diff import diff_plans
-    from dro_cli.template_diff import diff_templates
+    from dro_cli.diff.plans import diff_plans
+    from dro_cli.diff.templates import diff_templates
 
     assert len(PLANS) >= 6 and len(TEMPLATES) >= 4
     assert all(diff_plans(p, json.loads(json.dumps(p))).empty for p in PLANS)
@@ -424,7 +424,7 @@ def mirrored(plan_diff: Any) -> Any:
     """What diff(b, a) should be, given diff(a, b)."""
     from dataclasses import replace
 
-    from dro_cli.plan_diff import Change
+    from dro_cli.diff.plans import Change
 
     def swap(changes: Any) -> Any:
         return tuple(Change(c.field, c.new, c.old) for c in changes)
@@ -438,7 +438,7 @@ def mirrored(plan_diff: Any) -> Any:
 
 
 def test_template_differences_mirror() -> None:
-    from dro_cli.template_diff import diff_templates
+    from dro_cli.diff.templates import diff_templates
 
     for a in TEMPLATES:
         for b in TEMPLATES:
@@ -495,11 +495,11 @@ def plan_pairs(draw: Any) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
 @settings(max_examples=150, deadline=None)
 @given(plan_pairs())
 def test_plan_differences_mirror_and_render(pair: tuple[dict[str, Any], dict[str, Any], list[str]]) -> None:
-    from dro_cli.diff_api import DiffReport, OrderDiff
-    from dro_cli.plan_diff import diff_plans
-    from dro_cli.template_diff import TemplateDiff
-    from dro_cli.views.diff_markdown import render_markdown
-    from dro_cli.views.diff_text import render_text
+    from dro_cli.diff.api import DiffReport, OrderDiff
+    from dro_cli.diff.plans import diff_plans
+    from dro_cli.diff.templates import TemplateDiff
+    from dro_cli.output.views.diff_markdown import render_markdown
+    from dro_cli.output.views.diff_text import render_text
 
     a, b, made = pair
     forth, back = diff_plans(a, b), diff_plans(b, a)

@@ -133,7 +133,7 @@ def test_a_symbolic_link_in_the_revision_is_refused(repo: Path) -> None:
 
 
 def test_every_file_under_the_path_is_copied_and_nothing_else(repo: Path) -> None:
-    from dro_cli.revisions import open_revision
+    from dro_cli.diff.catalog_revisions import open_revision
 
     with open_revision("git:HEAD~1:catalog") as revision:
         copied = sorted(p.relative_to(revision.path).as_posix() for p in revision.path.rglob("*") if p.is_file())
@@ -148,7 +148,7 @@ def test_every_file_under_the_path_is_copied_and_nothing_else(repo: Path) -> Non
 
 
 def test_files_that_would_land_outside_the_directory_are_refused(tmp_path: Path) -> None:
-    from dro_cli.revisions import _inside
+    from dro_cli.diff.catalog_revisions import _inside
 
     assert _inside(tmp_path, "catalog/a.dro") == tmp_path / "catalog" / "a.dro"
     for name in ("../escape.dro", "catalog/../../escape.dro", "/etc/passwd"):

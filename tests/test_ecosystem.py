@@ -20,7 +20,7 @@ from goldens import ROOT
 from jsonschema import Draft7Validator
 
 from dro_cli.main import COMMANDS, cli
-from dro_cli.reporters import REPORTERS
+from dro_cli.output.reporters import REPORTERS
 
 WORKFLOW_FILE = ROOT / "docs" / "examples" / "github-workflow.yml"
 CI_DOC = (ROOT / "docs" / "ci.md").read_text(encoding="utf-8")

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dro_cli.clock import iso, parse_instant
-from dro_cli.engine import Engine, Event
-from dro_cli.states import PlanState, StepState
-from dro_cli.transitions import TRANSITIONS
+from dro_cli.engine.instants import iso, parse_instant
+from dro_cli.engine.machine import Engine, Event
+from dro_cli.engine.states import PlanState, StepState
+from dro_cli.engine.transitions import TRANSITIONS
 
 T0 = parse_instant("2026-12-01T10:00:00Z")
 
@@ -85,7 +85,7 @@ def test_every_step_event_in_every_state(kind: str, state: StepState) -> None:
 
 
 def test_the_table_covers_every_step_event_the_engine_folds() -> None:
-    from dro_cli.engine import _APPLY
+    from dro_cli.engine.machine import _APPLY
 
     plan_level = {"plan.created", "plan.completed", "operator.cancel"}
     assert set(_APPLY) == set(TRANSITIONS) | plan_level

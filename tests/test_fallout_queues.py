@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from dro_cli.journal.lock import OrderLock
 from dro_cli.main import cli
-from dro_cli.order_lock import OrderLock
 from dsl.schemas import validator
 
 T0 = "2026-12-01T10:00:00Z"

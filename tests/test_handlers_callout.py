@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from dro_cli.handlers import Invocation, Outcome, close_connections, run_step
-from dro_cli.handlers.callout import dig
+from dro_cli.runtime.handlers import Invocation, Outcome, close_connections, run_step
+from dro_cli.runtime.handlers.callout import dig
 
 TOKEN = "s3cr3t-t0ken-value"
 
@@ -346,7 +346,7 @@ def test_the_servers_keep_alive_timeout_is_honoured(server: Server) -> None:
 
 
 def test_idle_connections_expire(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
-    from dro_cli.handlers import connections
+    from dro_cli.runtime.handlers import connections
 
     monkeypatch.setattr(connections, "MAX_IDLE_SECONDS", 0.05)
     assert callout({}, {"wms": endpoint(server.base)}).ok

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from dro_cli.handlers import Invocation, Outcome, run_step
+from dro_cli.runtime.handlers import Invocation, Outcome, run_step
 
 PY = sys.executable
 

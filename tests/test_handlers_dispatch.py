@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dro_cli.handlers import Invocation, Outcome, run_step
-from dro_cli.handlers.render import RenderError, compiled, render
-from dro_cli.handlers.secrets import MissingEnv, Redactor, auth_headers, resolve, secret_values
+from dro_cli.runtime.handlers import Invocation, Outcome, run_step
+from dro_cli.runtime.handlers.render import RenderError, compiled, render
+from dro_cli.runtime.handlers.secrets import MissingEnv, Redactor, auth_headers, resolve, secret_values
 
 
 def invocation(step_type: str, config: Any) -> Invocation:
@@ -44,11 +44,11 @@ def test_a_handler_bug_becomes_a_failure_not_an_exception() -> None:
 
 
 def test_importing_the_package_loads_no_handler_and_no_jinja() -> None:
-    probe = ("import sys, json; import dro_cli.handlers; "
-             "print(json.dumps(sorted(m for m in sys.modules if m.startswith(('jinja2', 'dsl', 'dro_cli.handlers.')) "
-             "or m in ('http.client', 'ssl', 'subprocess'))))")
+    probe = ("import sys, json; import dro_cli.runtime.handlers; "
+             "print(json.dumps(sorted(m for m in sys.modules if m.startswith(('jinja2', 'dsl', "
+             "'dro_cli.runtime.handlers.')) or m in ('http.client', 'ssl', 'subprocess'))))")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
-    assert json.loads(done.stdout) == ["dro_cli.handlers.base"]
+    assert json.loads(done.stdout) == ["dro_cli.runtime.handlers.base"]
 
 
 def test_render_walks_dicts_and_lists_and_keeps_other_values() -> None:

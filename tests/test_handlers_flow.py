@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 import dro_cli
-from dro_cli.flow_errors import NonRetryable
-from dro_cli.handlers import Invocation, Outcome, run_step
+from dro_cli.engine.flow_errors import NonRetryable
+from dro_cli.runtime.handlers import Invocation, Outcome, run_step
 
 MakeFlows = Callable[[str], str]
 

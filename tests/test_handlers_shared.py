@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dro_cli.handlers.shared import by_identity
+from dro_cli.runtime.handlers.shared import by_identity
 
 
 def test_results_are_cached_per_identity_of_the_arguments() -> None:

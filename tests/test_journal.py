@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dro_cli.errors import DroError
-from dro_cli.journal import (
+from dro_cli.journal.file import (
     ZERO_CHECKSUM,
     Journal,
     JournalDamaged,
@@ -29,8 +29,8 @@ from dro_cli.journal import (
     verify,
     write_plan,
 )
-from dro_cli.journal_format import shape_ok
-from dro_cli.order_lock import OrderLock
+from dro_cli.journal.lock import OrderLock
+from dro_cli.journal.records import shape_ok
 from dsl.schemas import fast_check, validator
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -290,8 +290,8 @@ def test_the_inlined_check_agrees_with_the_schema(changes: dict[str, Any], remov
 HOLDER = """
 import sys
 from pathlib import Path
-from dro_cli.journal_format import shape_ok
-from dro_cli.order_lock import OrderLock
+from dro_cli.journal.records import shape_ok
+from dro_cli.journal.lock import OrderLock
 lock = OrderLock(Path(sys.argv[1]))
 lock.acquire()
 print("locked", flush=True)
@@ -303,8 +303,8 @@ TRY_LOCK = """
 import sys
 from pathlib import Path
 from dro_cli.errors import DroError
-from dro_cli.journal_format import shape_ok
-from dro_cli.order_lock import OrderLock
+from dro_cli.journal.records import shape_ok
+from dro_cli.journal.lock import OrderLock
 try:
     with OrderLock(Path(sys.argv[1])):
         print("acquired")
@@ -363,9 +363,9 @@ def test_the_lock_frees_when_its_holder_is_killed(order: Path) -> None:
 WRITER = """
 import sys
 from pathlib import Path
-from dro_cli.journal import Journal
-from dro_cli.journal_format import shape_ok
-from dro_cli.order_lock import OrderLock
+from dro_cli.journal.file import Journal
+from dro_cli.journal.records import shape_ok
+from dro_cli.journal.lock import OrderLock
 
 def meant(seq):
     return {"n": seq, "pad": "x" * (seq % 4 * 40000)}

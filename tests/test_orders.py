@@ -15,8 +15,8 @@ from helpers import mutate, source_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dro_cli.order_model import Order, OrderItem
-from dro_cli.orders import MAX_DEPTH, OrderResult, load_order
+from dro_cli.planning.order_model import Order, OrderItem
+from dro_cli.planning.orders import MAX_DEPTH, OrderResult, load_order
 from dsl.codes import CODES
 from dsl.diagnostics import Diagnostic, Span
 from dsl.schemas import fast_check, load_schema, validator

@@ -14,10 +14,10 @@ import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from dro_cli.decompose import decompose
-from dro_cli.evaluation import holds
-from dro_cli.order_model import ACTIONS, Order, OrderItem
-from dro_cli.planner import PlanResult, instantiate
+from dro_cli.planning.decompose import decompose
+from dro_cli.planning.evaluation import holds
+from dro_cli.planning.order_model import ACTIONS, Order, OrderItem
+from dro_cli.planning.planner import PlanResult, instantiate
 from dsl import compile_catalog
 from dsl.schemas import validator
 

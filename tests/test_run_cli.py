@@ -145,7 +145,8 @@ def test_a_different_order_file_under_the_same_id_is_refused(env: dict[str, str]
 def test_a_second_concurrent_writer_is_told_who_holds_the_order(env: dict[str, str]) -> None:
     started(env)
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time\nfrom pathlib import Path\nfrom dro_cli.order_lock import OrderLock\n"
+        [sys.executable, "-c", "import sys, time\nfrom pathlib import Path\n"
+         "from dro_cli.journal.lock import OrderLock\n"
          "with OrderLock(Path(sys.argv[1])):\n    print('locked', flush=True)\n    time.sleep(60)",
          str(Path(env["DRO_STATE_DIR"]) / "orders" / "ORD-1001")], stdout=subprocess.PIPE)
     try:

@@ -84,9 +84,9 @@ def real_run(tmp_path: Path, warehouse: Warehouse) -> dict[str, tuple[Any, ...]]
 
 
 def simulated_run(tmp_path: Path) -> dict[str, tuple[Any, ...]]:
-    from dro_cli.clock import parse_instant
-    from dro_cli.orders import load_order
-    from dro_cli.plan_api import plan_order
+    from dro_cli.engine.instants import parse_instant
+    from dro_cli.planning.api import plan_order
+    from dro_cli.planning.orders import load_order
     from dsl import compile_catalog
 
     answers: dict[str, Any] = {f"reserve[{path.rsplit('/', 1)[1]}]": [{"status": status, "body": body}

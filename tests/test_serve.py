@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from test_fallout_queues import Lab, into_fallout
 
-from dro_cli.serve import make_server
+from dro_cli.output.serve import make_server
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 from browser import Browser, artifacts_dir
 from test_fallout_queues import Lab, into_fallout
 
-from dro_cli.serve import make_server
+from dro_cli.output.serve import make_server
 
 ROWS = """Array.from(document.querySelectorAll("#orders tbody tr"), (tr) => [tr.dataset.order,
   ...Array.from(tr.querySelectorAll("td[data-field]"), (td) => td.textContent)])"""

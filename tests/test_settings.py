@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from dro_cli.engine import Engine
-from dro_cli.settings import for_error, resolve
+from dro_cli.engine.machine import Engine
+from dro_cli.engine.retry import for_error
+from dro_cli.planning.settings import resolve
 
 RETRY = {"policy": "immediate", "retries": 1}
 JEOPARDY = [

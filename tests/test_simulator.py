@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 from goldens import CATALOGS
 
-from dro_cli.plan_api import make_plan
+from dro_cli.planning.api import make_plan
 from dsl.templates import environment
 
 SIMULATOR = CATALOGS / "laptop" / "simulator.py"

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from test_engine import T0, plan, step
 
-from dro_cli.clock import iso, parse_instant
-from dro_cli.engine import Engine, Event
-from dro_cli.forecast import expected_completion, plan_sla, requested_by
-from dro_cli.handlers.base import Invocation, Outcome, success
-from dro_cli.journal import read, write_plan
-from dro_cli.run_api import RunOptions, run_order
-from dro_cli.sla import sla_of
+from dro_cli.engine.forecast import expected_completion, plan_sla, requested_by
+from dro_cli.engine.instants import iso, parse_instant
+from dro_cli.engine.machine import Engine, Event
+from dro_cli.engine.sla import sla_of
+from dro_cli.journal.file import read, write_plan
+from dro_cli.runtime.api import RunOptions, run_order
+from dro_cli.runtime.handlers.base import Invocation, Outcome, success
 
 HOUR = 3600.0
 
@@ -174,7 +174,7 @@ def test_the_runner_wakes_to_journal_a_crossing_while_a_step_still_runs(tmp_path
     order_dir = tmp_path / "orders" / "ORD-1"
     order_dir.mkdir(parents=True)
     write_plan(order_dir, {**plan(slow), "kind": "dro/plan", "schema_version": 1, "templates": "t", "lanes": {}})
-    from dro_cli.store import OpenOrder
+    from dro_cli.journal.store import OpenOrder
 
     with OpenOrder(order_dir) as order:
         order.append([("plan.created", {"order": "ORD-1", "catalog": None})], T0)

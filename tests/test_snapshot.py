@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 from goldens import CATALOGS
 
-from dro_cli import acts, store
-from dro_cli.handlers.base import success
-from dro_cli.journal import JournalDamaged
-from dro_cli.run_api import RunOptions, act, run_order
-from dro_cli.snapshot import SNAPSHOT_FILE
-from dro_cli.status import order_status
-from dro_cli.store import read_order
+from dro_cli.engine import acts
+from dro_cli.journal import store
+from dro_cli.journal.file import JournalDamaged
+from dro_cli.journal.snapshot import SNAPSHOT_FILE
+from dro_cli.journal.store import read_order
+from dro_cli.runtime.api import RunOptions, act, run_order
+from dro_cli.runtime.handlers.base import success
+from dro_cli.runtime.status import order_status
 
 T0 = 1_796_119_200.0
 ORDER = CATALOGS / "laptop" / "orders" / "ORD-1001.yaml"

@@ -13,15 +13,15 @@ from typing import Any
 import pytest
 from goldens import CATALOGS
 
-from dro_cli import acts
-from dro_cli.engine import _APPLY
-from dro_cli.handlers.base import Invocation, Outcome, failure, success
-from dro_cli.journal import JOURNAL_FILE, PLAN_FILE, read
-from dro_cli.run_api import RunOptions, act, run_order
-from dro_cli.status import order_status, order_summary
-from dro_cli.store import read_order
-from dro_cli.views.log_text import describe_record, render_log
-from dro_cli.views.status_text import render_order, render_orders, render_waiting
+from dro_cli.engine import acts
+from dro_cli.engine.machine import _APPLY
+from dro_cli.journal.file import JOURNAL_FILE, PLAN_FILE, read
+from dro_cli.journal.store import read_order
+from dro_cli.output.views.log_text import describe_record, render_log
+from dro_cli.output.views.status_text import render_order, render_orders, render_waiting
+from dro_cli.runtime.api import RunOptions, act, run_order
+from dro_cli.runtime.handlers.base import Invocation, Outcome, failure, success
+from dro_cli.runtime.status import order_status, order_summary
 from dsl.schemas import fast_check, validator
 
 CATALOG = CATALOGS / "laptop"

@@ -15,9 +15,9 @@ from click.testing import CliRunner
 from goldens import ROOT
 from jsonschema import Draft7Validator, FormatChecker
 
-from dro_cli.junit import Case, Suite, render_junit
 from dro_cli.main import cli
-from dro_cli.reporters_ci import sarif_rule
+from dro_cli.output.junit_xml import Case, Suite, render_junit
+from dro_cli.output.reporters.sarif import sarif_rule
 from dsl.codes import CODES
 
 SARIF_SCHEMA = json.loads((ROOT / "tests" / "data" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
@@ -278,7 +278,7 @@ def test_junit_survives_characters_xml_forbids(repo: Path) -> None:
     assert "2 | lane xy" in failure.text
 
 
-# ---- dro_cli/junit.py ------------------------------------------------------------
+# ---- dro_cli/output/junit_xml.py ------------------------------------------------------------
 
 
 def test_render_junit_totals_across_suites() -> None:

@@ -18,16 +18,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_fallout_queues import Lab, into_fallout, later
 
-from dro_cli.clock import parse_instant
-from dro_cli.engine import Engine
+from dro_cli.engine.instants import parse_instant
+from dro_cli.engine.machine import Engine
+from dro_cli.engine.states import StepState
+from dro_cli.journal.store import OrderView
 from dro_cli.main import cli
-from dro_cli.states import StepState
-from dro_cli.status import order_status
-from dro_cli.store import OrderView
-from dro_cli.views.layout import BOX_HEIGHT, BOX_WIDTH, Layout, depths, fit, layout
-from dro_cli.views.palette import STATE_COLOURS, STEP_STATES
-from dro_cli.views.plan_dot import quoted, render_dot
-from dro_cli.views.plan_html import render_html, script_json
+from dro_cli.output.views.layout import BOX_HEIGHT, BOX_WIDTH, Layout, depths, fit, layout
+from dro_cli.output.views.palette import STATE_COLOURS, STEP_STATES
+from dro_cli.output.views.plan_dot import quoted, render_dot
+from dro_cli.output.views.plan_html import render_html, script_json
+from dro_cli.runtime.status import order_status
 
 T0 = "2026-12-01T10:00:00Z"
 EVIL = "<script>alert(1)</script> \"'&"
@@ -287,16 +287,16 @@ def test_fallout_manual_queues_and_sla_badges(lab: Lab) -> None:
 # ---- the command ---------------------------------------------------------------------------------------------
 
 def test_output_file_is_written_atomically(shop: Shop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import dro_cli.files
+    import dro_cli.journal.files
 
     writes: list[Path] = []
-    real = dro_cli.files.write_atomically
+    real = dro_cli.journal.files.write_atomically
 
     def spy(path: Path, text: str, *, durable: bool = True) -> None:
         writes.append(path)
         real(path, text, durable=durable)
 
-    monkeypatch.setattr(dro_cli.files, "write_atomically", spy)
+    monkeypatch.setattr(dro_cli.journal.files, "write_atomically", spy)
     out = tmp_path / "out" / "plan.html"
     out.parent.mkdir()
     result = shop.dro("view", "ORD-9", "-o", str(out))

@@ -15,7 +15,7 @@ from dro_cli.errors import EXIT_USAGE, DroError
 
 def _act(order_id: str, make: Callable[[Any], Any], state_dir: Path | None, catalog: Path | None,
          parallel: int) -> None:
-    from dro_cli.run_api import act
+    from dro_cli.runtime.api import act
 
     with interruptible():
         result = act(order_id, make, options_for(state_dir, catalog, parallel))
@@ -44,8 +44,8 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
 def complete_command(order_id: str, step: str, outputs: tuple[str, ...], reason: str | None, operator: str | None,
                      state_dir: Path | None, catalog: Path | None, parallel: int) -> None:
     """Complete a manual step waiting in its queue (or mark a step in fallout complete, with --reason)."""
-    from dro_cli import acts
-    from dro_cli.run_api import operator_name
+    from dro_cli.engine import acts
+    from dro_cli.runtime.api import operator_name
 
     values = _pairs(outputs, "--output")
     who = operator_name(operator)
@@ -63,8 +63,8 @@ def complete_command(order_id: str, step: str, outputs: tuple[str, ...], reason:
 def signal_command(order_id: str, event: str, data: tuple[str, ...], operator: str | None,
                    state_dir: Path | None, catalog: Path | None, parallel: int) -> None:
     """Send an event: every pause on hold for it resumes."""
-    from dro_cli import acts
-    from dro_cli.run_api import operator_name
+    from dro_cli.engine import acts
+    from dro_cli.runtime.api import operator_name
 
     values = _pairs(data, "--data")
     who = operator_name(operator)
@@ -80,8 +80,8 @@ def signal_command(order_id: str, event: str, data: tuple[str, ...], operator: s
 def resume_command(order_id: str, step: str, reason: str | None, operator: str | None,
                    state_dir: Path | None, catalog: Path | None, parallel: int) -> None:
     """Resume a pause on hold, without waiting for its event or timer."""
-    from dro_cli import acts
-    from dro_cli.run_api import operator_name
+    from dro_cli.engine import acts
+    from dro_cli.runtime.api import operator_name
 
     who = operator_name(operator)
     _act(order_id, lambda e: acts.resume(e, step, operator=who, reason=reason), state_dir, catalog, parallel)
@@ -95,8 +95,8 @@ def resume_command(order_id: str, step: str, reason: str | None, operator: str |
 def cancel_command(order_id: str, reason: str, operator: str | None, state_dir: Path | None,
                    catalog: Path | None, parallel: int) -> None:
     """Cancel an order: every step not finished is canceled, and nothing more runs."""
-    from dro_cli import acts
-    from dro_cli.run_api import operator_name
+    from dro_cli.engine import acts
+    from dro_cli.runtime.api import operator_name
 
     who = operator_name(operator)
     _act(order_id, lambda e: acts.cancel(e, operator=who, reason=reason), state_dir, catalog, parallel)

@@ -11,10 +11,10 @@ from typing import Any, TypeVar
 
 import click
 
-from dro_cli.clock import now
-from dro_cli.engine import Event
+from dro_cli.engine.machine import Event
 from dro_cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from dro_cli.terminal import color_stdout, use_color
+from dro_cli.output.terminal import color_stdout, use_color
+from dro_cli.runtime.clock import now
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -41,8 +41,8 @@ def operator_option(function: F) -> F:
 
 def options_for(state_dir: Path | None, catalog: Path | None, parallel: int) -> Any:
     """RunOptions from the command line and the environment, with progress lines on a terminal."""
-    from dro_cli.run_api import CATALOG_ENV, RunOptions
-    from dro_cli.store import state_dir as resolve_state_dir
+    from dro_cli.journal.store import state_dir as resolve_state_dir
+    from dro_cli.runtime.api import CATALOG_ENV, RunOptions
 
     if catalog is None and os.environ.get(CATALOG_ENV):
         catalog = Path(os.environ[CATALOG_ENV])
@@ -85,8 +85,8 @@ _PROGRESS: dict[str, Callable[[dict[str, Any]], tuple[str, str]]] = {
 
 def report_run(result: Any) -> int:
     """After a run or an act: what was recovered, where the plan stands, what it waits on; the exit code."""
-    from dro_cli.status import order_status
-    from dro_cli.views.status_text import render_waiting
+    from dro_cli.output.views.status_text import render_waiting
+    from dro_cli.runtime.status import order_status
 
     if result.recovered:
         click.echo(f"warning: {result.recovered}", err=True)
@@ -113,6 +113,7 @@ def report_warnings(result: Any) -> None:
 
 
 def _print_diagnostics(diagnostics: Any, sources: Any) -> None:
-    from dro_cli.reporters import REPORTERS, Report
+    from dro_cli.output.reporters import REPORTERS
+    from dro_cli.output.reporters.report import Report
 
     REPORTERS["text"](Report(diagnostics, sources, len(sources.texts)), color=use_color(), err=True, summary=False)

@@ -7,9 +7,10 @@ from pathlib import Path
 import click
 
 from dro_cli.errors import EXIT_FAILED, EXIT_USAGE
-from dro_cli.files import write_atomically
-from dro_cli.reporters import REPORTERS, Report
-from dro_cli.terminal import use_color
+from dro_cli.journal.files import write_atomically
+from dro_cli.output.reporters import REPORTERS
+from dro_cli.output.reporters.report import Report
+from dro_cli.output.terminal import use_color
 
 
 @click.command("compile")

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from dro_cli.errors import EXIT_DIFFERENCES, EXIT_OK
-from dro_cli.terminal import use_color
+from dro_cli.output.terminal import use_color
 
 Renderer = Callable[[Any], str]
 
@@ -20,8 +20,8 @@ def _json(report: Any) -> str:
 
 
 def _renderers() -> dict[str, Renderer]:
-    from dro_cli.views.diff_markdown import render_markdown
-    from dro_cli.views.diff_text import render_text
+    from dro_cli.output.views.diff_markdown import render_markdown
+    from dro_cli.output.views.diff_text import render_text
 
     return {"text": render_text, "json": _json, "markdown": render_markdown}
 
@@ -48,7 +48,7 @@ def diff_command(old: str, new: str, orders: Path | None, fmt: str) -> None:
     1 an error (a catalog that does not compile, an order that cannot be planned),
     2 bad usage.
     """
-    from dro_cli.diff_api import diff_revisions
+    from dro_cli.diff.api import diff_revisions
 
     report = diff_revisions(old, new, orders)
     click.echo(_renderers()[fmt](report), nl=fmt != "markdown", color=use_color() if fmt == "text" else False)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import click
 
 from dro_cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, DroError
-from dro_cli.terminal import use_color
+from dro_cli.output.terminal import use_color
 from dsl.diagnostics import plural
 
 if TYPE_CHECKING:
@@ -107,7 +107,7 @@ def dro_files(paths: Iterable[Path]) -> list[Path]:
 
 
 def _format_file(path: Path, outcome: Outcome, show_diff: bool) -> None:
-    from dro_cli.files import write_atomically
+    from dro_cli.journal.files import write_atomically
     from dsl.sources import display_path
 
     shown = display_path(path)
@@ -164,7 +164,8 @@ def _formatted(text: str, shown: str) -> str | None:
 
 
 def _report(diagnostics: list[Diagnostic], shown: str, text: str) -> None:
-    from dro_cli.reporters import REPORTERS, Report
+    from dro_cli.output.reporters import REPORTERS
+    from dro_cli.output.reporters.report import Report
     from dsl.sources import Sources
 
     sources = Sources({shown: text} if text else {})

@@ -9,7 +9,7 @@ import click
 
 from dro_cli.commands.common import state_dir_option
 from dro_cli.errors import EXIT_FAILED
-from dro_cli.terminal import color_stdout
+from dro_cli.output.terminal import color_stdout
 
 
 @click.command("log")
@@ -19,9 +19,9 @@ from dro_cli.terminal import color_stdout
 @state_dir_option
 def log_command(order_id: str, fmt: str, state_dir: Path | None) -> None:
     """Show an order's journal: every state change and operator act, oldest first."""
-    from dro_cli.journal import JOURNAL_FILE, read
-    from dro_cli.store import find_order
-    from dro_cli.store import state_dir as resolve_state_dir
+    from dro_cli.journal.file import JOURNAL_FILE, read
+    from dro_cli.journal.store import find_order
+    from dro_cli.journal.store import state_dir as resolve_state_dir
 
     path = find_order(resolve_state_dir(state_dir), order_id) / JOURNAL_FILE
     records = read(path) if path.exists() else []
@@ -29,7 +29,7 @@ def log_command(order_id: str, fmt: str, state_dir: Path | None) -> None:
         for record in records:
             click.echo(json.dumps(record, sort_keys=True, ensure_ascii=False))
         return
-    from dro_cli.views.log_text import render_log
+    from dro_cli.output.views.log_text import render_log
 
     click.echo(render_log(records, color_stdout()).rstrip("\n"))
 
@@ -43,9 +43,9 @@ def verify_command(order_id: str, state_dir: Path | None) -> None:
     Exit status: 0 intact, 1 damaged (a torn last record, which the next writer cuts
     off, is reported but is not damage).
     """
-    from dro_cli.journal import JOURNAL_FILE, verify
-    from dro_cli.store import find_order
-    from dro_cli.store import state_dir as resolve_state_dir
+    from dro_cli.journal.file import JOURNAL_FILE, verify
+    from dro_cli.journal.store import find_order
+    from dro_cli.journal.store import state_dir as resolve_state_dir
 
     report = verify(find_order(resolve_state_dir(state_dir), order_id) / JOURNAL_FILE)
     if report.ok:

@@ -11,8 +11,9 @@ from typing import Any
 import click
 
 from dro_cli.errors import EXIT_FAILED, EXIT_USAGE
-from dro_cli.reporters import REPORTERS, Report
-from dro_cli.terminal import use_color
+from dro_cli.output.reporters import REPORTERS
+from dro_cli.output.reporters.report import Report
+from dro_cli.output.terminal import use_color
 
 Renderer = Callable[[Mapping[str, Any]], str]
 
@@ -22,8 +23,8 @@ def _json(plan: Mapping[str, Any]) -> str:
 
 
 def _renderers() -> dict[str, Renderer]:
-    from dro_cli.views.plan_mermaid import render_mermaid
-    from dro_cli.views.plan_text import render_plan
+    from dro_cli.output.views.plan_mermaid import render_mermaid
+    from dro_cli.output.views.plan_text import render_plan
 
     return {"text": render_plan, "json": _json, "mermaid": render_mermaid}
 
@@ -40,7 +41,7 @@ def plan_command(order_file: Path, catalog: Path | None, fmt: str) -> None:
     Nothing runs and nothing is written. Exit status: 0 planned, 1 the catalog has
     errors, 2 a bad order or usage.
     """
-    from dro_cli.plan_api import make_plan
+    from dro_cli.planning.api import make_plan
 
     result = make_plan(order_file, catalog or Path(os.environ.get("DRO_CATALOG", ".")))
     if result.diagnostics:

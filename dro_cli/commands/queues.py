@@ -11,7 +11,7 @@ import click
 
 from dro_cli.commands.common import state_dir_option
 from dro_cli.errors import EXIT_FAILED
-from dro_cli.terminal import color_stdout
+from dro_cli.output.terminal import color_stdout
 
 _FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
                        help="json follows schemas/queues.schema.json.")
@@ -23,9 +23,9 @@ _FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), d
 @state_dir_option
 def fallout_command(queue: str | None, fmt: str, state_dir: Path | None) -> None:
     """List the steps in fallout queues across all orders, oldest first: what failed, how often, since when."""
-    from dro_cli.queues import Scan, fallout_rows
-    from dro_cli.store import state_dir as resolve_state_dir
-    from dro_cli.views.queue_text import render_fallout
+    from dro_cli.journal.store import state_dir as resolve_state_dir
+    from dro_cli.output.views.queue_text import render_fallout
+    from dro_cli.runtime.queues import Scan, fallout_rows
 
     scan = Scan(resolve_state_dir(state_dir))
     rows = fallout_rows(scan.digests(), queue)
@@ -37,10 +37,10 @@ def fallout_command(queue: str | None, fmt: str, state_dir: Path | None) -> None
 @state_dir_option
 def jeopardy_command(fmt: str, state_dir: Path | None) -> None:
     """List the unfinished steps in jeopardy or late across all orders, the most overdue first."""
-    from dro_cli.clock import now
-    from dro_cli.queues import Scan, jeopardy_rows
-    from dro_cli.store import state_dir as resolve_state_dir
-    from dro_cli.views.queue_text import render_jeopardy
+    from dro_cli.journal.store import state_dir as resolve_state_dir
+    from dro_cli.output.views.queue_text import render_jeopardy
+    from dro_cli.runtime.clock import now
+    from dro_cli.runtime.queues import Scan, jeopardy_rows
 
     at = now()
     scan = Scan(resolve_state_dir(state_dir))
@@ -51,7 +51,7 @@ def jeopardy_command(fmt: str, state_dir: Path | None) -> None:
 def _show(fmt: str, key: str, rows: list[dict[str, Any]], text: Callable[[], str],
           unreadable: list[tuple[str, str]]) -> None:
     """The rows as JSON under `key`, or as text; then the orders the scan could not read (exit 1 if any)."""
-    from dro_cli.queues import SCHEMA_VERSION
+    from dro_cli.runtime.queues import SCHEMA_VERSION
 
     if fmt == "json":
         click.echo(json.dumps({"schema_version": SCHEMA_VERSION, key: rows}, indent=2, sort_keys=True,

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 import click
 
 from dro_cli.commands.common import interruptible, operator_option, options_for, report_run, run_options
+from dro_cli.engine.states import StepState
 from dro_cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, DroError
-from dro_cli.states import StepState
 
 if TYPE_CHECKING:
-    from dro_cli.run_api import RunOptions
+    from dro_cli.runtime.api import RunOptions
 
 
 @click.command("retry")
@@ -33,8 +33,8 @@ def retry_command(target: tuple[str, ...], every: bool, queue: str | None, reaso
     would. Exit status: 0 every retried step got past its failure, 1 a step is in
     fallout again, 2 bad input (nothing is retried).
     """
-    from dro_cli import acts
-    from dro_cli.run_api import act, operator_name
+    from dro_cli.engine import acts
+    from dro_cli.runtime.api import act, operator_name
 
     order_id, steps = (target[0], list(target[1:])) if target else (None, [])
     _check_usage(order_id, steps, every, queue)
@@ -67,9 +67,9 @@ def _check_usage(order_id: str | None, steps: list[str], every: bool, queue: str
 
 def _retry_across_orders(queue: str | None, operator: str, reason: str | None, options: RunOptions) -> int:
     """Every order with steps in fallout (in `queue`): one line per order, then the exit code."""
-    from dro_cli import acts
-    from dro_cli.queues import Scan, fallout_rows
-    from dro_cli.run_api import act
+    from dro_cli.engine import acts
+    from dro_cli.runtime.api import act
+    from dro_cli.runtime.queues import Scan, fallout_rows
 
     rows = fallout_rows(Scan(options.state_dir).digests(), queue)
     orders = sorted({row["order"] for row in rows})

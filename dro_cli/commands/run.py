@@ -32,7 +32,7 @@ def run_command(target: str, state_dir: Path | None, catalog: Path | None, paral
     again continues its order. Exit status: 0 completed or waiting, 1 a step is in
     fallout (or the catalog has errors), 2 bad input.
     """
-    from dro_cli.run_api import NotPlanned, run_order
+    from dro_cli.runtime.api import NotPlanned, run_order
 
     options = options_for(state_dir, catalog, parallel)
     if wait and os.environ.get("DRO_NOW"):

@@ -19,8 +19,8 @@ from dro_cli.errors import EXIT_USAGE, DroError
 def serve_command(port: int, host: str, state_dir: Path | None) -> None:
     """Serve a read-only dashboard: every order with its state, progress, fallout and jeopardy counts,
     and each order's plan view, updating as journals grow. Ctrl-C stops it."""
-    from dro_cli.serve import make_server
-    from dro_cli.store import state_dir as resolve_state_dir
+    from dro_cli.journal.store import state_dir as resolve_state_dir
+    from dro_cli.output.serve import make_server
 
     root = resolve_state_dir(state_dir)
     try:

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from dro_cli.commands.common import state_dir_option
-from dro_cli.terminal import color_stdout
+from dro_cli.output.terminal import color_stdout
 
 
 def _json(data: Any) -> None:
@@ -24,10 +24,10 @@ def _json(data: Any) -> None:
 def status_command(order_id: str | None, fmt: str, state_dir: Path | None) -> None:
     """Show orders: state, progress and what each waits on; with ORDER_ID, its steps by lane
     (state, attempts, SLA, queue)."""
-    from dro_cli.clock import now
-    from dro_cli.status import SCHEMA_VERSION, order_status, order_summary
-    from dro_cli.store import find_order, order_ids, read_order
-    from dro_cli.store import state_dir as resolve_state_dir
+    from dro_cli.journal.store import find_order, order_ids, read_order
+    from dro_cli.journal.store import state_dir as resolve_state_dir
+    from dro_cli.runtime.clock import now
+    from dro_cli.runtime.status import SCHEMA_VERSION, order_status, order_summary
 
     root = resolve_state_dir(state_dir)
     if order_id is None:
@@ -36,7 +36,7 @@ def status_command(order_id: str | None, fmt: str, state_dir: Path | None) -> No
         if fmt == "json":
             _json({"schema_version": SCHEMA_VERSION, "orders": summaries})
         else:
-            from dro_cli.views.status_text import render_orders
+            from dro_cli.output.views.status_text import render_orders
 
             click.echo(render_orders(summaries, color_stdout()) if summaries else f"no orders in {root}")
         return
@@ -45,6 +45,6 @@ def status_command(order_id: str | None, fmt: str, state_dir: Path | None) -> No
     if fmt == "json":
         _json(status)
     else:
-        from dro_cli.views.status_text import render_order
+        from dro_cli.output.views.status_text import render_order
 
         click.echo(render_order(status, view.plan["lanes"], color_stdout()).rstrip("\n"))

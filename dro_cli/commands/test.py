@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from dro_cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from dro_cli.terminal import use_color
+from dro_cli.output.terminal import use_color
 
 
 @click.command("test")
@@ -32,7 +32,8 @@ def test_command(paths: tuple[Path, ...], fmt: str, output: Path | None, verbose
     Exit status: 0 every case passed, 1 a case failed or could not run, 2 bad usage
     (no test files, a path that does not exist, a test file that cannot be read).
     """
-    from dro_cli.reporters import REPORTERS, Report
+    from dro_cli.output.reporters import REPORTERS
+    from dro_cli.output.reporters.report import Report
     from dro_cli.scenario_tests.execute import Catalogs, run_file
     from dro_cli.scenario_tests.report import junit_report, text_report
     from dro_cli.scenario_tests.spec import find_test_files, load_test_file
@@ -74,6 +75,6 @@ def test_command(paths: tuple[Path, ...], fmt: str, output: Path | None, verbose
 
 
 def _write(path: Path, text: str) -> None:
-    from dro_cli.files import write_atomically
+    from dro_cli.journal.files import write_atomically
 
     write_atomically(path, text, durable=False)

@@ -8,7 +8,7 @@ import click
 
 from dro_cli.commands.common import interruptible, options_for, run_options
 from dro_cli.errors import EXIT_FAILED, EXIT_OK
-from dro_cli.terminal import color_stdout
+from dro_cli.output.terminal import color_stdout
 
 
 @click.command("tick")
@@ -22,8 +22,8 @@ def tick_command(state_dir: Path | None, catalog: Path | None, parallel: int) ->
     """
     import dataclasses
 
-    from dro_cli.tick import tick
-    from dro_cli.views.queue_text import render_tick
+    from dro_cli.output.views.queue_text import render_tick
+    from dro_cli.runtime.tick import tick
 
     options = dataclasses.replace(options_for(state_dir, catalog, parallel), listener=None)
     with interruptible():

@@ -15,19 +15,19 @@ Renderer = Callable[[Mapping[str, Any], Mapping[str, Any], float], str]
 
 
 def _html(plan: Mapping[str, Any], status: Mapping[str, Any], at: float) -> str:
-    from dro_cli.views.plan_html import render_html
+    from dro_cli.output.views.plan_html import render_html
 
     return render_html(plan, status, at)
 
 
 def _mermaid(plan: Mapping[str, Any], status: Mapping[str, Any], at: float) -> str:
-    from dro_cli.views.plan_mermaid import render_mermaid
+    from dro_cli.output.views.plan_mermaid import render_mermaid
 
     return render_mermaid(plan, _states(status))
 
 
 def _dot(plan: Mapping[str, Any], status: Mapping[str, Any], at: float) -> str:
-    from dro_cli.views.plan_dot import render_dot
+    from dro_cli.output.views.plan_dot import render_dot
 
     return render_dot(plan, _states(status))
 
@@ -41,8 +41,8 @@ RENDERERS: dict[str, Renderer] = {"html": _html, "mermaid": _mermaid, "dot": _do
 
 def render_view(order_dir: Path, fmt: str, at: float) -> str:
     """An order's plan and its steps' states at `at`, rendered in `fmt` (a key of RENDERERS)."""
-    from dro_cli.status import order_status
-    from dro_cli.store import read_order
+    from dro_cli.journal.store import read_order
+    from dro_cli.runtime.status import order_status
 
     view = read_order(order_dir)
     return RENDERERS[fmt](view.plan, order_status(view, at), at)
@@ -63,10 +63,10 @@ def view_command(order_id: str, output: Path | None, fmt: str, state_dir: Path |
     step's attempts, times, outputs, error and operator acts when you click it.
     Exit status: 0 written, 2 an unknown order.
     """
-    from dro_cli.clock import now
-    from dro_cli.files import write_atomically
-    from dro_cli.store import find_order
-    from dro_cli.store import state_dir as resolve_state_dir
+    from dro_cli.journal.files import write_atomically
+    from dro_cli.journal.store import find_order
+    from dro_cli.journal.store import state_dir as resolve_state_dir
+    from dro_cli.runtime.clock import now
 
     order_dir = find_order(resolve_state_dir(state_dir), order_id)
     text = render_view(order_dir, fmt, now())

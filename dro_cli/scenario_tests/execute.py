@@ -61,7 +61,7 @@ def _fail(outcome: CaseResult, verdict: Verdict, failure: Failure) -> None:
 
 
 def _run_case(loaded: TestFile, case: Case, templates: Mapping[str, Any], outcome: CaseResult) -> None:
-    from dro_cli.plan_api import plan_order
+    from dro_cli.planning.api import plan_order
 
     order, problems = _order(loaded, case)
     if order is None:
@@ -85,7 +85,7 @@ def _run_case(loaded: TestFile, case: Case, templates: Mapping[str, Any], outcom
 
 def _order(loaded: TestFile, case: Case) -> tuple[Any, list[Diagnostic]]:
     """The case's order, loaded and checked; or None and why not."""
-    from dro_cli.orders import load_order, order_from_document
+    from dro_cli.planning.orders import load_order, order_from_document
 
     if not isinstance(case.order, str):
         result = order_from_document(inline_order_document(loaded, case))
@@ -103,7 +103,7 @@ def _order(loaded: TestFile, case: Case) -> tuple[Any, list[Diagnostic]]:
 
 
 def _play(loaded: TestFile, case: Case, plan: Mapping[str, Any], outcome: CaseResult) -> None:
-    from dro_cli.clock import parse_instant
+    from dro_cli.engine.instants import parse_instant
 
     try:
         start = parse_instant(case.start, source="start")
@@ -143,7 +143,7 @@ def _perform(sim: Simulation, action: Action) -> list[Any]:
     if kind == "advance":
         sim.advance_to(sim.now + seconds(value))
     elif kind == "until":
-        from dro_cli.clock import parse_instant
+        from dro_cli.engine.instants import parse_instant
 
         try:
             target = parse_instant(value, source="until")

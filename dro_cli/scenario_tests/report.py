@@ -9,7 +9,7 @@ from typing import Any
 import click
 import yaml
 
-from dro_cli.reporters import render_text
+from dro_cli.output.reporters.text import render_text
 from dro_cli.scenario_tests.results import CaseResult, Failure, FileResult, Mismatch, Verdict
 from dsl.sources import Sources
 
@@ -97,7 +97,7 @@ def _rule(title: str, char: str, colour: str | None = None) -> str:
 
 
 def junit_report(files: Sequence[FileResult], sources: Sources) -> str:
-    from dro_cli.junit import Case, Suite, render_junit
+    from dro_cli.output.junit_xml import Case, Suite, render_junit
 
     suites = []
     for result in files:

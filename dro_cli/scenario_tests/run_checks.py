@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from dro_cli.engine.sla import sla_of
+from dro_cli.engine.states import StepState
+from dro_cli.engine.waiting import describe, waiting_on
 from dro_cli.scenario_tests.results import Mismatch, instances, unknown
 from dro_cli.scenario_tests.simulation import Simulation
-from dro_cli.sla import sla_of
-from dro_cli.states import StepState
-from dro_cli.waiting import describe, waiting_on
 from dsl.document import Path as DocPath
 
 

@@ -8,11 +8,11 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from dro_cli import acts
-from dro_cli.engine import Engine, Event
-from dro_cli.handlers.base import Outcome, failure, success
-from dro_cli.states import DISPATCHED_TYPES, StepState, StepType
-from dro_cli.step_context import StepContexts
+from dro_cli.engine import acts
+from dro_cli.engine.machine import Engine, Event
+from dro_cli.engine.states import DISPATCHED_TYPES, StepState, StepType
+from dro_cli.runtime.handlers.base import Outcome, failure, success
+from dro_cli.runtime.step_context import StepContexts
 
 Answer = Mapping[str, Any]
 OPERATOR = "dro-test"
@@ -131,7 +131,7 @@ class Simulation:
                             error=outcome.error or "", message=outcome.message, retryable=outcome.retryable)
 
     def _outcome(self, sid: str, attempt: int, answer: Answer) -> Outcome:
-        from dro_cli.handlers.render import RenderError
+        from dro_cli.runtime.handlers.render import RenderError
 
         step = self.engine.steps[sid]
         try:
@@ -154,7 +154,7 @@ class Simulation:
 
     def _render(self, sid: str, attempt: int) -> dict[str, Any]:
         """What the attempt would send, rendered as its handler renders it: template errors fail alike."""
-        from dro_cli.handlers.render import render
+        from dro_cli.runtime.handlers.render import render
 
         step = self.engine.steps[sid]
         config = step["config"]
@@ -178,8 +178,8 @@ class Simulation:
 
 def _judge(config: Mapping[str, Any], request: Mapping[str, Any], answer: Answer) -> Outcome:
     """A scripted HTTP answer, judged by the step's `expect` and `capture` as a real one would be."""
-    from dro_cli.handlers.callout import judge
-    from dro_cli.handlers.secrets import Redactor
+    from dro_cli.runtime.handlers.callout import judge
+    from dro_cli.runtime.handlers.secrets import Redactor
 
     status = int(answer["status"])
     body = answer.get("body")

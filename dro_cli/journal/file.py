@@ -1,0 +1,267 @@
+"""The journal of one order: append-only, checksummed, chained records, durable when appended.
+
+`<state-dir>/orders/<order-id>/` holds `plan.json` (written atomically), `journal.jsonl`
+and `lock` (see lock.py). Each line of the journal is one record, the canonical
+JSON (keys sorted, no spaces, UTF-8) of `seq`, `ts`, `type`, `payload`, `schema_version`
+and `checksum`: the sha256 of the previous record's checksum (64 zeros for the first)
+followed by the canonical JSON of the record without `checksum`. Since `checksum` sorts
+first, a reader hashes the bytes of the line after it and re-serializes nothing.
+
+Opening the journal cuts off a torn or bad last line (a write that never finished)
+and reports it; damage before good records is refused and nothing is changed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from dro_cli.errors import EXIT_USAGE, DroError
+from dro_cli.journal.files import fsync_directory, write_atomically
+from dro_cli.journal.records import (
+    PREFIX,
+    SCHEMA_VERSION,
+    ZERO_CHECKSUM,
+    Record,
+    canonical,
+    explain,
+    refusal,
+    scan_bytes,
+    shape_ok,
+)
+from dro_cli.journal.records import (
+    JournalDamaged as JournalDamaged,  # raised by this module's readers
+)
+
+JOURNAL_FILE = "journal.jsonl"
+PLAN_FILE = "plan.json"
+
+Entry = tuple[str, Mapping[str, Any], str]  # (type, payload, ts), as Journal.append takes them
+
+_ORDER_ID = re.compile(r"[^./\\\s\x00-\x1f\x7f][^/\\\s\x00-\x1f\x7f]*")  # as schemas/order.schema.json
+_sha256 = hashlib.sha256
+
+
+def timestamp(moment: datetime) -> str:
+    """A record's `ts`: an aware datetime in ISO 8601 UTC, e.g. 2026-12-01T10:00:00Z."""
+    if moment.tzinfo is None:
+        raise ValueError("a journal timestamp needs an aware datetime")
+    text = moment.astimezone(UTC).replace(tzinfo=None).isoformat()
+    return text + "Z"
+
+
+def order_dir(state_dir: Path, order_id: str) -> Path:
+    """The directory of an order's files under `state_dir`, created (durably) if need be."""
+    if not _ORDER_ID.fullmatch(order_id):
+        raise DroError(f"bad order id {order_id!r}", exit_code=EXIT_USAGE,
+                       hint="an order id is text without spaces, '/' or '\\', not starting with '.'")
+    path = state_dir / "orders" / order_id
+    missing = [p for p in (path, path.parent, state_dir) if not p.is_dir()]
+    path.mkdir(parents=True, exist_ok=True)
+    for created in reversed(missing):
+        fsync_directory(created.parent)
+    return path
+
+
+def write_plan(order_dir: Path, plan: Mapping[str, Any]) -> Path:
+    """Write `plan.json` atomically: readers see the old plan or the new one, and a crash loses neither."""
+    path = order_dir / PLAN_FILE
+    write_atomically(path, json.dumps(plan, sort_keys=True, indent=2, ensure_ascii=False) + "\n")
+    return path
+
+
+class Journal:
+    """An order's journal, open for appending. Hold the order's `OrderLock` while it is open."""
+
+    def __init__(self, path: Path, fd: int, records: list[Record], size: int, recovered: str | None,
+                 last_line: int = 0) -> None:
+        self.path = path
+        self.records = records  # every record so far, oldest first; read it, do not change it
+        self.recovered = recovered  # what opening cut off and why, or None
+        self._fd: int | None = fd
+        self._size = size
+        self._last = records[-1]["checksum"] if records else ZERO_CHECKSUM
+        self._last_line = last_line  # bytes in the last record's line
+        self._broken = False
+
+    @classmethod
+    def open(cls, order_dir: Path) -> Journal:
+        """Open (or create) `<order_dir>/journal.jsonl`, verify it, and cut off a torn last line."""
+        path = order_dir / JOURNAL_FILE
+        created = not path.exists()
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        try:
+            if created:
+                fsync_directory(order_dir)
+            with open(path, "rb") as handle:
+                scan = scan_bytes(handle.read())
+            recovered = None
+            if scan.bad_line is not None:
+                if not scan.torn:
+                    raise refusal(path, scan)
+                os.ftruncate(fd, scan.good_end)
+                os.fsync(fd)
+                recovered = f"cut off the torn last line {scan.bad_line} of {path} ({scan.cut} bytes): {scan.reason}"
+            return cls(path, fd, scan.records, scan.good_end, recovered, scan.last_line)
+        except BaseException:
+            os.close(fd)
+            raise
+
+    @property
+    def last_seq(self) -> int:
+        return len(self.records)
+
+    @property
+    def position(self) -> Position | None:
+        """Where the journal stands now (None while it is empty)."""
+        return position_of(self.records, self._size, self._last_line)
+
+    def append(self, entries: Sequence[Entry]) -> list[Record]:
+        """Append records, written together and fsynced once: they are durable when this returns.
+
+        Payloads are JSON values (dicts, lists, strings, numbers, booleans, None); the records
+        returned hold them as given, as equal to what a reader parses back."""
+        if self._fd is None or self._broken:
+            raise DroError(f"{self.path} is {'closed' if self._fd is None else 'not writable after an error'}",
+                           hint="open the journal again to continue")
+        made: list[Record] = []
+        lines: list[bytes] = []
+        last = self._last
+        seq = self.last_seq
+        for kind, payload, ts in entries:
+            seq += 1
+            record = {"payload": payload, "schema_version": SCHEMA_VERSION, "seq": seq, "ts": ts, "type": kind}
+            body = canonical(record)
+            last = _sha256(last.encode() + body).hexdigest()
+            record["checksum"] = last
+            if not shape_ok(record, hashed=True):  # the checksum is a sha256 hexdigest: no need to match it
+                raise ValueError(f"not a journal record: {explain(record)}")
+            made.append(record)
+            lines.append(b"%s%s\",%s\n" % (PREFIX, last.encode(), body[1:]))
+        if not made:
+            return made
+        data = b"".join(lines)
+        try:
+            _write_all(self._fd, data)
+            os.fsync(self._fd)
+        except BaseException:
+            self._broken = True  # the file may hold part of the batch: opening again sorts it out
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, self._size)
+            raise
+        self._size += len(data)
+        self._last = last
+        self._last_line = len(lines[-1])
+        self.records.extend(made)
+        return made
+
+    def close(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """What `verify` found: how many good records, and the first bad line with its reason."""
+
+    path: Path
+    records: int
+    lines: int
+    bad_line: int | None = None
+    reason: str | None = None
+    recoverable: bool = False  # the bad line is a torn last line, which opening the journal cuts off
+
+    @property
+    def ok(self) -> bool:
+        return self.bad_line is None
+
+
+def verify(path: Path) -> VerifyReport:
+    """Check every record of a journal file (sequence, shape, checksum chain); change nothing."""
+    scan = scan_bytes(_read(path))
+    return VerifyReport(path, len(scan.records), scan.lines, scan.bad_line, scan.reason, scan.torn)
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a journal stood after record `seq`: a snapshot's anchor, to read only what came after."""
+
+    seq: int
+    checksum: str
+    line_start: int  # the byte offset of record `seq`'s line
+    end: int  # the byte offset just after it
+
+
+def read_after(path: Path, position: Position) -> list[Record] | None:
+    """The records after `position`, if the journal still holds record `position.seq` with that checksum
+    there and everything after it chains on; None if not (the caller reads the whole journal instead)."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(position.line_start)
+            anchor = handle.read(position.end - position.line_start)
+            rest = handle.read()
+    except OSError:
+        return None
+    try:
+        record = json.loads(anchor)
+    except ValueError:
+        return None
+    if not (anchor.endswith(b"\n") and type(record) is dict and record.get("seq") == position.seq
+            and record.get("checksum") == position.checksum):
+        return None
+    scan = scan_bytes(rest, position.seq + 1, position.checksum)
+    if scan.bad_line is not None and not scan.torn:
+        return None
+    return scan.records
+
+
+def position_of(records: Sequence[Record], end: int, last_line: int) -> Position | None:
+    """The position after the last of `records`, whose line is `last_line` bytes and ends at `end`."""
+    if not records:
+        return None
+    return Position(records[-1]["seq"], records[-1]["checksum"], end - last_line, end)
+
+
+def read(path: Path) -> list[Record]:
+    """The records of a journal, for readers without the lock; a torn last line (perhaps being
+    written right now) is left out, and damage before good records raises `JournalDamaged`."""
+    return read_positioned(path)[0]
+
+
+def read_positioned(path: Path) -> tuple[list[Record], Position | None]:
+    """`read`, and the position after the last record read."""
+    scan = scan_bytes(_read(path))
+    if scan.bad_line is not None and not scan.torn:
+        raise refusal(path, scan)
+    return scan.records, position_of(scan.records, scan.good_end, scan.last_line)
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise DroError(f"no journal at {path}", exit_code=EXIT_USAGE) from None
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+

@@ -1,0 +1,142 @@
+"""`dro serve`: a read-only dashboard of the state directory, over the standard library's HTTP server.
+
+    /                          every order: state, progress, fallout and jeopardy counts
+    /orders/<id>               the order's plan view (`dro view`), reloaded as its journal grows
+    /api/orders                the dashboard's rows as JSON
+    /api/orders/<id>/version   the journal's size: the plan view polls it to know when to reload
+
+It reads through digests and folds, never takes a lock and writes nothing but digests
+(the caches scans leave). Anything but GET is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from dro_cli.errors import DroError
+from dro_cli.journal.file import JOURNAL_FILE
+from dro_cli.journal.store import order_ids
+from dro_cli.runtime.clock import now
+from dro_cli.runtime.queues import Scan, jeopardy_rows
+
+POLL_MS = 1000  # how often pages ask whether something changed
+
+_LIVE_SCRIPT = """<script>
+(function () {
+  var version = %(version)s;
+  setInterval(function () {
+    fetch("/api/orders/%(order)s/version", {cache: "no-store"})
+      .then(function (r) { return r.json(); })
+      .then(function (d) { if (d.version !== version) { location.reload(); } })
+      .catch(function () {});
+  }, %(poll)d);
+})();
+</script>
+"""
+
+
+def dashboard_rows(root: Path, at: float) -> list[dict[str, Any]]:
+    """One row per order: state, progress, steps in fallout, steps in jeopardy or late at `at`."""
+    digests = list(Scan(root).digests())
+    late: dict[str, int] = {}
+    for row in jeopardy_rows(digests, at):
+        late[row["order"]] = late.get(row["order"], 0) + 1
+    return [{"order": d["order"], "state": d["state"], "finished": d["progress"][0], "total": d["progress"][1],
+             "fallout": len(d["fallout"]), "jeopardy": late.get(d["order"], 0)} for d in digests]
+
+
+def make_server(root: Path, host: str, port: int) -> ThreadingHTTPServer:
+    handler = type("DashboardHandler", (_Handler,), {"root": root})
+    server = ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    return server
+
+
+class _Handler(BaseHTTPRequestHandler):
+    root: Path
+    server_version = "dro-serve"
+
+    def do_GET(self) -> None:
+        path = unquote(urlsplit(self.path).path)
+        parts = [part for part in path.split("/") if part]
+        try:
+            if not parts:
+                self._send(HTTPStatus.OK, "text/html", _dashboard_page())
+            elif parts == ["api", "orders"]:
+                self._json({"orders": dashboard_rows(self.root, now())})
+            elif len(parts) == 4 and parts[:2] == ["api", "orders"] and parts[3] == "version":
+                self._json({"version": self._version(parts[2])})
+            elif len(parts) == 2 and parts[0] == "orders":
+                self._send(HTTPStatus.OK, "text/html", self._plan_page(parts[1]))
+            else:
+                self._send(HTTPStatus.NOT_FOUND, "text/plain", "not found\n")
+        except _NoOrder:
+            self._send(HTTPStatus.NOT_FOUND, "text/plain", "no such order\n")
+        except DroError as error:  # a damaged journal: say so, keep serving
+            self._send(HTTPStatus.INTERNAL_SERVER_ERROR, "text/plain", f"error: {error.message}\n")
+
+    def do_POST(self) -> None:
+        self._send(HTTPStatus.METHOD_NOT_ALLOWED, "text/plain", "the dashboard is read-only\n")
+
+    do_PUT = do_DELETE = do_PATCH = do_POST
+
+    def _order_dir(self, order_id: str) -> Path:
+        if order_id not in order_ids(self.root):  # also keeps paths inside the state directory
+            raise _NoOrder(order_id)
+        return self.root / "orders" / order_id
+
+    def _version(self, order_id: str) -> int:
+        return os.stat(self._order_dir(order_id) / JOURNAL_FILE).st_size
+
+    def _plan_page(self, order_id: str) -> str:
+        from dro_cli.journal.store import read_order
+        from dro_cli.output.views.plan_html import render_html
+        from dro_cli.runtime.status import order_status
+
+        order_dir = self._order_dir(order_id)
+        version = os.stat(order_dir / JOURNAL_FILE).st_size
+        view = read_order(order_dir)
+        at = now()
+        page = render_html(view.plan, order_status(view, at), at)
+        # the order id goes in url-quoted: no quote or `<` of it can end the string or the element
+        live = _LIVE_SCRIPT % {"version": version, "order": _url_safe(order_id), "poll": POLL_MS}
+        return page.replace("</body>", live + "</body>", 1)
+
+    def _json(self, data: Any) -> None:
+        self._send(HTTPStatus.OK, "application/json", json.dumps(data, ensure_ascii=False, sort_keys=True))
+
+    def _send(self, status: HTTPStatus, kind: str, text: str) -> None:
+        body = text.encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", f"{kind}; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: a dashboard polled every second would flood the terminal."""
+
+
+class _NoOrder(Exception):
+    pass
+
+
+def _url_safe(text: str) -> str:
+    from urllib.parse import quote
+
+    return quote(text, safe="")
+
+
+def _dashboard_page() -> str:
+    from importlib import resources
+
+    return resources.files("dro_cli.output.views").joinpath("templates", "dashboard.html").read_text(encoding="utf-8") \
+        .replace("__POLL_MS__", str(POLL_MS))

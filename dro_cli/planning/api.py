@@ -1,0 +1,67 @@
+"""Plan an order: load it and the templates, instantiate, and collect every diagnostic on the way."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dro_cli.planning.orders import OrderResult, load_order
+from dro_cli.planning.planner import instantiate
+from dro_cli.planning.templates_source import load_templates
+from dsl.diagnostics import Diagnostic, has_errors, warning
+from dsl.sources import Sources
+
+
+@dataclass
+class PlanOutcome:
+    plan: dict[str, Any] | None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    sources: Sources = field(default_factory=Sources)
+    usage_error: bool = False  # a bad order or templates file, not a bad catalog
+
+
+def make_plan(order_path: Path, catalog: Path) -> PlanOutcome:
+    loaded = load_order(order_path)
+    outcome = PlanOutcome(None, list(loaded.diagnostics), loaded.sources)
+    if loaded.order is None or has_errors(loaded.diagnostics):
+        outcome.usage_error = True
+        return outcome
+    templates = load_templates(catalog)
+    outcome.diagnostics += templates.diagnostics
+    outcome.sources.texts.update(templates.sources.texts)
+    if templates.templates is None:
+        outcome.usage_error = templates.usage_error
+        return outcome
+    return plan_order(loaded, templates.templates, outcome)
+
+
+def plan_order(loaded: OrderResult, templates: Mapping[str, Any], outcome: PlanOutcome | None = None) -> PlanOutcome:
+    """The plan of a loaded order, with the warnings `dro plan` gives (unmatched products, empty decompositions)."""
+    outcome = outcome or PlanOutcome(None, list(loaded.diagnostics), loaded.sources)
+    assert loaded.order is not None, "plan only an order that loaded"
+    result = instantiate(templates, loaded.order)
+    outcome.diagnostics += result.diagnostics
+    if has_errors(result.diagnostics):
+        outcome.usage_error = True  # the order's values make it unplannable
+        return outcome
+    for product, items in _by_product(result.unmatched).items():
+        outcome.diagnostics.append(warning(
+            "DRO504", f"no scenario matches product '{product}'", loaded.item_span(items[0].source, "product"),
+            detail=f"Item(s) {', '.join(i.id for i in items)} get no steps.",
+            hint="add a scenario for this product to the catalog, or check the product code"))
+    for item in result.vanished:
+        outcome.diagnostics.append(warning(
+            "DRO508", f"item '{item.id}' decomposes into nothing", loaded.item_span(item.source, "product"),
+            detail=f"Every `into` of the rule for {item.product} has a `when` that is false for this item.",
+            hint="check the item's attributes, or the rule's conditions"))
+    outcome.plan = result.plan
+    return outcome
+
+
+def _by_product(items: list[Any]) -> dict[str, list[Any]]:
+    grouped: dict[str, list[Any]] = {}
+    for item in items:
+        grouped.setdefault(item.product, []).append(item)
+    return grouped

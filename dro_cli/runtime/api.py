@@ -1,0 +1,200 @@
+"""Start, continue and act on orders: the programmatic API under `dro run`, `complete`, `signal`, ...
+
+Every function takes the order's lock, folds its journal, journals what happens, and
+returns a `RunResult` for the command to render. Bad input raises `DroError` (exit 2)
+before anything is written.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dro_cli.engine import acts
+from dro_cli.engine.machine import Engine, Event
+from dro_cli.engine.states import PlanState
+from dro_cli.errors import EXIT_USAGE, DroError
+from dro_cli.journal.file import JOURNAL_FILE, order_dir, write_plan
+from dro_cli.journal.store import OpenOrder, OrderView, find_order
+from dro_cli.runtime.runner import Clock, Handler, Listener, Runner
+from dsl.diagnostics import Diagnostic, has_errors
+from dsl.sources import Sources
+
+if TYPE_CHECKING:
+    from dro_cli.planning.api import PlanOutcome  # planning loads the compiler: only new orders need it
+
+CATALOG_ENV = "DRO_CATALOG"
+OPERATOR_ENV = "DRO_OPERATOR"
+
+
+@dataclass
+class RunOptions:
+    """How to run: where the state lives, the catalog (for new plans and flows), the clock, the pool."""
+
+    state_dir: Path
+    catalog: Path | None = None
+    clock: Clock = time.time
+    parallel: int = 8
+    environ: Mapping[str, str] | None = None
+    handler: Handler | None = None  # tests may run steps in-process; by default, the real handlers
+    listener: Listener | None = None  # told about every batch of events as it is journaled
+
+
+class NotPlanned(Exception):
+    """The order or the catalog has errors, so there is no plan to run; nothing was written."""
+
+    def __init__(self, diagnostics: list[Diagnostic], sources: Sources, usage_error: bool) -> None:
+        super().__init__("not planned")
+        self.diagnostics = diagnostics
+        self.sources = sources
+        self.usage_error = usage_error
+
+
+@dataclass
+class RunResult:
+    order_id: str
+    engine: Engine
+    order_dir: Path
+    created: bool = False  # this call made the plan
+    recovered: str | None = None  # what opening the journal cut off
+    diagnostics: list[Diagnostic] = field(default_factory=list)  # warnings from planning
+    sources: Sources = field(default_factory=Sources)
+
+    @property
+    def state(self) -> PlanState:
+        return self.engine.state
+
+    def view(self) -> OrderView:
+        return OrderView(self.order_dir, self.engine.plan, self.engine, {"order": self.order_id})
+
+
+def run_order(target: str, options: RunOptions) -> RunResult:
+    """`dro run TARGET`: an order file plans (once) and runs; an order id continues that order."""
+    path = Path(target)
+    if path.is_file():
+        return _run_file(path, options)
+    if path.suffix in (".yaml", ".yml", ".json") or os.sep in target:
+        raise DroError(f"no order file '{target}'", exit_code=EXIT_USAGE,
+                       hint="give an order file, or the id of an order already started")
+    with OpenOrder(find_order(options.state_dir, target)) as order:
+        _require_created(order)
+        order.load_plan()
+        return _continue(order, options, _result(order))
+
+
+def act(order_id: str, make: Callable[[Engine], Event | list[Event]], options: RunOptions) -> RunResult:
+    """An operator's act (or several, made together) on an order: checked, journaled, then the plan
+    continues as `dro run` would."""
+    with OpenOrder(find_order(options.state_dir, order_id)) as order:
+        _require_created(order)
+        engine = order.load_plan()
+        result = _result(order)
+        try:
+            made = make(engine)
+        except acts.Refusal as refusal:
+            raise DroError(refusal.message, hint=refusal.hint, exit_code=EXIT_USAGE) from None
+        events = made if isinstance(made, list) else [made]
+        now = options.clock()
+        crossed = engine.crossings(now)  # thresholds passed before the act, so a late step is journaled late
+        order.append([*crossed, *events], now)
+        for kind, payload in events:
+            engine.apply(kind, payload, now)
+        return _continue(order, options, result)
+
+
+def operator_name(option: str | None) -> str:
+    """`--operator`, else $DRO_OPERATOR, else the OS user."""
+    if option:
+        return option
+    try:
+        return os.environ.get(OPERATOR_ENV) or getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def _run_file(path: Path, options: RunOptions) -> RunResult:
+    """Plan a new order (before its directory exists, so a bad order leaves nothing behind), or continue
+    the order this file started."""
+    from dro_cli.planning.orders import load_order
+
+    loaded = load_order(path)
+    if loaded.order is None or has_errors(loaded.diagnostics):
+        raise NotPlanned(list(loaded.diagnostics), loaded.sources, usage_error=True)
+    order_id = loaded.order.id
+    order_sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    planned = None if (options.state_dir / "orders" / order_id / JOURNAL_FILE).exists() else _plan(path, options)
+    with OpenOrder(order_dir(options.state_dir, order_id)) as order:
+        created = order.created
+        if created is not None:
+            if created["order_sha256"] != order_sha:
+                raise DroError(
+                    f"order {order_id} was started from a different order file ({created['order_file']})",
+                    exit_code=EXIT_USAGE,
+                    hint=f"continue it with `dro run {order_id}`; a changed order needs a new order id")
+            order.load_plan()
+            return _continue(order, options, _result(order))
+        return _create(order, path, order_sha, planned or _plan(path, options), options)
+
+
+def _plan(path: Path, options: RunOptions) -> PlanOutcome:
+    from dro_cli.planning.api import make_plan
+
+    if options.catalog is None:
+        raise DroError("a new order needs a catalog", exit_code=EXIT_USAGE,
+                       hint=f"give --catalog DIR (or a templates file), or set ${CATALOG_ENV}")
+    planned = make_plan(path, options.catalog)
+    if planned.plan is None:
+        raise NotPlanned(planned.diagnostics, planned.sources, planned.usage_error)
+    return planned
+
+
+def _create(order: OpenOrder, path: Path, order_sha: str, planned: PlanOutcome, options: RunOptions) -> RunResult:
+    """plan.json written atomically, then `plan.created` journaled: a crash between them leaves a plan
+    without its record, and the next run plans again."""
+    assert planned.plan is not None and options.catalog is not None
+    write_plan(order.order_dir, planned.plan)
+    engine = order.load_plan()
+    now = options.clock()
+    catalog = options.catalog.resolve()
+    created: Event = ("plan.created", {
+        "order": engine.order_id, "order_file": str(path.resolve()), "order_sha256": order_sha,
+        "catalog": str(catalog), "templates": planned.plan["templates"], "plan_sha256": order.plan_sha,
+        "steps": len(engine.steps)})
+    order.append([created], now)
+    engine.apply(*created, now)
+    result = _result(order, created=True, diagnostics=planned.diagnostics, sources=planned.sources)
+    return _continue(order, options, result)
+
+
+def _continue(order: OpenOrder, options: RunOptions, result: RunResult) -> RunResult:
+    created = order.created or {}
+    catalog = options.catalog.resolve() if options.catalog is not None else (
+        Path(created["catalog"]) if created.get("catalog") else None)
+    flows_dir = catalog.parent if catalog is not None and catalog.suffix == ".json" else catalog
+    try:
+        Runner(order, catalog_dir=flows_dir, clock=options.clock, parallel=options.parallel,
+               environ=options.environ, handler=options.handler, listener=options.listener).run()
+    finally:
+        if options.handler is None:
+            from dro_cli.runtime.handlers import close_connections
+
+            close_connections()  # kept-alive callout connections end with the run
+    return result
+
+
+def _result(order: OpenOrder, **details: Any) -> RunResult:
+    assert order.engine is not None, "load the plan first"
+    return RunResult(order.engine.order_id, order.engine, order.order_dir, recovered=order.recovered, **details)
+
+
+def _require_created(order: OpenOrder) -> None:
+    if order.created is None:
+        raise DroError(f"order {order.order_dir.name} has no plan yet (its planning was interrupted)",
+                       exit_code=EXIT_USAGE, hint="run its order file again: dro run ORDER_FILE --catalog DIR")
+

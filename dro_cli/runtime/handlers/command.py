@@ -1,0 +1,112 @@
+"""Auto steps with a `command`: run a process (no shell) in the catalog directory; a JSON object on stdout is outputs.
+
+The process gets `invocation.environ` as its whole environment (the runner passes
+os.environ), plus DRO_ORDER, DRO_STEP, DRO_ATTEMPT and DRO_IDEMPOTENCY_KEY. It runs in a
+session of its own so that a timeout kills it with everything it started.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+from collections.abc import Mapping
+from typing import Any
+
+from dro_cli.runtime.handlers.base import Invocation, Outcome, failure, success
+from dro_cli.runtime.handlers.render import render
+from dro_cli.runtime.handlers.secrets import Redactor
+
+DEFAULT_TIMEOUT = 300.0
+STDERR_LINES = 10
+MESSAGE_LIMIT = 2000
+
+
+def run_command(invocation: Invocation, redactor: Redactor) -> Outcome:
+    config = invocation.step["config"]
+    command = config["command"]
+    if isinstance(command, str) or not command:
+        return failure("bad_config", f"step {invocation.step.get('id')}: command must be a non-empty list of strings",
+                       retryable=False)
+    argv = [str(arg) for arg in render(list(command), invocation.context, "command")]
+    timeout = config.get("timeout")
+    if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
+        timeout = DEFAULT_TIMEOUT
+    env = dict(invocation.environ)
+    env.update({
+        "DRO_ORDER": _order_id(invocation),
+        "DRO_STEP": str(invocation.step.get("id", "")),
+        "DRO_ATTEMPT": str(invocation.attempt),
+        "DRO_IDEMPOTENCY_KEY": invocation.idempotency_key,
+    })
+    try:
+        process = subprocess.Popen(argv, cwd=invocation.catalog_dir, env=env, stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    except (FileNotFoundError, PermissionError, NotADirectoryError) as exc:
+        return failure("command_not_found", f"cannot run {argv[0]!r}: {exc.strerror or exc}", retryable=False)
+    except OSError as exc:  # out of processes or memory: may pass
+        return failure("command_start_error", f"cannot start {argv[0]!r}: {exc}")
+    try:
+        stdout, stderr = process.communicate(timeout=float(timeout))
+    except subprocess.TimeoutExpired:
+        _kill(process)
+        return failure("timeout", f"command {argv[0]!r} did not finish within {float(timeout):g} s and was killed")
+    except BaseException:  # KeyboardInterrupt: take the process down with us
+        _kill(process)
+        raise
+    code = process.returncode
+    if code != 0:
+        return _exited(argv[0], code, stderr, redactor)
+    return success(_outputs(stdout))
+
+
+def _order_id(invocation: Invocation) -> str:
+    order = invocation.context.get("order")
+    return str(order.get("id", "")) if isinstance(order, Mapping) else ""
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        process.kill()
+    try:
+        process.communicate(timeout=5)  # reaps it and closes the pipes
+    except subprocess.TimeoutExpired:  # a grandchild left its own session and holds the pipes
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+        process.wait()
+
+
+def _exited(program: str, code: int, stderr: bytes, redactor: Redactor) -> Outcome:
+    if code < 0:  # killed by a signal: the shell's convention, 128 + n
+        what = f"was killed by {_signal_name(-code)}"
+        code = 128 - code
+    else:
+        what = f"exited with {code}"
+    tail = "\n".join(stderr.decode("utf-8", "replace").rstrip().splitlines()[-STDERR_LINES:])
+    tail = redactor.text(tail)
+    if len(tail) > MESSAGE_LIMIT:
+        tail = "..." + tail[-MESSAGE_LIMIT:]
+    message = f"command {program!r} {what}" + (f"; stderr:\n{tail}" if tail else "")
+    return failure(f"exit_{code}", message)
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+def _outputs(stdout: bytes) -> dict[str, Any]:
+    text = stdout.strip()
+    if not text.startswith(b"{"):
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}

@@ -1,0 +1,72 @@
+"""The status of orders as data (schemas/status.schema.json): what `dro status` renders and prints as JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from dro_cli.engine.forecast import plan_sla
+from dro_cli.engine.instants import iso_or_none
+from dro_cli.engine.machine import Engine
+from dro_cli.engine.sla import sla_of
+from dro_cli.engine.states import StepState, StepType
+from dro_cli.engine.step_run import StepRun
+from dro_cli.engine.waiting import waiting_on
+from dro_cli.journal.store import OrderView
+
+SCHEMA_VERSION = 1
+
+
+def order_status(view: OrderView, now: float) -> dict[str, Any]:
+    """An order's status with every step, in plan order."""
+    engine = view.engine
+    return {**order_summary(view, now), "steps": [_step(engine, sid, now) for sid in engine.steps]}
+
+
+def order_summary(view: OrderView, now: float) -> dict[str, Any]:
+    """An order's one-line status: state, progress, what it waits on, and its expected completion."""
+    engine = view.engine
+    finished, total = engine.progress()
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "order": engine.order_id,
+        "state": str(engine.state),
+        "progress": {"finished": finished, "total": total},
+        "waiting_on": waiting_on(engine) if view.created is not None else [],
+        "canceled": engine.canceled,
+        **plan_sla(engine, now),
+    }
+
+
+def _step(engine: Engine, sid: str, now: float) -> dict[str, Any]:
+    step, run = engine.steps[sid], engine.runs[sid]
+    sla, due = sla_of(step, run, now)
+    return {
+        "id": sid,
+        "step": step["step"],
+        "title": step["title"],
+        "type": step["type"],
+        "lane": step["lane"],
+        "scope": step["scope"],
+        "state": str(run.state),
+        "attempts": run.attempts,
+        "sla": sla,
+        "due": iso_or_none(due),
+        "queue": _queue(step, run),
+        "ready_at": iso_or_none(run.ready_at),
+        "started_at": iso_or_none(run.started_at),
+        "completed_at": iso_or_none(run.finished_at) if run.state is StepState.COMPLETED else None,
+        "retry_at": iso_or_none(run.retry_at),
+        "resume_at": iso_or_none(run.resume_at),
+        "error": run.error,
+        "outputs": run.outputs,
+        "acts": run.acts,
+        "after": step["after"],
+    }
+
+
+def _queue(step: Mapping[str, Any], run: StepRun) -> str | None:
+    """The queue a step waits in: a manual step's work queue, or the fallout queue it fell out to."""
+    if run.state is StepState.FATALLY_FAILED:
+        return run.queue
+    return (run.queue or step.get("queue")) if step["type"] == StepType.MANUAL else None
