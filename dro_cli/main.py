@@ -5,12 +5,14 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from dro_cli import __version__
-from dro_cli.errors import DroError
+
+if TYPE_CHECKING:
+    from dro_cli.errors import DroError
 
 # name -> (module:function, one-line help). The help is here so listing commands imports nothing.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -69,6 +71,8 @@ class Failed(click.ClickException):
 
 class LazyGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
+        from dro_cli.errors import DroError  # here, not at the top: `dro --help` invokes nothing
+
         try:
             return super().invoke(ctx)
         except DroError as error:

@@ -1,14 +1,19 @@
-"""Layering and start-up: dsl stands alone, and `dro --help` loads nothing heavy."""
+"""Layering and start-up: the layers of docs/architecture.md hold, the engine and dsl stand alone, and
+`dro --help` loads nothing heavy."""
 
 from __future__ import annotations
 
 import ast
 import json
+import os
 import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
+
+import grimp
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,9 +34,92 @@ def test_dsl_never_imports_dro_cli() -> None:
     assert offenders == []
 
 
+def lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
+    """`lint-imports` (import-linter, a test dependency) over the tree at `root`, with its contracts."""
+    script = Path(sys.executable).parent / "lint-imports"
+    command = [str(script)] if script.is_file() else [shutil.which("lint-imports") or "lint-imports"]
+    env = {**os.environ, "PYTHONPATH": str(root), "COLUMNS": "300"}
+    return subprocess.run([*command, "--no-cache", "--no-logo"], cwd=root, env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_the_layers_hold() -> None:
+    done = lint_imports(ROOT)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Contracts: 4 kept, 0 broken." in done.stdout
+
+
+# A deliberate bad import of each kind the contracts forbid, and what lint-imports must say about it.
+BAD_IMPORTS = {
+    "the engine reads the clock": ("dro_cli/engine/states.py", "import time",
+                                   "dro_cli.engine is not allowed to import time"),
+    "the engine uses click": ("dro_cli/engine/acts.py", "import click",
+                              "dro_cli.engine is not allowed to import click"),
+    "the engine writes the journal": ("dro_cli/engine/machine.py", "from dro_cli.journal import store",
+                                      "dro_cli.engine is not allowed to import dro_cli.journal"),
+    "planning runs plans": ("dro_cli/planning/planner.py", "from dro_cli.runtime import runner",
+                            "dro_cli.planning is not allowed to import dro_cli.runtime"),
+    "the runtime renders": ("dro_cli/runtime/status.py", "from dro_cli.output import terminal",
+                            "dro_cli.runtime is not allowed to import dro_cli.output"),
+    "diff and the runtime are independent": ("dro_cli/diff/plans.py", "from dro_cli.runtime import status",
+                                             "dro_cli.diff is not allowed to import dro_cli.runtime"),
+    "the digest reads the store again": ("dro_cli/journal/digest.py", "from dro_cli.journal import store",
+                                         "No cycles are allowed in dro_cli.journal."),
+    "the report imports a format": ("dro_cli/output/reporters/report.py", "from dro_cli.output.reporters import text",
+                                    "No cycles are allowed in dro_cli.output.reporters."),
+    "dsl imports dro_cli": ("dsl/durations.py", "import dro_cli", "dsl is not allowed to import dro_cli"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_IMPORTS))
+def test_a_bad_import_breaks_a_contract(tmp_path: Path, case: str) -> None:
+    module, line, complaint = BAD_IMPORTS[case]
+    for part in ("dro_cli", "dsl"):
+        shutil.copytree(ROOT / part, tmp_path / part, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    with (tmp_path / module).open("a", encoding="utf-8") as file:
+        file.write(f"\n{line}  # noqa\n")
+    done = lint_imports(tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert complaint in done.stdout
+
+
+def test_no_modules_import_each_other() -> None:
+    # lint-imports forbids cycles between siblings; this also catches a package and a module inside it.
+    graph = grimp.build_graph("dro_cli", "dsl", exclude_type_checking_imports=True)
+    cycles = sorted((importer, imported) for importer in graph.modules
+                    for imported in graph.find_modules_directly_imported_by(importer)
+                    if graph.chain_exists(importer=imported, imported=importer))
+    assert cycles == []
+
+
+# What a module of the engine may never load, even through another: a workflow sandbox (Temporal's)
+# allows deterministic code only, and the engine decides, the hosts act.
+NOT_IN_THE_ENGINE = {"click", "jinja2", "markupsafe", "yaml", "jsonschema", "lark", "http", "socket", "ssl",
+                     "select", "selectors", "threading", "concurrent", "asyncio", "subprocess", "pathlib",
+                     "tempfile", "shutil", "fcntl", "urllib"}
+HOSTS_AND_ABOVE = ("dro_cli.planning", "dro_cli.journal", "dro_cli.runtime", "dro_cli.output", "dro_cli.diff",
+                   "dro_cli.commands", "dro_cli.scenario_tests", "dro_cli.main")
+
+
+def test_the_engine_imports_alone() -> None:
+    modules = sorted(f"dro_cli.engine.{p.stem}" for p in (ROOT / "dro_cli" / "engine").glob("*.py"))
+    probe = ("import sys\nbefore = set(sys.modules)\n"
+             f"sys.path.insert(0, {str(ROOT)!r})\n"
+             f"for name in {modules!r}:\n    __import__(name)\n"
+             "print(' '.join(sorted(set(sys.modules) - before)))\n")
+    # -S: no site, so that nothing but the engine's own imports loads modules
+    done = subprocess.run([sys.executable, "-S", "-c", probe], capture_output=True, text=True, timeout=60,
+                          check=True)
+    loaded = set(done.stdout.split())
+    assert {"dro_cli.engine.machine", "dro_cli.engine.acts"} <= loaded
+    assert sorted(m for m in loaded if m.split(".")[0] in NOT_IN_THE_ENGINE) == []
+    assert sorted(m for m in loaded if m.startswith(HOSTS_AND_ABOVE)) == []
+
+
 def test_modules_stay_small() -> None:
     sizes = {p.relative_to(ROOT).as_posix(): len(p.read_text().splitlines())
-             for folder in ("dsl", "dro_cli") for p in (ROOT / folder).rglob("*.py")}
+             for folder in ("dsl", "dro_cli", "catalogs") for p in (ROOT / folder).rglob("*.py")}
     assert {name: n for name, n in sizes.items() if n > 400} == {}
 
 

@@ -13,6 +13,8 @@ It behaves like a careful real API: a POST or PATCH with an `Idempotency-Key` se
 before gets the stored response again (header `Idempotent-Replayed: true`) and
 creates nothing; ids derive from that key, so the same order gives the same ids.
 Control paths for tests: `GET /_requests` (the request log), `GET|POST /_faults`.
+The systems themselves are the package `acme_systems/` beside this file, a module
+each; this one serves them: routes, credentials, idempotency, faults, HTTP.
 
     python catalogs/laptop/simulator.py --port 8081 --token s3cret --fail /reservations=503:2
 """
@@ -21,138 +23,30 @@ from __future__ import annotations
 
 import argparse
 import base64
-import hashlib
 import hmac
 import json
-import math
 import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType, TracebackType
 from typing import Any, cast
 from urllib.parse import urlsplit
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+if HERE not in sys.path:  # loaded by its path (as the tests do), not run or imported from here
+    sys.path.insert(0, HERE)
+
+from acme_systems import carrier, wms  # noqa: E402  (the systems: a package beside this file)
+from acme_systems.api import Answer, ApiError, Call, Json, digest, json_object  # noqa: E402
+from acme_systems.faults import Fault, faults_from_json, parse_faults  # noqa: E402
+from acme_systems.licenses import LicenseServer  # noqa: E402
+
+__all__ = ["HOST", "ApiError", "Fault", "Simulator", "main", "parse_faults"]
 HOST = "127.0.0.1"
-Json = dict[str, Any]
-
-
-class ApiError(Exception):
-    """A request the simulator refuses: becomes a JSON error response."""
-
-    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.headers = dict(headers or {})
-
-
-@dataclass
-class Fault:
-    """What goes wrong on a path: wait `delay` seconds, then answer `status` to the next `count` requests
-    (every request when `count` is None). A fault on `/entitlements` also covers `/entitlements/ID`."""
-
-    status: int | None = None
-    count: int | None = None
-    delay: float = 0.0
-
-    def __post_init__(self) -> None:
-        if self.status is not None and not 400 <= self.status <= 599:
-            raise ValueError(f"fault status must be 400 to 599, not {self.status}")
-        if self.count is not None and self.count < 0:
-            raise ValueError(f"fault count must be 0 or more, not {self.count}")
-        if not 0 <= self.delay < math.inf:
-            raise ValueError(f"fault delay must be 0 or more seconds, not {self.delay}")
-
-    @classmethod
-    def from_json(cls, data: object) -> Fault:
-        if not isinstance(data, dict) or set(data) - {"status", "count", "delay"}:
-            raise ValueError('a fault is an object with "status", "count" and/or "delay"')
-        status, count, delay = data.get("status"), data.get("count"), data.get("delay", 0)
-        if not all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in (status, count)):
-            raise ValueError("fault status and count must be integers")
-        if isinstance(delay, bool) or not isinstance(delay, (int, float)):
-            raise ValueError("fault delay must be a number of seconds")
-        return cls(status, count, float(delay))
-
-    def to_json(self) -> Json:
-        return {"status": self.status, "count": self.count, "delay": self.delay}
-
-
-def parse_faults(fail: Iterable[str] = (), delay: Iterable[str] = ()) -> dict[str, Fault]:
-    """Faults from the command line's `PATH=STATUS[:COUNT]` and `PATH=SECONDS` forms."""
-    faults: dict[str, Fault] = {}
-    for spec in fail:
-        path, value = _split_spec(spec, "PATH=STATUS[:COUNT]")
-        status, _, count = value.partition(":")
-        try:
-            fault = faults.get(path, Fault())
-            faults[path] = Fault(int(status), int(count) if count else None, fault.delay)
-        except ValueError as exc:
-            raise ValueError(f"bad --fail {spec!r}: {exc}") from None
-    for spec in delay:
-        path, value = _split_spec(spec, "PATH=SECONDS")
-        try:
-            fault = faults.get(path, Fault())
-            faults[path] = Fault(fault.status, fault.count, float(value))
-        except ValueError as exc:
-            raise ValueError(f"bad --delay {spec!r}: {exc}") from None
-    return faults
-
-
-def _split_spec(spec: str, form: str) -> tuple[str, str]:
-    path, sep, value = spec.partition("=")
-    if not sep or not path.startswith("/") or not value:
-        raise ValueError(f"bad fault {spec!r}: expected {form}, e.g. /reservations=503:2")
-    return path, value
-
-
-# ---- the fulfillment systems: each turns a validated request into (status, body) -------------------------------
-
-
-@dataclass(frozen=True)
-class Call:
-    """A request that reached its route: the JSON body, what ids derive from (path and idempotency key), and
-    the ID of `/entitlements/ID`."""
-
-    body: Json
-    seed: str
-    target: str = ""
-
-
-def _ref(prefix: str, *parts: str) -> str:
-    return f"{prefix}-{_digest(*parts)[:10].upper()}"
-
-
-def _digest(*parts: str) -> str:
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
-
-
-def _text(body: Json, name: str) -> str:
-    value = body.get(name)
-    if not isinstance(value, str) or not value.strip():
-        raise ApiError(422, f"field {name!r} must be a non-empty string")
-    return value
-
-
-def _count(body: Json, name: str) -> int:
-    """A positive count; templates render numbers as strings, so "2" is 2."""
-    value = body.get(name)
-    try:
-        number = int(value) if isinstance(value, (int, str)) and not isinstance(value, bool) else 0
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise ApiError(422, f"field {name!r} must be a positive integer")
-    return number
-
-
-def _license_key(*parts: str) -> str:
-    chars = _digest("license", *parts)[:25].upper()
-    return "-".join(chars[i:i + 5] for i in range(0, 25, 5))
 
 
 class Simulator:
@@ -172,7 +66,15 @@ class Simulator:
         self._lock = threading.Lock()
         self._stored: dict[str, tuple[str, int, Json]] = {}  # idempotency key -> (request fingerprint, status, body)
         self._log: list[Json] = []
-        self._entitlements: dict[str, Json] = {}
+        licenses = LicenseServer()
+        # (method, collection) -> route; "/entitlements/*" is one entitlement.
+        self._routes: dict[tuple[str, str], Route] = {
+            ("POST", "/reservations"): wms.reserve,
+            ("POST", "/picks"): wms.pick,
+            ("POST", "/entitlements"): licenses.create,
+            ("PATCH", "/entitlements/*"): licenses.change,
+            ("POST", "/shipments"): carrier.ship,
+        }
         self._keyless = 0  # requests without an idempotency key, for their ids
         self._stopping = threading.Event()
         self._server: _Server | None = None
@@ -245,9 +147,9 @@ class Simulator:
         replayed = False
         try:
             self._inject_faults(path)
-            route, call_target = _route(method, path)
+            route, call_target = self._route(method, path)
             self._authorize(path, headers)
-            body = _json_object(raw)
+            body = json_object(raw)
             status, payload, replayed = self._run(route, method, path, key, body, call_target)
             extra = {"Idempotent-Replayed": "true"} if replayed else {}
         except ApiError as error:
@@ -286,7 +188,7 @@ class Simulator:
     def _run(self, route: Route, method: str, path: str, key: str | None, body: Json,
              target: str) -> tuple[int, Json, bool]:
         """Run the route once per idempotency key; a key seen before replays its stored response."""
-        fingerprint = _digest(method, path, json.dumps(body, sort_keys=True))
+        fingerprint = digest(method, path, json.dumps(body, sort_keys=True))
         with self._lock:
             if key is not None and key in self._stored:
                 seen, status, payload = self._stored[key]
@@ -296,7 +198,7 @@ class Simulator:
             if key is None:
                 self._keyless += 1
             seed = f"{path} {key}" if key is not None else f"{path} #{self._keyless}"
-            status, payload = route(self, Call(body, seed, target))
+            status, payload = route(Call(body, seed, target))
             if key is not None:
                 self._stored[key] = (fingerprint, status, payload)
             return status, payload, False
@@ -306,99 +208,24 @@ class Simulator:
             return 200, self.requests(), {}
         if path == "/_faults" and method in ("GET", "POST"):
             if method == "POST":
-                self.set_faults(_faults_from_json(_json_object(raw)))
+                self.set_faults(faults_from_json(json_object(raw)))
             return 200, {p: f.to_json() for p, f in self.faults().items()}, {}
         raise ApiError(404, f"no control path {method} {path}")
 
-    # -- the routes -----------------------------------------------------------------------------------------------
-
-    def reserve(self, call: Call) -> tuple[int, Json]:
-        sku, quantity = _text(call.body, "sku"), _count(call.body, "quantity")
-        return 201, {"id": _ref("RES", call.seed), "sku": sku, "quantity": quantity, "status": "reserved"}
-
-    def pick(self, call: Call) -> tuple[int, Json]:
-        sku, quantity, order = _text(call.body, "sku"), _count(call.body, "quantity"), _text(call.body, "order")
-        bin_digest = int(_digest("bin", sku), 16)  # an SKU always lies in the same bin
-        location = f"{'ABCDEFGH'[bin_digest % 8]}-{bin_digest // 8 % 40 + 1:02d}-{bin_digest // 320 % 5 + 1}"
-        return 201, {"id": _ref("PCK", call.seed), "sku": sku, "quantity": quantity, "order": order,
-                     "status": "picked", "bin": {"location": location}}
-
-    def create_entitlement(self, call: Call) -> tuple[int, Json]:
-        account, product, seats = _text(call.body, "account"), _text(call.body, "product"), _count(call.body, "seats")
-        edition = _text(call.body, "edition") if "edition" in call.body else "pro"
-        ident = _ref("ENT", call.seed)
-        entitlement = {"id": ident, "key": _license_key(ident, edition), "account": account, "product": product,
-                       "seats": seats, "edition": edition, "status": "active"}
-        self._entitlements[ident] = entitlement
-        return 201, dict(entitlement)
-
-    def change_entitlement(self, call: Call) -> tuple[int, Json]:
-        """Change the edition. An unknown ID is an entitlement from before the simulator started: it exists."""
-        edition = _text(call.body, "edition")
-        entitlement = self._entitlements.setdefault(call.target, {"id": call.target, "status": "active"})
-        entitlement.update(edition=edition, key=_license_key(call.target, edition))
-        return 200, dict(entitlement)
-
-    def ship(self, call: Call) -> tuple[int, Json]:
-        reference, pick = _text(call.body, "reference"), _text(call.body, "pick")
-        recipient = call.body.get("recipient")
-        if not isinstance(recipient, dict):
-            raise ApiError(422, "field 'recipient' must be an object")
-        for name in ("account", "country"):
-            _text(recipient, name)
-        service = _text(call.body, "service") if "service" in call.body else "standard"
-        number = "1Z" + _digest("tracking", call.seed)[:16].upper()
-        return 201, {"id": _ref("SHP", call.seed), "reference": reference, "pick": pick, "service": service,
-                     "status": "label_created",
-                     "tracking": {"number": number, "url": f"https://track.parcel-carrier.example.com/{number}"}}
+    def _route(self, method: str, path: str) -> tuple[Route, str]:
+        parts = path.strip("/").split("/")
+        if len(parts) > 2:
+            raise ApiError(404, f"no such path: {path}")
+        pattern = "/" + parts[0] + ("/*" if len(parts) == 2 else "")
+        allowed = sorted(m for m, p in self._routes if p == pattern)
+        if not allowed:
+            raise ApiError(404, f"no such path: {path}")
+        if method not in allowed:
+            raise ApiError(405, f"{method} is not allowed on {path}", {"Allow": ", ".join(allowed)})
+        return self._routes[method, pattern], parts[1] if len(parts) == 2 else ""
 
 
-def _faults_from_json(data: Json) -> dict[str, Fault]:
-    """The body of `POST /_faults`: {"/reservations": {"status": 503, "count": 2}, "/picks": {"delay": 1.5}}."""
-    faults: dict[str, Fault] = {}
-    for path, fault in data.items():
-        try:
-            if not path.startswith("/"):
-                raise ValueError("a fault's path starts with '/'")
-            faults[path] = Fault.from_json(fault)
-        except ValueError as exc:
-            raise ApiError(400, f"bad fault for {path!r}: {exc}") from None
-    return faults
-
-
-Route = Callable[[Simulator, Call], tuple[int, Json]]
-
-# (method, collection) -> route; "/entitlements/*" is one entitlement.
-ROUTES: dict[tuple[str, str], Route] = {
-    ("POST", "/reservations"): Simulator.reserve,
-    ("POST", "/picks"): Simulator.pick,
-    ("POST", "/entitlements"): Simulator.create_entitlement,
-    ("PATCH", "/entitlements/*"): Simulator.change_entitlement,
-    ("POST", "/shipments"): Simulator.ship,
-}
-
-
-def _route(method: str, path: str) -> tuple[Route, str]:
-    parts = path.strip("/").split("/")
-    if len(parts) > 2:
-        raise ApiError(404, f"no such path: {path}")
-    pattern = "/" + parts[0] + ("/*" if len(parts) == 2 else "")
-    allowed = sorted(m for m, p in ROUTES if p == pattern)
-    if not allowed:
-        raise ApiError(404, f"no such path: {path}")
-    if method not in allowed:
-        raise ApiError(405, f"{method} is not allowed on {path}", {"Allow": ", ".join(allowed)})
-    return ROUTES[method, pattern], parts[1] if len(parts) == 2 else ""
-
-
-def _json_object(raw: bytes) -> Json:
-    try:
-        body = json.loads(raw or b"{}")
-    except ValueError:
-        raise ApiError(400, "the body is not JSON") from None
-    if not isinstance(body, dict):
-        raise ApiError(400, "the body must be a JSON object")
-    return body
+Route = Callable[[Call], Answer]
 
 
 # ---- HTTP ----------------------------------------------------------------------------------------------------------

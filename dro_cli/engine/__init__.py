@@ -1,7 +1,7 @@
 """The engine: a pure state machine that decides what happens next to a plan, from its events and the time.
 
 It reads no clock and touches no file, thread or socket, so any host can drive it: the
-local runner, the scenario tests' virtual clock, a distributed workflow. It may import
-the standard library's pure modules, `dro_cli.errors` and `dsl.diagnostics`; never
-planning, the journal, a host, output, click or jinja2 (checked by lint-imports).
+local runner, the scenario tests' virtual clock, a distributed workflow. May import
+`dro_cli.errors`, `dsl.diagnostics` and the standard library's pure modules; never
+another package of dro_cli, nor I/O, threads, click or jinja2 (lint-imports checks).
 """

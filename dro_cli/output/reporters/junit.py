@@ -6,7 +6,6 @@ from collections.abc import Iterable
 
 import click
 
-from dro_cli.output.junit_xml import Case, Suite, render_junit
 from dro_cli.output.reporters.report import Report
 from dro_cli.output.reporters.text import render_text
 from dsl.diagnostics import Diagnostic, plural
@@ -21,6 +20,8 @@ def _rendered(diagnostics: Iterable[Diagnostic], report: Report) -> str:
 
 def junit_xml(report: Report) -> str:
     """A test case per checked file, failed by its errors; warnings go to the case's output."""
+    from dro_cli.output.junit_xml import Case, Suite, render_junit  # xml.etree: only for --format junit
+
     by_file: dict[str | None, list[Diagnostic]] = {file: [] for file in report.checked_files()}
     for d in report.diagnostics:
         by_file.setdefault(d.span.file if d.span else None, []).append(d)

@@ -1,7 +1,9 @@
 """Step handlers: run one attempt of an auto or a callout step and say how it went.
 
 The runner calls `run_step`; everything else here is loaded on first use, so importing
-the package costs next to nothing.
+the package costs next to nothing. Handlers are where steps touch the world (HTTP,
+processes, flow code); they may import the engine's flow errors and `dsl.templates`,
+and know nothing of the journal.
 """
 
 from __future__ import annotations
