@@ -130,7 +130,7 @@ def _format_file(path: Path, outcome: Outcome, show_diff: bool) -> None:
             from dro_cli.journal.path_errors import path_error
             from dro_cli.output.failure import show_error
 
-            show_error(path_error(exc, shown))
+            show_error(path_error(exc, shown, elsewhere=None))
             outcome.failed += 1
             return
         click.echo(shown)

@@ -40,13 +40,14 @@ def path_error(error: OSError, path: str | os.PathLike[str] | None = None, actio
         what = f"{blocker} is a file, not a directory" if blocker else "a part of the path is not a directory"
         fix = "move the file out of the way"
     elif number == errno.EISDIR:
-        what, fix = f"{where} is a directory, not a file", "give the path of a file"
+        what, fix = f"{where} is a directory, not a file", "move the directory out of the way"
     elif number in (errno.EACCES, errno.EPERM):
         what = "permission denied"
-        fix = (f"check the permissions of {where.parent} and {where.name} (ls -ld)" if where.name
-               else "check the permissions")
-        if action == "write":
-            fix += f" (dro writes a file by renaming a new one over it, so {where.parent} must be writable)"
+        if action == "write" and where.name:  # an atomic write makes a new file beside the old one
+            fix = f"make {where.parent} writable (dro writes {where.name} by renaming a new file over it)"
+        else:
+            fix = f"check the permissions of {where.parent} and {where.name} (ls -ld)" if where.name \
+                else "check the permissions"
     elif number == errno.EROFS:
         what, fix = "read-only file system", "mount it read-write"
     elif number in DISK_FULL:
