@@ -77,6 +77,12 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except DroError as error:
             raise Failed(error) from error
+        except OSError as error:  # a file operation no command expected to fail: still the path and what is wrong
+            from dro_cli.journal.path_errors import is_path_error, path_error
+
+            if not is_path_error(error):
+                raise
+            raise Failed(path_error(error, action="use")) from error
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)

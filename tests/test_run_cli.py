@@ -115,7 +115,7 @@ def test_status_lists_every_order_on_one_line(env: dict[str, str]) -> None:
     (["resume", "ORD-1001", "wait_work_order"], "not on hold", None),
     (["complete", "ORD-1001", "credit_check", "--output", "novalue"], "is not KEY=VALUE", None),
     (["run", "ORD-1010"], "no order 'ORD-1010'", "did you mean 'ORD-1001'?"),
-    (["run", "missing/ORD-9.yaml"], "no order file 'missing/ORD-9.yaml'", None),
+    (["run", "missing/ORD-9.yaml"], "order file 'missing/ORD-9.yaml' does not exist", None),
 ])
 def test_bad_input_is_a_clear_error_with_exit_2_and_an_untouched_journal(
         env: dict[str, str], args: list[str], message: str, hint: str | None) -> None:

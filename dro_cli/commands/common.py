@@ -85,13 +85,15 @@ _PROGRESS: dict[str, Callable[[dict[str, Any]], tuple[str, str]]] = {
 
 def report_run(result: Any) -> int:
     """After a run or an act: what was recovered, where the plan stands, what it waits on; the exit code."""
+    from dro_cli.journal.store import about_order
     from dro_cli.output.views.status_text import render_waiting
     from dro_cli.runtime.status import order_status
 
     if result.recovered:
         click.echo(f"warning: {result.recovered}", err=True)
     engine = result.engine
-    status = order_status(result.view(), now())
+    with about_order(engine.order_id, "show"):
+        status = order_status(result.view(), now())
     finished, total = engine.progress()
     click.echo(f"order {engine.order_id}: {engine.state}, {finished}/{total} steps finished")
     waiting = render_waiting(status, color_stdout())
@@ -99,6 +101,17 @@ def report_run(result: Any) -> int:
         click.echo(waiting.rstrip("\n"))
     in_fallout = any(w["kind"] == "fallout" for w in status["waiting_on"])
     return EXIT_FAILED if in_fallout else EXIT_OK
+
+
+def warn_unreadable(unreadable: Sequence[tuple[str, str]], left: str = "left out") -> None:
+    """The orders a command across orders could not read (or continue), one warning each on stderr."""
+    for order_id, why in unreadable:
+        click.echo(f"warning: order {order_id} {left}: {why}", err=True)
+
+
+def unreadable_json(unreadable: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
+    """The same orders for `--format json`: `[{"order": ..., "error": ...}]`."""
+    return [{"order": order_id, "error": why} for order_id, why in unreadable]
 
 
 def report_not_planned(error: Any) -> int:

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from dro_cli.errors import EXIT_FAILED, EXIT_USAGE
-from dro_cli.journal.files import write_atomically
+from dro_cli.journal.files import write_file
 from dro_cli.output.reporters import REPORTERS
 from dro_cli.output.reporters.report import Report
 from dro_cli.output.terminal import use_color
@@ -39,6 +39,6 @@ def compile_command(catalog: Path | None, output: Path | None, fmt: str) -> None
     if output is None:
         click.echo(text, nl=False)
     else:
-        write_atomically(output, text)
+        write_file(output, text)
         click.echo(f"Wrote {output} ({len(result.templates['steps'])} steps, {result.templates['hash']}).",
                    err=True)

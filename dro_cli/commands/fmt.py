@@ -126,9 +126,11 @@ def _format_file(path: Path, outcome: Outcome, show_diff: bool) -> None:
     else:
         try:
             write_atomically(path.resolve(), formatted)
-        except OSError as exc:
-            click.echo(f"error: cannot write '{shown}': {exc.strerror}", err=True)
-            click.echo("  = help: check its permissions and those of its directory", err=True)
+        except OSError as exc:  # reported like every error, and the other files go on
+            from dro_cli.journal.path_errors import path_error
+            from dro_cli.output.failure import show_error
+
+            show_error(path_error(exc, shown, elsewhere=None))
             outcome.failed += 1
             return
         click.echo(shown)

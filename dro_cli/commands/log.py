@@ -20,7 +20,7 @@ from dro_cli.output.terminal import color_stdout
 def log_command(order_id: str, fmt: str, state_dir: Path | None) -> None:
     """Show an order's journal: every state change and operator act, oldest first."""
     from dro_cli.journal.file import JOURNAL_FILE, read
-    from dro_cli.journal.store import find_order
+    from dro_cli.journal.store import about_order, find_order
     from dro_cli.journal.store import state_dir as resolve_state_dir
 
     path = find_order(resolve_state_dir(state_dir), order_id) / JOURNAL_FILE
@@ -31,7 +31,9 @@ def log_command(order_id: str, fmt: str, state_dir: Path | None) -> None:
         return
     from dro_cli.output.views.log_text import render_log
 
-    click.echo(render_log(records, color_stdout()).rstrip("\n"))
+    with about_order(order_id):
+        text = render_log(records, color_stdout())
+    click.echo(text.rstrip("\n"))
 
 
 @click.command("verify")

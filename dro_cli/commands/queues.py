@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from dro_cli.commands.common import state_dir_option
+from dro_cli.commands.common import state_dir_option, unreadable_json, warn_unreadable
 from dro_cli.errors import EXIT_FAILED
 from dro_cli.output.terminal import color_stdout
 
@@ -22,7 +22,10 @@ _FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), d
 @_FORMAT
 @state_dir_option
 def fallout_command(queue: str | None, fmt: str, state_dir: Path | None) -> None:
-    """List the steps in fallout queues across all orders, oldest first: what failed, how often, since when."""
+    """List the steps in fallout queues across all orders, oldest first: what failed, how often, since when.
+
+    Exit status: 0, or 1 when an order cannot be read (named on stderr; the others are listed).
+    """
     from dro_cli.journal.store import state_dir as resolve_state_dir
     from dro_cli.output.views.queue_text import render_fallout
     from dro_cli.runtime.queues import Scan, fallout_rows
@@ -36,7 +39,10 @@ def fallout_command(queue: str | None, fmt: str, state_dir: Path | None) -> None
 @_FORMAT
 @state_dir_option
 def jeopardy_command(fmt: str, state_dir: Path | None) -> None:
-    """List the unfinished steps in jeopardy or late across all orders, the most overdue first."""
+    """List the unfinished steps in jeopardy or late across all orders, the most overdue first.
+
+    Exit status: 0, or 1 when an order cannot be read (named on stderr; the others are listed).
+    """
     from dro_cli.journal.store import state_dir as resolve_state_dir
     from dro_cli.output.views.queue_text import render_jeopardy
     from dro_cli.runtime.clock import now
@@ -50,15 +56,15 @@ def jeopardy_command(fmt: str, state_dir: Path | None) -> None:
 
 def _show(fmt: str, key: str, rows: list[dict[str, Any]], text: Callable[[], str],
           unreadable: list[tuple[str, str]]) -> None:
-    """The rows as JSON under `key`, or as text; then the orders the scan could not read (exit 1 if any)."""
+    """The rows as JSON under `key` (and the orders the scan could not read under `unreadable`), or as
+    text; then those orders on stderr (exit 1 if any)."""
     from dro_cli.runtime.queues import SCHEMA_VERSION
 
     if fmt == "json":
-        click.echo(json.dumps({"schema_version": SCHEMA_VERSION, key: rows}, indent=2, sort_keys=True,
-                              ensure_ascii=False))
+        click.echo(json.dumps({"schema_version": SCHEMA_VERSION, key: rows, "unreadable": unreadable_json(unreadable)},
+                              indent=2, sort_keys=True, ensure_ascii=False))
     else:
         click.echo(text(), nl=False)
-    for order_id, why in unreadable:
-        click.echo(f"warning: order {order_id} left out: {why}", err=True)
+    warn_unreadable(unreadable)
     if unreadable:
         raise SystemExit(EXIT_FAILED)

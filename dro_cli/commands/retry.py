@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from dro_cli.commands.common import interruptible, operator_option, options_for, report_run, run_options
+from dro_cli.commands.common import (
+    interruptible,
+    operator_option,
+    options_for,
+    report_run,
+    run_options,
+    warn_unreadable,
+)
 from dro_cli.engine.states import StepState
 from dro_cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, DroError
 
@@ -31,7 +38,8 @@ def retry_command(target: tuple[str, ...], every: bool, queue: str | None, reaso
     Each retry is journaled with the operator and reason; the step starts a new
     attempt with a new round of its retry policy, and the plan goes on as `dro run`
     would. Exit status: 0 every retried step got past its failure, 1 a step is in
-    fallout again, 2 bad input (nothing is retried).
+    fallout again (or, across orders, an order could not be read or retried: the
+    others are), 2 bad input (nothing is retried).
     """
     from dro_cli.engine import acts
     from dro_cli.runtime.api import act, operator_name
@@ -68,18 +76,23 @@ def _check_usage(order_id: str | None, steps: list[str], every: bool, queue: str
 def _retry_across_orders(queue: str | None, operator: str, reason: str | None, options: RunOptions) -> int:
     """Every order with steps in fallout (in `queue`): one line per order, then the exit code."""
     from dro_cli.engine import acts
+    from dro_cli.journal.store import about_order
     from dro_cli.runtime.api import act
     from dro_cli.runtime.queues import Scan, fallout_rows
 
-    rows = fallout_rows(Scan(options.state_dir).digests(), queue)
+    scan = Scan(options.state_dir)
+    rows = fallout_rows(scan.digests(), queue)
+    warn_unreadable(scan.unreadable)  # an order the scan cannot read is not retried; the others are
     orders = sorted({row["order"] for row in rows})
+    code = EXIT_FAILED if scan.unreadable else EXIT_OK
     if not orders:
         click.echo(f"no steps in fallout queue {queue}" if queue else "no steps in fallout")
-        return EXIT_OK
-    code = EXIT_OK
+        return code
     for order_id in orders:
         try:
-            result = act(order_id, lambda e: acts.retry_queue(e, queue, operator=operator, reason=reason), options)
+            with about_order(order_id, "run"):
+                result = act(order_id, lambda e: acts.retry_queue(e, queue, operator=operator, reason=reason),
+                             options)
         except DroError as error:  # locked by another dro, or no longer in fallout: the others go on
             click.echo(f"{order_id}: not retried: {error.message}", err=True)
             code = EXIT_FAILED

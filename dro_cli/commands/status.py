@@ -8,7 +8,8 @@ from typing import Any
 
 import click
 
-from dro_cli.commands.common import state_dir_option
+from dro_cli.commands.common import state_dir_option, unreadable_json, warn_unreadable
+from dro_cli.errors import EXIT_FAILED
 from dro_cli.output.terminal import color_stdout
 
 
@@ -23,8 +24,13 @@ def _json(data: Any) -> None:
 @state_dir_option
 def status_command(order_id: str | None, fmt: str, state_dir: Path | None) -> None:
     """Show orders: state, progress and what each waits on; with ORDER_ID, its steps by lane
-    (state, attempts, SLA, queue)."""
-    from dro_cli.journal.store import find_order, order_ids, read_order
+    (state, attempts, SLA, queue).
+
+    Exit status: 0, or 1 when an order cannot be read (the others are listed), 2 an
+    unknown order or a bad state directory.
+    """
+    from dro_cli.errors import DroError
+    from dro_cli.journal.store import about_order, find_order, order_ids, read_order
     from dro_cli.journal.store import state_dir as resolve_state_dir
     from dro_cli.runtime.clock import now
     from dro_cli.runtime.status import SCHEMA_VERSION, order_status, order_summary
@@ -32,19 +38,33 @@ def status_command(order_id: str | None, fmt: str, state_dir: Path | None) -> No
     root = resolve_state_dir(state_dir)
     if order_id is None:
         at = now()
-        summaries = [order_summary(read_order(root / "orders" / oid), at) for oid in order_ids(root)]
+        summaries, unreadable = [], []
+        for oid in order_ids(root):
+            try:
+                with about_order(oid):
+                    summaries.append(order_summary(read_order(root / "orders" / oid), at))
+            except DroError as error:
+                unreadable.append((oid, error.message))
         if fmt == "json":
-            _json({"schema_version": SCHEMA_VERSION, "orders": summaries})
+            _json({"schema_version": SCHEMA_VERSION, "orders": summaries, "unreadable": unreadable_json(unreadable)})
         else:
             from dro_cli.output.views.status_text import render_orders
 
-            click.echo(render_orders(summaries, color_stdout()) if summaries else f"no orders in {root}")
+            click.echo(render_orders(summaries, color_stdout()) if summaries
+                       else f"no orders in {root}" if not unreadable else "no orders that can be read")
+        warn_unreadable(unreadable)
+        if unreadable:
+            raise SystemExit(EXIT_FAILED)
         return
-    view = read_order(find_order(root, order_id))
-    status = order_status(view, now())
+    order_dir = find_order(root, order_id)
+    with about_order(order_id):
+        view = read_order(order_dir)
+        status = order_status(view, now())
     if fmt == "json":
         _json(status)
     else:
         from dro_cli.output.views.status_text import render_order
 
-        click.echo(render_order(status, view.plan["lanes"], color_stdout()).rstrip("\n"))
+        with about_order(order_id):
+            text = render_order(status, view.plan["lanes"], color_stdout())
+        click.echo(text.rstrip("\n"))

@@ -75,6 +75,6 @@ def test_command(paths: tuple[Path, ...], fmt: str, output: Path | None, verbose
 
 
 def _write(path: Path, text: str) -> None:
-    from dro_cli.journal.files import write_atomically
+    from dro_cli.journal.files import write_file
 
-    write_atomically(path, text, durable=False)
+    write_file(path, text, durable=False)

@@ -63,15 +63,16 @@ def view_command(order_id: str, output: Path | None, fmt: str, state_dir: Path |
     step's attempts, times, outputs, error and operator acts when you click it.
     Exit status: 0 written, 2 an unknown order.
     """
-    from dro_cli.journal.files import write_atomically
-    from dro_cli.journal.store import find_order
+    from dro_cli.journal.files import write_file
+    from dro_cli.journal.store import about_order, find_order
     from dro_cli.journal.store import state_dir as resolve_state_dir
     from dro_cli.runtime.clock import now
 
     order_dir = find_order(resolve_state_dir(state_dir), order_id)
-    text = render_view(order_dir, fmt, now())
+    with about_order(order_id):
+        text = render_view(order_dir, fmt, now())
     if output is None:
         click.echo(text, nl=False)
         return
-    write_atomically(output, text)
+    write_file(output, text)
     click.echo(f"Wrote {output} ({fmt}, order {order_dir.name}).", err=True)

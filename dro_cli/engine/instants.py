@@ -10,6 +10,9 @@ from datetime import UTC, datetime
 
 from dro_cli.errors import EXIT_USAGE, DroError
 
+EARLIEST = datetime.min.replace(tzinfo=UTC).timestamp()  # 0001-01-01T00:00:00Z
+LATEST = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp()  # 9999-12-31T23:59:59Z
+
 
 @functools.lru_cache(maxsize=4096)  # journals repeat their timestamps, one per batch
 def parse_instant(text: str, *, source: str = "timestamp") -> float:
@@ -30,6 +33,11 @@ def iso(instant: float) -> str:
     moment = datetime.fromtimestamp(round(instant, 3), UTC).replace(tzinfo=None)
     text = moment.isoformat(timespec="milliseconds" if moment.microsecond else "seconds")
     return text + "Z"
+
+
+def representable(instant: float) -> bool:
+    """Whether `iso` can write `instant` (False for a time past the year 9999, before the year 1, or NaN)."""
+    return EARLIEST <= instant <= LATEST
 
 
 def iso_or_none(instant: float | None) -> str | None:

@@ -3,6 +3,7 @@ and fallout queue a failure gets."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -44,9 +45,22 @@ class RetryPolicy:
         delay: float = _DELAYS[self.policy](self, attempt)
         return delay
 
+    def longest_delay(self) -> float:
+        """The longest wait between two tries (0 without retries): what a plan's times must have room for."""
+        if self.retries == 0:
+            return 0.0
+        if self.policy == "staggered":
+            return max(self.intervals)
+        delay = _DELAYS[self.policy]
+        longest: float = max(delay(self, 1), delay(self, self.retries))
+        return longest
+
 
 def _exponential(policy: RetryPolicy, attempt: int) -> float:
-    delay = policy.initial * policy.factor ** (attempt - 1)
+    try:
+        delay = policy.initial * policy.factor ** (attempt - 1)
+    except OverflowError:  # factor ** attempt beyond any float: the maximum, if there is one, still holds
+        delay = math.inf
     return delay if policy.maximum is None else min(delay, policy.maximum)
 
 

@@ -26,7 +26,8 @@ from types import TracebackType
 from typing import Any
 
 from dro_cli.errors import EXIT_USAGE, DroError
-from dro_cli.journal.files import fsync_directory, write_atomically
+from dro_cli.journal.files import fsync_directory, write_file
+from dro_cli.journal.path_errors import about_path, path_error
 from dro_cli.journal.records import (
     PREFIX,
     SCHEMA_VERSION,
@@ -44,6 +45,7 @@ from dro_cli.journal.records import (
 
 JOURNAL_FILE = "journal.jsonl"
 PLAN_FILE = "plan.json"
+STATE_ELSEWHERE = "use another state directory (--state-dir)"  # the alternative, for the files a new order makes
 
 Entry = tuple[str, Mapping[str, Any], str]  # (type, payload, ts), as Journal.append takes them
 
@@ -66,16 +68,18 @@ def order_dir(state_dir: Path, order_id: str) -> Path:
                        hint="an order id is text without spaces, '/' or '\\', not starting with '.'")
     path = state_dir / "orders" / order_id
     missing = [p for p in (path, path.parent, state_dir) if not p.is_dir()]
-    path.mkdir(parents=True, exist_ok=True)
-    for created in reversed(missing):
-        fsync_directory(created.parent)
+    with about_path(path, "create", elsewhere=STATE_ELSEWHERE):
+        path.mkdir(parents=True, exist_ok=True)
+        for created in reversed(missing):
+            fsync_directory(created.parent)
     return path
 
 
 def write_plan(order_dir: Path, plan: Mapping[str, Any]) -> Path:
     """Write `plan.json` atomically: readers see the old plan or the new one, and a crash loses neither."""
     path = order_dir / PLAN_FILE
-    write_atomically(path, json.dumps(plan, sort_keys=True, indent=2, ensure_ascii=False) + "\n")
+    write_file(path, json.dumps(plan, sort_keys=True, indent=2, ensure_ascii=False) + "\n",
+               then="then run the order file again: nothing was journaled", elsewhere=STATE_ELSEWHERE)
     return path
 
 
@@ -98,18 +102,21 @@ class Journal:
         """Open (or create) `<order_dir>/journal.jsonl`, verify it, and cut off a torn last line."""
         path = order_dir / JOURNAL_FILE
         created = not path.exists()
-        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        with about_path(path, "open", elsewhere=None):
+            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o666)
         try:
-            if created:
-                fsync_directory(order_dir)
-            with open(path, "rb") as handle:
-                scan = scan_bytes(handle.read())
+            with about_path(path, "open", elsewhere=None):
+                if created:
+                    fsync_directory(order_dir)
+                with open(path, "rb") as handle:
+                    scan = scan_bytes(handle.read())
             recovered = None
             if scan.bad_line is not None:
                 if not scan.torn:
                     raise refusal(path, scan)
-                os.ftruncate(fd, scan.good_end)
-                os.fsync(fd)
+                with about_path(path, "repair", elsewhere=None):
+                    os.ftruncate(fd, scan.good_end)
+                    os.fsync(fd)
                 recovered = f"cut off the torn last line {scan.bad_line} of {path} ({scan.cut} bytes): {scan.reason}"
             return cls(path, fd, scan.records, scan.good_end, recovered, scan.last_line)
         except BaseException:
@@ -153,10 +160,15 @@ class Journal:
         try:
             _write_all(self._fd, data)
             os.fsync(self._fd)
-        except BaseException:
+        except BaseException as error:
             self._broken = True  # the file may hold part of the batch: opening again sorts it out
             with contextlib.suppress(OSError):
                 os.ftruncate(self._fd, self._size)
+            if isinstance(error, OSError):
+                then = (f"the journal is intact up to its last whole record; once that is fixed, "
+                        f"`dro run {self.path.parent.name}` goes on from there") if self.records else \
+                    "nothing was journaled; once that is fixed, run the order file again"
+                raise path_error(error, self.path, then=then, elsewhere=None) from None
             raise
         self._size += len(data)
         self._last = last
@@ -258,6 +270,8 @@ def _read(path: Path) -> bytes:
         return path.read_bytes()
     except FileNotFoundError:
         raise DroError(f"no journal at {path}", exit_code=EXIT_USAGE) from None
+    except OSError as error:
+        raise path_error(error, path, "read", elsewhere=None) from None
 
 
 def _write_all(fd: int, data: bytes) -> None:

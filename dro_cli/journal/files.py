@@ -6,6 +6,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from dro_cli.journal.path_errors import about_path
+
 
 def write_atomically(path: Path, text: str, *, durable: bool = True) -> None:
     """Write `text` to `path`: readers see the old file or the new one, and a crash loses neither.
@@ -29,6 +31,14 @@ def write_atomically(path: Path, text: str, *, durable: bool = True) -> None:
         raise
     if durable:
         fsync_directory(folder)
+
+
+def write_file(path: Path, text: str, *, durable: bool = True, then: str | None = None,
+               elsewhere: str | None = "choose another path") -> None:
+    """`write_atomically`, with an OSError as a DroError that names the path and says what is wrong
+    (no such directory, not a directory, permission denied, disk full, ...). Nothing is left half-written."""
+    with about_path(path, "write", then=then, elsewhere=elsewhere):
+        write_atomically(path, text, durable=durable)
 
 
 def fsync_directory(path: Path) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 from pathlib import Path
 from types import TracebackType
 
 from dro_cli.errors import EXIT_USAGE, DroError
+from dro_cli.journal.path_errors import about_path
 
 LOCK_FILE = "lock"
 
@@ -34,7 +36,8 @@ class OrderLock:
     def acquire(self) -> None:
         if self._fd is not None:
             raise RuntimeError(f"{self.path} is already held by this OrderLock")
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        with about_path(self.path, "lock", elsewhere=None, then="dro writes into the order's directory to work on it"):
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -44,8 +47,9 @@ class OrderLock:
         except BaseException:
             os.close(fd)
             raise
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        with contextlib.suppress(OSError):  # the pid only names the holder to a refused writer (a full disk)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         self._fd = fd
 
     def release(self) -> None:
@@ -53,7 +57,8 @@ class OrderLock:
         if fd is None:
             return
         try:
-            os.ftruncate(fd, 0)  # while still locked: a refused writer never reads a pid that has gone
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, 0)  # while still locked: a refused writer never reads a pid that has gone
         finally:
             os.close(fd)  # closing the file releases the lock
 

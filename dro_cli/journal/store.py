@@ -8,10 +8,12 @@ for as long as it has the order open, and it alone appends to the journal.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Mapping, Sequence
+import stat
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -19,10 +21,11 @@ from typing import Any
 
 from dro_cli.engine.instants import iso
 from dro_cli.engine.machine import Engine, Event
-from dro_cli.errors import EXIT_USAGE, DroError
+from dro_cli.errors import EXIT_FAILED, EXIT_USAGE, DroError
 from dro_cli.journal import digest, snapshot
-from dro_cli.journal.file import JOURNAL_FILE, PLAN_FILE, Journal, read_after, read_positioned
+from dro_cli.journal.file import JOURNAL_FILE, PLAN_FILE, STATE_ELSEWHERE, Journal, read_after, read_positioned
 from dro_cli.journal.lock import OrderLock
+from dro_cli.journal.path_errors import about_path, is_path_error, path_error
 from dro_cli.journal.records import Record
 from dsl.diagnostics import did_you_mean
 
@@ -32,11 +35,30 @@ DEFAULT_STATE_DIR = Path(".dro")
 
 
 def state_dir(option: Path | None) -> Path:
-    """`--state-dir`, else $DRO_STATE_DIR, else `.dro` under the current directory."""
+    """`--state-dir`, else $DRO_STATE_DIR, else `.dro` under the current directory; a usage error
+    if it, or its `orders`, is there but is not a directory (a missing one is made when first written)."""
     if option is not None:
-        return option
-    from_env = os.environ.get(STATE_DIR_ENV)
-    return Path(from_env) if from_env else DEFAULT_STATE_DIR
+        root = option
+    else:
+        from_env = os.environ.get(STATE_DIR_ENV)
+        root = Path(from_env) if from_env else DEFAULT_STATE_DIR
+    for folder in (root, root / "orders"):
+        try:
+            mode = os.stat(folder).st_mode
+        except FileNotFoundError:
+            break
+        except OSError as error:
+            problem = path_error(error, folder, "use the state directory")
+            raise DroError(problem.message, hint=f"{problem.hint}; {_origin(root)}", exit_code=EXIT_USAGE) from None
+        if not stat.S_ISDIR(mode):
+            raise DroError(f"cannot use the state directory {root}: {folder} is a file, not a directory",
+                           hint=_origin(root), exit_code=EXIT_USAGE)
+    return root
+
+
+def _origin(root: Path) -> str:
+    return (f"the state directory ({root}) is --state-dir, else ${STATE_DIR_ENV}, else .dro: give a directory, "
+            "or a path where dro can make one")
 
 
 def order_ids(root: Path) -> list[str]:
@@ -45,9 +67,48 @@ def order_ids(root: Path) -> list[str]:
         entries = os.scandir(root / "orders")
     except FileNotFoundError:
         return []
+    except OSError as error:
+        raise path_error(error, root / "orders", "read", elsewhere=STATE_ELSEWHERE) from None
     with entries:
         names = [entry.name for entry in entries if entry.is_dir() and not entry.name.startswith(".")]
     return sorted(name for name in names if os.path.isfile(root / "orders" / name / PLAN_FILE))
+
+
+@contextlib.contextmanager
+def about_order(order_id: str, doing: str = "read") -> Iterator[None]:
+    """Inside, any exception but a DroError (a time past the year 9999, a plan.json changed by hand
+    that the engine trips on) becomes that order's DroError, so that a scan across orders reports it
+    and goes on, and a command on the order says what failed instead of "internal error".
+    DRO_DEBUG=1 lets it through, with its traceback."""
+    try:
+        yield
+    except DroError:
+        raise
+    except Exception as error:
+        if os.environ.get("DRO_DEBUG"):
+            raise
+        raise order_failure(order_id, error, doing) from error
+
+
+def order_failure(order_id: str, error: Exception, doing: str = "read") -> DroError:
+    """An exception met while reading, running or showing one order (`doing`), as that order's DroError."""
+    if isinstance(error, DroError):
+        return error
+    if isinstance(error, OSError) and is_path_error(error):
+        return path_error(error, action="read" if doing == "read" else "write", elsewhere=None)
+    message, journaled = _FAILURES[doing]
+    return DroError(f"{message.format(order_id)}: {type(error).__name__}: {error}", exit_code=EXIT_FAILED,
+                    hint=f"{journaled.format(order_id)}its plan.json or journal holds something dro cannot handle "
+                         f"(a time past the year 9999, a file changed by hand?); `dro verify {order_id}` checks "
+                         "the journal, and DRO_DEBUG=1 shows where it failed")
+
+
+_FAILURES = {  # doing -> (the message, what the journal holds)
+    "read": ("order {} cannot be read", ""),
+    "run": ("order {} stopped: dro could not work out what follows",
+            "the journal is intact, with every record up to the failure; "),
+    "show": ("the status of order {} cannot be shown", "what this command did is journaled (`dro log {}`); "),
+}
 
 
 def find_order(root: Path, order_id: str) -> Path:
@@ -64,10 +125,11 @@ def find_order(root: Path, order_id: str) -> Path:
 
 def read_plan(order_dir: Path) -> tuple[dict[str, Any], str]:
     """The order's plan and the sha256 of its file."""
-    try:
+    with about_path(order_dir / PLAN_FILE, "read", elsewhere=None):
         data = (order_dir / PLAN_FILE).read_bytes()
+    try:
         plan = json.loads(data)
-    except (OSError, ValueError) as exc:
+    except ValueError as exc:
         raise DroError(f"cannot read the plan of order {order_dir.name}: {exc}", exit_code=EXIT_USAGE,
                        hint="the state directory was changed by hand; `dro verify` checks the journal") from None
     if not isinstance(plan, dict) or plan.get("kind") != "dro/plan" or plan.get("schema_version") != 1:
@@ -134,7 +196,7 @@ def _created_payload(order_dir: Path, engine: Engine) -> Mapping[str, Any] | Non
     """The first record's payload, without reading the rest of the journal."""
     if not engine.created:
         return None
-    with open(order_dir / JOURNAL_FILE, "rb") as handle:
+    with about_path(order_dir / JOURNAL_FILE, "read", elsewhere=None), open(order_dir / JOURNAL_FILE, "rb") as handle:
         payload: Mapping[str, Any] = json.loads(handle.readline())["payload"]
         return payload
 
@@ -171,14 +233,15 @@ class OpenOrder:
     def load_plan(self) -> Engine:
         """Read plan.json and fold the journal over it (from the snapshot when it matches)."""
         self.plan, self.plan_sha = read_plan(self.order_dir)
-        cached = snapshot.load(self.order_dir, self.plan, self.plan_sha)
         records = self.journal.records
-        if cached is not None and cached[1].seq <= len(records) and \
-                records[cached[1].seq - 1]["checksum"] == cached[1].checksum:
-            engine = _fold(cached[0], records[cached[1].seq:])
-            self._cached_seq = cached[1].seq
-        else:
-            engine = _fold(Engine(self.plan), records)
+        with about_order(self.order_dir.name):
+            cached = snapshot.load(self.order_dir, self.plan, self.plan_sha)
+            if cached is not None and cached[1].seq <= len(records) and \
+                    records[cached[1].seq - 1]["checksum"] == cached[1].checksum:
+                engine = _fold(cached[0], records[cached[1].seq:])
+                self._cached_seq = cached[1].seq
+            else:
+                engine = _fold(Engine(self.plan), records)
         self.engine = engine
         return engine
 
@@ -200,14 +263,21 @@ class OpenOrder:
         the engine ahead of the journal."""
         try:
             if cache and self.engine is not None and self.plan_sha:
-                position = self.journal.position
-                if self.journal.last_seq - self._cached_seq >= SNAPSHOT_EVERY:
-                    snapshot.save(self.order_dir, self.engine, position, self.plan_sha)
-                if self.engine.created and position is not None:
-                    digest.save(self.order_dir, digest.build(self.engine, position.end))
+                self._cache(self.engine)
         finally:
             self.journal.close()
             self.lock.release()
+
+    def _cache(self, engine: Engine) -> None:
+        """Leave the snapshot and the digest. They are caches: failing to make one (a full disk, a time
+        the digest cannot write) must not fail the command whose work is journaled already; the next
+        reader folds the journal instead, and reports what it cannot fold as this order's error."""
+        position = self.journal.position
+        with contextlib.suppress(Exception):
+            if self.journal.last_seq - self._cached_seq >= SNAPSHOT_EVERY:
+                snapshot.save(self.order_dir, engine, position, self.plan_sha)
+            if engine.created and position is not None:
+                digest.save(self.order_dir, digest.build(engine, position.end))
 
     def __enter__(self) -> OpenOrder:
         return self

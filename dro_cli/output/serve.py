@@ -2,7 +2,7 @@
 
     /                          every order: state, progress, fallout and jeopardy counts
     /orders/<id>               the order's plan view (`dro view`), reloaded as its journal grows
-    /api/orders                the dashboard's rows as JSON
+    /api/orders                the dashboard's rows as JSON, and the orders that cannot be read
     /api/orders/<id>/version   the journal's size: the plan view polls it to know when to reload
 
 It reads through digests and folds, never takes a lock and writes nothing but digests
@@ -21,7 +21,8 @@ from urllib.parse import unquote, urlsplit
 
 from dro_cli.errors import DroError
 from dro_cli.journal.file import JOURNAL_FILE
-from dro_cli.journal.store import order_ids
+from dro_cli.journal.path_errors import path_error
+from dro_cli.journal.store import about_order, order_ids
 from dro_cli.runtime.clock import now
 from dro_cli.runtime.queues import Scan, jeopardy_rows
 
@@ -41,14 +42,17 @@ _LIVE_SCRIPT = """<script>
 """
 
 
-def dashboard_rows(root: Path, at: float) -> list[dict[str, Any]]:
-    """One row per order: state, progress, steps in fallout, steps in jeopardy or late at `at`."""
-    digests = list(Scan(root).digests())
+def dashboard(root: Path, at: float) -> dict[str, Any]:
+    """`orders`: one row per order (state, progress, steps in fallout, steps in jeopardy or late at `at`);
+    `unreadable`: the orders that cannot be read, each with why."""
+    scan = Scan(root)
+    digests = list(scan.digests())
     late: dict[str, int] = {}
     for row in jeopardy_rows(digests, at):
         late[row["order"]] = late.get(row["order"], 0) + 1
-    return [{"order": d["order"], "state": d["state"], "finished": d["progress"][0], "total": d["progress"][1],
+    rows = [{"order": d["order"], "state": d["state"], "finished": d["progress"][0], "total": d["progress"][1],
              "fallout": len(d["fallout"]), "jeopardy": late.get(d["order"], 0)} for d in digests]
+    return {"orders": rows, "unreadable": [{"order": order, "error": why} for order, why in scan.unreadable]}
 
 
 def make_server(root: Path, host: str, port: int) -> ThreadingHTTPServer:
@@ -69,7 +73,7 @@ class _Handler(BaseHTTPRequestHandler):
             if not parts:
                 self._send(HTTPStatus.OK, "text/html", _dashboard_page())
             elif parts == ["api", "orders"]:
-                self._json({"orders": dashboard_rows(self.root, now())})
+                self._json(dashboard(self.root, now()))
             elif len(parts) == 4 and parts[:2] == ["api", "orders"] and parts[3] == "version":
                 self._json({"version": self._version(parts[2])})
             elif len(parts) == 2 and parts[0] == "orders":
@@ -78,8 +82,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(HTTPStatus.NOT_FOUND, "text/plain", "not found\n")
         except _NoOrder:
             self._send(HTTPStatus.NOT_FOUND, "text/plain", "no such order\n")
-        except DroError as error:  # a damaged journal: say so, keep serving
-            self._send(HTTPStatus.INTERNAL_SERVER_ERROR, "text/plain", f"error: {error.message}\n")
+        except (DroError, OSError) as error:  # a damaged journal, an order that cannot be read: say so, keep serving
+            message = error.message if isinstance(error, DroError) else path_error(error, action="read").message
+            self._send(HTTPStatus.INTERNAL_SERVER_ERROR, "text/plain", f"error: {message}\n")
 
     def do_POST(self) -> None:
         self._send(HTTPStatus.METHOD_NOT_ALLOWED, "text/plain", "the dashboard is read-only\n")
@@ -101,9 +106,10 @@ class _Handler(BaseHTTPRequestHandler):
 
         order_dir = self._order_dir(order_id)
         version = os.stat(order_dir / JOURNAL_FILE).st_size
-        view = read_order(order_dir)
         at = now()
-        page = render_html(view.plan, order_status(view, at), at)
+        with about_order(order_id):
+            view = read_order(order_dir)
+            page = render_html(view.plan, order_status(view, at), at)
         # the order id goes in url-quoted: no quote or `<` of it can end the string or the element
         live = _LIVE_SCRIPT % {"version": version, "order": _url_safe(order_id), "poll": POLL_MS}
         return page.replace("</body>", live + "</body>", 1)

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 from dro_cli.engine import acts
 from dro_cli.engine.machine import Engine, Event
 from dro_cli.engine.states import PlanState
-from dro_cli.errors import EXIT_USAGE, DroError
+from dro_cli.errors import EXIT_FAILED, EXIT_USAGE, DroError
 from dro_cli.journal.file import JOURNAL_FILE, order_dir, write_plan
-from dro_cli.journal.store import OpenOrder, OrderView, find_order
+from dro_cli.journal.store import OpenOrder, OrderView, about_order, find_order
 from dro_cli.runtime.runner import Clock, Handler, Listener, Runner
 from dsl.diagnostics import Diagnostic, has_errors
 from dsl.sources import Sources
@@ -80,8 +80,9 @@ def run_order(target: str, options: RunOptions) -> RunResult:
     if path.is_file():
         return _run_file(path, options)
     if path.suffix in (".yaml", ".yml", ".json") or os.sep in target:
-        raise DroError(f"no order file '{target}'", exit_code=EXIT_USAGE,
-                       hint="give an order file, or the id of an order already started")
+        what = "is a directory, not an order file" if path.is_dir() else "does not exist"
+        raise DroError(f"order file '{target}' {what}", exit_code=EXIT_USAGE,
+                       hint="check the path, or give the id of an order already started")
     with OpenOrder(find_order(options.state_dir, target)) as order:
         _require_created(order)
         order.load_plan()
@@ -101,10 +102,12 @@ def act(order_id: str, make: Callable[[Engine], Event | list[Event]], options: R
             raise DroError(refusal.message, hint=refusal.hint, exit_code=EXIT_USAGE) from None
         events = made if isinstance(made, list) else [made]
         now = options.clock()
-        crossed = engine.crossings(now)  # thresholds passed before the act, so a late step is journaled late
+        with about_order(engine.order_id, "run"):
+            crossed = engine.crossings(now)  # thresholds passed before the act, so a late step is journaled late
         order.append([*crossed, *events], now)
-        for kind, payload in events:
-            engine.apply(kind, payload, now)
+        with about_order(engine.order_id, "run"):
+            for kind, payload in events:
+                engine.apply(kind, payload, now)
         return _continue(order, options, result)
 
 
@@ -151,7 +154,29 @@ def _plan(path: Path, options: RunOptions) -> PlanOutcome:
     planned = make_plan(path, options.catalog)
     if planned.plan is None:
         raise NotPlanned(planned.diagnostics, planned.sources, planned.usage_error)
+    _check_times(planned.plan, options.clock())
     return planned
+
+
+def _check_times(plan: Mapping[str, Any], now: float) -> None:
+    """Refuse, before anything is written, a plan whose settings take a time past the year 9999: the
+    engine could not journal it, and the order could never be read again."""
+    from dro_cli.engine.horizon import out_of_range
+    from dsl.durations import format_duration
+
+    problems = out_of_range(plan, now)
+    if not problems:
+        return
+    first = problems[0]
+    shown = format_duration(first.seconds) if first.seconds < 1e18 else f"{first.seconds:g}s"
+    what = {"duration": "SLA duration", "jeopardy": "jeopardy threshold", "resume_after": "resume_after",
+            "retry": "longest retry interval"}[first.setting]
+    others = f" (and {len(problems) - 1} more like it)" if len(problems) > 1 else ""
+    raise DroError(f"order {plan['order']} cannot run: step {first.step}'s {what} ({shown})"
+                   f"{', after the steps before it,' if first.chained else ''} takes its dates out of the range "
+                   f"dro can write (the years 1 to 9999){others}", exit_code=EXIT_FAILED,
+                   hint="shorten it in the catalog (`dro plan ORDER_FILE --catalog DIR` shows each step's "
+                        "settings); nothing was written")
 
 
 def _create(order: OpenOrder, path: Path, order_sha: str, planned: PlanOutcome, options: RunOptions) -> RunResult:

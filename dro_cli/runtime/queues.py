@@ -2,7 +2,8 @@
 
 Each order is read through its digest (`dro_cli.journal.digest`), so a scan of 10,000 orders
 reads 10,000 small files rather than folding 10,000 journals. An order that cannot be
-read (a damaged journal) is reported, and the scan goes on.
+read, for any reason (a damaged journal, a plan.json changed by hand, a time past the
+year 9999), is reported as that order's error, and the scan goes on.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from typing import Any
 from dro_cli.engine.instants import parse_instant
 from dro_cli.engine.sla import sla_at
 from dro_cli.errors import DroError
-from dro_cli.journal.store import digest_of
+from dro_cli.journal.file import STATE_ELSEWHERE
+from dro_cli.journal.path_errors import path_error
+from dro_cli.journal.store import about_order, digest_of
 
 SCHEMA_VERSION = 1
 
@@ -34,11 +37,14 @@ class Scan:
         orders = os.path.join(self.root, "orders")
         try:
             names = sorted(name for name in os.listdir(orders) if not name.startswith("."))
-        except (FileNotFoundError, NotADirectoryError):
+        except FileNotFoundError:
             return
+        except OSError as error:  # not a directory, not readable: the state directory itself is unusable
+            raise path_error(error, orders, "read", elsewhere=STATE_ELSEWHERE) from None
         for name in names:
             try:
-                found = digest_of(os.path.join(orders, name))
+                with about_order(name):
+                    found = digest_of(os.path.join(orders, name))
             except DroError as error:
                 self.seen += 1
                 self.unreadable.append((name, error.message))

@@ -10,6 +10,7 @@ previous runner died) is sent again with the same idempotency key.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from dro_cli.engine.machine import Engine, Event
 from dro_cli.engine.states import DISPATCHED_TYPES
-from dro_cli.journal.store import OpenOrder
+from dro_cli.journal.store import OpenOrder, about_order
 from dro_cli.runtime.handlers.base import Invocation, Outcome
 from dro_cli.runtime.step_context import StepContexts
 
@@ -42,16 +43,20 @@ class Runner:
         self.contexts = StepContexts(self.engine)
 
     def run(self) -> None:
-        """Work until nothing is running and nothing more can happen now."""
+        """Work until nothing is running and nothing more can happen now. An exception from the engine's
+        decisions (not a handler's) is this order's DroError, raised before anything of that round is
+        journaled."""
         engine = self.engine
         now = self.clock()
-        redo = [(sid, engine.runs[sid].attempts) for sid in engine.in_doubt()]
-        events: list[Event] = [("step.restarted", {"step": sid, "attempt": attempt,
-                                                   "idempotency_key": engine.key(sid, attempt)})
-                               for sid, attempt in redo]
-        for kind, payload in events:
-            engine.apply(kind, payload, now)
-        events += engine.advance(now)
+        deciding = functools.partial(about_order, engine.order_id, "run")
+        with deciding():
+            redo = [(sid, engine.runs[sid].attempts) for sid in engine.in_doubt()]
+            events: list[Event] = [("step.restarted", {"step": sid, "attempt": attempt,
+                                                       "idempotency_key": engine.key(sid, attempt)})
+                                   for sid, attempt in redo]
+            for kind, payload in events:
+                engine.apply(kind, payload, now)
+            events += engine.advance(now)
         pool = ThreadPoolExecutor(self.parallel, thread_name_prefix="dro-step")
         running: dict[Future[Outcome], tuple[str, int]] = {}
         try:
@@ -60,16 +65,16 @@ class Runner:
             while running:
                 done, _ = wait(running, timeout=self._until_next_crossing(), return_when=FIRST_COMPLETED)
                 now = self.clock()
-                events = engine.crossings(now)  # a step that went late while it ran is journaled late first
-                for future in done:
-                    sid, attempt = running.pop(future)
-                    outcome = future.result()
-                    event = engine.outcome(sid, attempt, outcome.ok, now, outputs=outcome.outputs,
-                                           error=outcome.error or "", message=outcome.message,
-                                           retryable=outcome.retryable)
-                    if event is not None:
-                        events.append(event)
-                events += engine.advance(now)
+                outcomes = [(running.pop(future), future.result()) for future in done]
+                with deciding():
+                    events = engine.crossings(now)  # a step that went late while it ran is journaled late first
+                    for (sid, attempt), outcome in outcomes:
+                        event = engine.outcome(sid, attempt, outcome.ok, now, outputs=outcome.outputs,
+                                               error=outcome.error or "", message=outcome.message,
+                                               retryable=outcome.retryable)
+                        if event is not None:
+                            events.append(event)
+                    events += engine.advance(now)
                 self._record(events, now)
                 self._launch(pool, running, _started(engine, events))
         finally:

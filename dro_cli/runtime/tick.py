@@ -2,8 +2,8 @@
 
 An order is continued when a retry or pause timer is due, when an SLA threshold was
 crossed and not yet journaled, or when a runner died with steps in doubt. An order
-another dro holds is left to it (busy), and one that cannot be read is reported; the
-tick goes on with the others.
+another dro holds is left to it (busy), and one that cannot be read or continued, for any
+reason, is reported as that order's error; the tick goes on with the others.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dro_cli.engine.machine import Event
 from dro_cli.engine.states import StepState
 from dro_cli.errors import DroError
 from dro_cli.journal.lock import OrderLocked
+from dro_cli.journal.store import about_order
 from dro_cli.runtime.api import RunOptions, run_order
 from dro_cli.runtime.queues import Scan, due_orders
 
@@ -51,7 +52,8 @@ def tick(options: RunOptions) -> TickReport:
     for order_id in due:
         events: list[Event] = []
         try:
-            result = run_order(order_id, dataclasses.replace(options, listener=events.extend))
+            with about_order(order_id, "run"):
+                result = run_order(order_id, dataclasses.replace(options, listener=events.extend))
         except OrderLocked:
             report.busy.append(order_id)
             continue

@@ -48,8 +48,6 @@ def render_tick(report: Any, color: bool) -> str:
                 lines.append(f"{continued.order}  {click.style(text, **style) if color and style else text}")
         lines.append(f"{continued.order}  now {continued.state}"
                      + (f", {_count(continued.in_fallout, 'step')} in fallout" if continued.in_fallout else ""))
-    for order, why in report.failed:
-        lines.append(f"{order}  not continued: {why}")
     crossings = sum(kind in ("step.jeopardy", "step.late") for c in report.continued for kind, _ in c.events)
     summary = (f"tick at {iso(report.at)}: {_count(report.scanned, 'order')} scanned, "
                f"{len(report.continued)} continued, {_count(crossings, 'SLA crossing')} journaled")
