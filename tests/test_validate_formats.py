@@ -141,6 +141,21 @@ def test_every_result_names_its_rule_by_id_and_index(repo: Path) -> None:
     assert rules[0]["helpUri"].endswith("/language.md#dro301-unknown-lane")
 
 
+def test_the_links_go_to_the_repository_docs_or_where_dro_docs_url_says(
+        repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(repo, {"cat/a.dro": BAD_DRO})
+    monkeypatch.delenv("DRO_DOCS_URL", raising=False)
+    driver = sarif("cat")[0]["runs"][0]["tool"]["driver"]
+    assert driver["informationUri"] == "https://github.com/OWNER/dro"
+    assert driver["rules"][0]["helpUri"] == \
+        "https://github.com/OWNER/dro/blob/main/docs/language.md#dro301-unknown-lane"
+    assert "dro.dev" not in json.dumps(driver)
+    monkeypatch.setenv("DRO_DOCS_URL", "https://docs.example.com/dro")
+    driver = sarif("cat")[0]["runs"][0]["tool"]["driver"]
+    assert driver["informationUri"] == "https://docs.example.com/dro/"
+    assert driver["rules"][0]["helpUri"] == "https://docs.example.com/dro/language.md#dro301-unknown-lane"
+
+
 @pytest.mark.parametrize("code", sorted(CODES))
 def test_every_rule_links_to_the_section_documenting_its_code(code: str) -> None:
     rule = sarif_rule(code)
