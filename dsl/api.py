@@ -13,6 +13,7 @@ from dsl.codes import USAGE_CODES
 from dsl.compiler import compile_templates
 from dsl.diagnostics import Diagnostic, has_errors, sorted_diagnostics
 from dsl.document import Document
+from dsl.endpoint_check import check_http
 from dsl.gc_pause import collector_paused
 from dsl.graph import check_graphs
 from dsl.lower import lower
@@ -54,16 +55,17 @@ def load_document(path: Path, shown: str, text: str) -> tuple[Document | None, l
 
 
 def check_catalog(paths: Sequence[str | os.PathLike[str]]) -> CompileResult:
-    """Every diagnostic of the catalog made of `paths` (directories and files)."""
+    """Every diagnostic of the catalog made of `paths` (directories and files), with those about this
+    machine (flow modules it cannot find, command programs not on its PATH)."""
     with collector_paused():
-        return _check(paths)
+        return _check(paths, on_this_machine=True)
 
 
-def _check(paths: Sequence[str | os.PathLike[str]]) -> CompileResult:
+def _check(paths: Sequence[str | os.PathLike[str]], *, on_this_machine: bool = False) -> CompileResult:
     files, diagnostics = collect(Path(p) for p in paths)
     sources = Sources()
     documents = []
-    for path, _root in files:
+    for path, _folder in files:
         shown = display_path(path)
         text, problem = read_text(path, shown)
         if text is None:
@@ -73,6 +75,7 @@ def _check(paths: Sequence[str | os.PathLike[str]]) -> CompileResult:
         doc, problems = load_document(path, shown, text)
         diagnostics.extend(problems)
         if doc is not None:
+            diagnostics.extend(check_http(doc))
             schema_problems, bad = check_document(doc)
             diagnostics.extend(schema_problems)
             documents.append((doc, bad))
@@ -80,6 +83,10 @@ def _check(paths: Sequence[str | os.PathLike[str]]) -> CompileResult:
     diagnostics.extend(problems)
     for check in (check_references, check_graphs, check_settings, check_text):
         diagnostics.extend(check(catalog))
+    if on_this_machine:
+        from dsl.host_check import check_host
+
+        diagnostics.extend(check_host(catalog, catalog_directory(paths)))
     return CompileResult(None, sorted_diagnostics(diagnostics), sources, catalog)
 
 
@@ -88,11 +95,12 @@ def compile_catalog(paths: Sequence[str | os.PathLike[str]]) -> CompileResult:
     with collector_paused():
         result = _check(paths)
         if result.ok and result.catalog is not None and not result.usage_error:
-            result.templates = compile_templates(result.catalog, _root(paths))
+            result.templates = compile_templates(result.catalog, catalog_directory(paths))
     return result
 
 
-def _root(paths: Iterable[str | os.PathLike[str]]) -> Path:
+def catalog_directory(paths: Iterable[str | os.PathLike[str]]) -> Path:
+    """The catalog's directory (flows import from it, commands run in it): the files' common folder."""
     resolved = [Path(p).resolve() for p in paths]
     folders = [p if p.is_dir() else p.parent for p in resolved]
     return Path(os.path.commonpath(folders)) if folders else Path.cwd()
