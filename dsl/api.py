@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -9,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from dsl.catalog import Catalog, merge
-from dsl.codes import USAGE_CODES
+from dsl.codes import NEEDS_EVERY_FILE, USAGE_CODES
 from dsl.compiler import compile_templates
-from dsl.diagnostics import Diagnostic, has_errors, sorted_diagnostics
+from dsl.diagnostics import Diagnostic, has_errors, plural, sorted_diagnostics
 from dsl.document import Document
 from dsl.endpoint_check import check_http
 from dsl.gc_pause import collector_paused
@@ -65,14 +66,18 @@ def _check(paths: Sequence[str | os.PathLike[str]], *, on_this_machine: bool = F
     files, diagnostics = collect(Path(p) for p in paths)
     sources = Sources()
     documents = []
+    unread: list[Diagnostic] = []  # why a file gave no declarations: not UTF-8, a syntax error
     for path, _folder in files:
         shown = display_path(path)
         text, problem = read_text(path, shown)
         if text is None:
-            diagnostics.append(problem)  # type: ignore[arg-type]
+            unread.append(problem)  # type: ignore[arg-type]
             continue
         sources.texts[shown] = text
         doc, problems = load_document(path, shown, text)
+        if doc is None:
+            unread.extend(d for d in problems if d.is_error)
+            problems = [d for d in problems if not d.is_error]
         diagnostics.extend(problems)
         if doc is not None:
             diagnostics.extend(check_http(doc))
@@ -87,7 +92,26 @@ def _check(paths: Sequence[str | os.PathLike[str]], *, on_this_machine: bool = F
         from dsl.host_check import check_host
 
         diagnostics.extend(check_host(catalog, catalog_directory(paths)))
+    if unread:
+        diagnostics = _held_back(diagnostics, unread)
     return CompileResult(None, sorted_diagnostics(diagnostics), sources, catalog)
+
+
+def _held_back(diagnostics: list[Diagnostic], unread: list[Diagnostic]) -> list[Diagnostic]:
+    """Without the declarations of the files that could not be read, unknown and unused names are guesses:
+    hold those diagnostics back, and say so on why each file could not be read (rustc and tsc do the same)."""
+    kept = [d for d in diagnostics if d.code not in NEEDS_EVERY_FILE]
+    held = len(diagnostics) - len(kept)
+    if not held:
+        return kept + unread
+    return kept + [_with_note(d, held) for d in unread]
+
+
+def _with_note(unread: Diagnostic, held: int) -> Diagnostic:
+    note = (f"Until this file {'can be read' if unread.code in USAGE_CODES else 'parses'}, "
+            f"{plural(held, 'diagnostic')} about unknown or unused names {'is' if held == 1 else 'are'} held "
+            "back: the declarations in it are not known.")
+    return dataclasses.replace(unread, detail=f"{unread.detail} {note}" if unread.detail else note)
 
 
 def compile_catalog(paths: Sequence[str | os.PathLike[str]]) -> CompileResult:

@@ -21,6 +21,8 @@ CODES: dict[str, str] = {
     "DRO107": "duplicate key",
     "DRO108": "unsupported YAML feature",
     "DRO109": "block in the wrong place",
+    "DRO110": "block without an opening brace",
+    "DRO111": "unmatched closing brace",
     "DRO201": "unknown attribute or declaration",
     "DRO202": "missing required attribute",
     "DRO203": "wrong type of value",
@@ -72,3 +74,9 @@ CODES: dict[str, str] = {
 # Problems with the input files themselves are usage errors (exit 2), not
 # catalog errors (exit 1).
 USAGE_CODES: frozenset[str] = frozenset({"DRO001", "DRO002", "DRO003", "DRO004"})
+
+# Diagnostics that need every declaration of the catalog: a name unknown or unused in the
+# files read may be declared or used in a file that could not be read or parsed. They are
+# held back while one cannot (duplicates, cycles and per-declaration checks stay true).
+NEEDS_EVERY_FILE: frozenset[str] = frozenset({
+    "DRO301", "DRO302", "DRO303", "DRO304", "DRO311", "DRO312", "DRO313", "DRO314", "DRO315", "DRO316"})
