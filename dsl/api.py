@@ -19,6 +19,7 @@ from dsl.gc_pause import collector_paused
 from dsl.graph import check_graphs
 from dsl.lower import lower
 from dsl.parser import parse_file
+from dsl.project import Project, load_project, project_of, several_catalogs
 from dsl.references import check_references
 from dsl.schema_check import check_document
 from dsl.settings_check import check_settings
@@ -33,6 +34,7 @@ class CompileResult:
     diagnostics: list[Diagnostic]
     sources: Sources = field(default_factory=Sources)
     catalog: Catalog | None = None
+    project: Project | None = None  # the dro.yaml, when the catalog is a directory that has one
 
     @property
     def ok(self) -> bool:
@@ -63,8 +65,14 @@ def check_catalog(paths: Sequence[str | os.PathLike[str]]) -> CompileResult:
 
 
 def _check(paths: Sequence[str | os.PathLike[str]], *, on_this_machine: bool = False) -> CompileResult:
-    files, diagnostics = collect(Path(p) for p in paths)
+    folders = [Path(p) for p in paths]
+    files, diagnostics = collect(folders)
     sources = Sources()
+    root = project_of(folders)
+    project = None
+    if root is not None:
+        project, problems = load_project(root, sources)
+        diagnostics.extend(problems)
     documents = []
     unread: list[Diagnostic] = []  # why a file gave no declarations: not UTF-8, a syntax error
     for path, _folder in files:
@@ -86,6 +94,9 @@ def _check(paths: Sequence[str | os.PathLike[str]], *, on_this_machine: bool = F
             documents.append((doc, bad))
     catalog, problems = merge(documents)
     diagnostics.extend(problems)
+    if root is None and len(folders) == 1 and folders[0].is_dir() and catalog.duplicates:
+        hint = several_catalogs(folders[0], catalog)
+        diagnostics.extend([hint] if hint else [])
     for check in (check_references, check_graphs, check_settings, check_text):
         diagnostics.extend(check(catalog))
     if on_this_machine:
@@ -94,7 +105,7 @@ def _check(paths: Sequence[str | os.PathLike[str]], *, on_this_machine: bool = F
         diagnostics.extend(check_host(catalog, catalog_directory(paths)))
     if unread:
         diagnostics = _held_back(diagnostics, unread)
-    return CompileResult(None, sorted_diagnostics(diagnostics), sources, catalog)
+    return CompileResult(None, sorted_diagnostics(diagnostics), sources, catalog, project)
 
 
 def _held_back(diagnostics: list[Diagnostic], unread: list[Diagnostic]) -> list[Diagnostic]:

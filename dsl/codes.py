@@ -54,6 +54,8 @@ CODES: dict[str, str] = {
     "DRO317": "ambiguous rules",
     "DRO318": "flow module not found",
     "DRO319": "command program not found",
+    "DRO320": "catalog files outside every catalog root",
+    "DRO321": "several catalogs checked as one",
     "DRO401": "expression syntax error",
     "DRO402": "unknown root in expression",
     "DRO403": "unknown function in expression",
