@@ -183,3 +183,26 @@ def test_syntax_errors_come_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     result = check(tmp_path, {"a.dro": STEPS, "b.dro": LANES, "z.dro": "lane x = 1\n"}, monkeypatch)
     assert [(d.code, d.span.file if d.span else None) for d in result.diagnostics] == [
         ("DRO104", "cat/z.dro"), ("DRO309", "cat/a.dro")]
+
+
+def test_the_laptop_catalog_with_one_brace_lost_reports_one_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Issue 14: this gave 11 errors in 6 files, the real one 8th and 49 lines off.
+    import shutil
+
+    from click.testing import CliRunner
+
+    from dro_cli.main import cli
+
+    shutil.copytree(ROOT / "catalogs" / "laptop", tmp_path / "laptop", ignore=shutil.ignore_patterns("__pycache__"))
+    laptop = tmp_path / "laptop" / "laptop.dro"
+    text = laptop.read_text(encoding="utf-8")
+    laptop.write_text(text.replace('step reserve "Reserve the laptop" {', 'step reserve "Reserve the laptop"'),
+                      encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner(env={"NO_COLOR": "1"}).invoke(cli, ["validate", "laptop"], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert [line for line in result.stdout.splitlines() if line.startswith(("error", "warning", "  -->"))] == [
+        "error[DRO110]: block without '{'", "  --> laptop/laptop.dro:33:3"]
+    assert "the parser only noticed at line 82 (unexpected '}')" in result.stdout
+    assert "13 diagnostics about unknown or unused names are held back" in result.stdout
