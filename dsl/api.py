@@ -14,6 +14,7 @@ from dsl.codes import NEEDS_EVERY_FILE, USAGE_CODES
 from dsl.compiler import compile_templates
 from dsl.diagnostics import Diagnostic, has_errors, plural, sorted_diagnostics
 from dsl.document import Document
+from dsl.document import Path as DocPath
 from dsl.endpoint_check import check_http
 from dsl.gc_pause import collector_paused
 from dsl.graph import check_graphs
@@ -73,25 +74,8 @@ def _check(paths: Sequence[str | os.PathLike[str]], *, on_this_machine: bool = F
     if root is not None:
         project, problems = load_project(root, sources)
         diagnostics.extend(problems)
-    documents = []
-    unread: list[Diagnostic] = []  # why a file gave no declarations: not UTF-8, a syntax error
-    for path, _folder in files:
-        shown = display_path(path)
-        text, problem = read_text(path, shown)
-        if text is None:
-            unread.append(problem)  # type: ignore[arg-type]
-            continue
-        sources.texts[shown] = text
-        doc, problems = load_document(path, shown, text)
-        if doc is None:
-            unread.extend(d for d in problems if d.is_error)
-            problems = [d for d in problems if not d.is_error]
-        diagnostics.extend(problems)
-        if doc is not None:
-            diagnostics.extend(check_http(doc))
-            schema_problems, bad = check_document(doc)
-            diagnostics.extend(schema_problems)
-            documents.append((doc, bad))
+    documents, problems, unread = _read([path for path, _folder in files], sources)
+    diagnostics.extend(problems)
     catalog, problems = merge(documents)
     diagnostics.extend(problems)
     if root is None and len(folders) == 1 and folders[0].is_dir() and catalog.duplicates:
@@ -106,6 +90,32 @@ def _check(paths: Sequence[str | os.PathLike[str]], *, on_this_machine: bool = F
     if unread:
         diagnostics = _held_back(diagnostics, unread)
     return CompileResult(None, sorted_diagnostics(diagnostics), sources, catalog, project)
+
+
+def _read(files: list[Path], sources: Sources) -> tuple[list[tuple[Document, set[DocPath]]], list[Diagnostic],
+                                                        list[Diagnostic]]:
+    """Each file as a schema-checked Document; their diagnostics, and apart those of the files that gave none."""
+    documents = []
+    diagnostics: list[Diagnostic] = []
+    unread: list[Diagnostic] = []  # why a file gave no declarations: not UTF-8, a syntax error
+    for path in files:
+        shown = display_path(path)
+        text, problem = read_text(path, shown)
+        if text is None:
+            unread.append(problem)  # type: ignore[arg-type]
+            continue
+        sources.texts[shown] = text
+        doc, problems = load_document(path, shown, text)
+        if doc is None:
+            unread.extend(d for d in problems if d.is_error)
+            diagnostics.extend(d for d in problems if not d.is_error)
+            continue
+        diagnostics.extend(problems)
+        diagnostics.extend(check_http(doc))
+        schema_problems, bad = check_document(doc)
+        diagnostics.extend(schema_problems)
+        documents.append((doc, bad))
+    return documents, diagnostics, unread
 
 
 def _held_back(diagnostics: list[Diagnostic], unread: list[Diagnostic]) -> list[Diagnostic]:
