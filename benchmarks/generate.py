@@ -399,7 +399,23 @@ def generate(out_dir: str | os.PathLike[str], steps: int = 10_000, scenarios: in
             text = to_yaml(blocks, header, Path(os.path.relpath(SCHEMA, path.parent)).as_posix())
         path.write_text(text, encoding="utf-8")
         written.append(path)
+    _write_flows(out)
     return written
+
+
+def _write_flows(out: Path) -> None:
+    """The flow modules the steps name, so that `dro validate` finds them (DRO318) as in a real catalog."""
+    functions: dict[str, list[str]] = {}
+    for flow in FLOWS:
+        module, _, function = flow.partition(":")
+        functions.setdefault(module, []).append(function)
+    for module, names in functions.items():
+        parts = module.split(".")  # acme_flows is a package, its submodules files in it
+        path = out.joinpath(*parts).with_suffix(".py") if len(parts) > 1 else out / module / "__init__.py"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        (path.parent / "__init__.py").touch()
+        path.write_text("".join(f"def {name}(ctx):\n    return None\n\n\n" for name in names).rstrip() + "\n",
+                        encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -54,6 +54,7 @@ class Catalog:
     jeopardy_rules: dict[str, Decl] = field(default_factory=dict)
     fallout_rules: dict[str, Decl] = field(default_factory=dict)
     decompositions: dict[str, Decl] = field(default_factory=dict)  # by product code
+    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (file of the first, file of the second)
 
     def table(self, kind: str) -> dict[str, Decl]:
         tables: dict[str, dict[str, Decl]] = {
@@ -87,6 +88,7 @@ def merge(documents: Iterable[tuple[Document, set[Path]]]) -> tuple[Catalog, lis
         if first is None:
             table[key] = decl
             return
+        catalog.duplicates.append((first.doc.file, doc.file))
         noun = "decomposition rule for product" if kind == "decomposition" else kind.replace("_", " ")
         diagnostics.append(error(
             "DRO305", f"duplicate {noun} '{key}'", doc.key_span(path),

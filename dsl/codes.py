@@ -21,6 +21,8 @@ CODES: dict[str, str] = {
     "DRO107": "duplicate key",
     "DRO108": "unsupported YAML feature",
     "DRO109": "block in the wrong place",
+    "DRO110": "block without an opening brace",
+    "DRO111": "unmatched closing brace",
     "DRO201": "unknown attribute or declaration",
     "DRO202": "missing required attribute",
     "DRO203": "wrong type of value",
@@ -31,6 +33,8 @@ CODES: dict[str, str] = {
     "DRO208": "invalid value",
     "DRO209": "credential written in the catalog",
     "DRO210": "unknown function",
+    "DRO214": "bad URL",
+    "DRO215": "bad HTTP header",
     "DRO301": "unknown lane",
     "DRO302": "unknown endpoint",
     "DRO303": "unknown group or step in scenario",
@@ -48,6 +52,10 @@ CODES: dict[str, str] = {
     "DRO315": "scenario adds nothing",
     "DRO316": "rule matches no step",
     "DRO317": "ambiguous rules",
+    "DRO318": "flow module not found",
+    "DRO319": "command program not found",
+    "DRO320": "catalog files outside every catalog root",
+    "DRO321": "several catalogs checked as one",
     "DRO401": "expression syntax error",
     "DRO402": "unknown root in expression",
     "DRO403": "unknown function in expression",
@@ -68,3 +76,9 @@ CODES: dict[str, str] = {
 # Problems with the input files themselves are usage errors (exit 2), not
 # catalog errors (exit 1).
 USAGE_CODES: frozenset[str] = frozenset({"DRO001", "DRO002", "DRO003", "DRO004"})
+
+# Diagnostics that need every declaration of the catalog: a name unknown or unused in the
+# files read may be declared or used in a file that could not be read or parsed. They are
+# held back while one cannot (duplicates, cycles and per-declaration checks stay true).
+NEEDS_EVERY_FILE: frozenset[str] = frozenset({
+    "DRO301", "DRO302", "DRO303", "DRO304", "DRO311", "DRO312", "DRO313", "DRO314", "DRO315", "DRO316"})

@@ -69,9 +69,11 @@ class Diagnostic:
     def is_error(self) -> bool:
         return self.severity is Severity.ERROR
 
-    def sort_key(self) -> tuple[str, int, int, str, str]:
+    def sort_key(self) -> tuple[bool, str, int, int, str, str]:
+        """Files that cannot be read or parsed first (what else is reported may follow from them), then by place."""
         s = self.span
-        return (s.file if s else "", s.line if s else 0, s.col if s else 0, self.code, self.summary)
+        later = not self.code.startswith(("DRO0", "DRO1"))
+        return (later, s.file if s else "", s.line if s else 0, s.col if s else 0, self.code, self.summary)
 
 
 def error(code: str, summary: str, span: Span | None = None, *,

@@ -12,6 +12,7 @@ from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from dsl import ast
+from dsl.braces import END
 from dsl.diagnostics import Diagnostic, Span, TextOrigin, error
 from dsl.grammar import load_grammar
 from dsl.strings import decode
@@ -24,8 +25,22 @@ def parse_file(path: str, text: str) -> tuple[ast.File | None, list[Diagnostic]]
         try:
             blocks: list[ast.Block] = _parser().parse(text, start="start")  # type: ignore[assignment]
         except UnexpectedInput as exc:
-            return None, [describe_syntax_error(exc, path, text)]
-        return ast.File(path, tuple(blocks)), builder.diagnostics
+            failure = exc
+        else:
+            return ast.File(path, tuple(blocks)), builder.diagnostics
+    return None, [describe_syntax_error(failure, path, text, reparse=_fails_at)]
+
+
+def _fails_at(text: str) -> tuple[int, int] | None:
+    """Where parsing `text` fails (braces.END at the end of the file), or None: for trying repairs."""
+    with _parsing("", None):
+        try:
+            _parser().parse(text, start="start")
+        except UnexpectedToken as exc:
+            return END if exc.token.type == "$END" else (exc.token.line or 1, exc.token.column or 1)
+        except UnexpectedInput as exc:
+            return (getattr(exc, "line", 1) or 1, getattr(exc, "column", 1) or 1)
+        return None
 
 
 def parse_expression(text: str, origin: TextOrigin) -> tuple[ast.Expr | None, list[Diagnostic]]:

@@ -11,6 +11,8 @@ from dsl.diagnostics import Diagnostic, Span, error
 
 DSL_SUFFIX = ".dro"
 YAML_SUFFIXES = (".dro.yaml", ".dro.yml")
+# A directory with this file is a catalog root: one catalog, checked on its own (dsl/project.py).
+PROJECT_FILE = "dro.yaml"
 
 
 def is_catalog_file(name: str) -> bool:
@@ -40,11 +42,12 @@ class Sources:
 
 
 def find_files(root: Path) -> list[Path]:
-    """The catalog files below `root`, sorted; links that lead out of it are not followed."""
+    """The catalog files below `root`, sorted; links that lead out of it are not followed, and
+    directories with a dro.yaml below it are catalogs of their own, left out."""
     real_root = root.resolve()
     found: list[Path] = []
     for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not is_root(Path(folder) / d))
         for name in files:
             if not is_catalog_file(name):
                 continue
@@ -55,6 +58,30 @@ def find_files(root: Path) -> list[Path]:
     return sorted(found)
 
 
+def is_root(directory: Path) -> bool:
+    """Whether `directory` is a catalog root: it holds a dro.yaml."""
+    return (directory / PROJECT_FILE).is_file()
+
+
+def find_roots(directory: Path) -> list[Path]:
+    """The catalog roots at or below `directory`, sorted (hidden directories are skipped)."""
+    roots: list[Path] = []
+    for folder, dirs, files in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        if PROJECT_FILE in files and is_root(Path(folder)):
+            roots.append(Path(folder))
+    return sorted(roots)
+
+
+def enclosing_root(path: Path) -> Path | None:
+    """The catalog root `path` is in: the nearest directory at or above it with a dro.yaml."""
+    folder = path.resolve()
+    for candidate in (folder, *folder.parents):
+        if is_root(candidate):
+            return candidate
+    return None
+
+
 def collect(paths: Iterable[Path]) -> tuple[list[tuple[Path, Path]], list[Diagnostic]]:
     """(file, catalog root) for every file named or found below a named directory."""
     files: list[tuple[Path, Path]] = []
@@ -63,10 +90,7 @@ def collect(paths: Iterable[Path]) -> tuple[list[tuple[Path, Path]], list[Diagno
         if path.is_dir():
             found = find_files(path)
             if not found:
-                diagnostics.append(error(
-                    "DRO003", f"no catalog files in '{display_path(path)}'",
-                    detail="A catalog is a directory of *.dro and *.dro.yaml files.",
-                    hint="name a catalog directory, or a .dro / .dro.yaml file"))
+                diagnostics.append(_no_files(path))
             files.extend((f, path) for f in found)
         elif path.is_file():
             files.append((path, path.parent))
@@ -91,3 +115,16 @@ def read_text(path: Path, shown: str) -> tuple[str | None, Diagnostic | None]:
         return None, error("DRO002", "file is not UTF-8", Span.point(shown, line, col),
                            detail=f"Byte 0x{data[exc.start]:02x} cannot start a UTF-8 character.",
                            hint="save the file as UTF-8")
+
+
+def _no_files(path: Path) -> Diagnostic:
+    roots = [r for r in find_roots(path) if r != path]
+    if roots:
+        shown = ", ".join(display_path(r) for r in roots[:4]) + (", ..." if len(roots) > 4 else "")
+        return error("DRO003", f"no catalog files in '{display_path(path)}' outside its catalog roots",
+                     detail=f"It holds {len(roots)} catalogs, each a directory with a {PROJECT_FILE}: {shown}.",
+                     hint="name one of them; dro validate, dro test and dro fmt take the directory and "
+                          "check each catalog in it")
+    return error("DRO003", f"no catalog files in '{display_path(path)}'",
+                 detail="A catalog is a directory of *.dro and *.dro.yaml files.",
+                 hint="name a catalog directory, or a .dro / .dro.yaml file")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
+from dsl.braces import END, Position, Reparse, describe_lost_brace
 from dsl.diagnostics import Diagnostic, Span, TextOrigin, error
 from dsl.grammar import is_keyword, terminal_text
 
@@ -20,13 +21,17 @@ _TERMINALS = {
 _VALUE_TERMINALS = {"STRING", "NUMBER", "DURATION", "NAME", "LSQB", "LBRACE", "TRUE", "FALSE", "NULL"}
 
 
-def describe_syntax_error(exc: UnexpectedInput, path: str, text: str) -> Diagnostic:
+def describe_syntax_error(exc: UnexpectedInput, path: str, text: str, reparse: Reparse | None = None) -> Diagnostic:
+    """The diagnostic of a parse failure; with `reparse`, a lost brace is looked for where the layout says."""
     if isinstance(exc, UnexpectedCharacters):
         return _unexpected_character(exc, path, text)
     if isinstance(exc, UnexpectedToken):
-        if exc.token.type == "$END":
-            return _unexpected_end(exc, path, text)
-        return _unexpected_token(exc, path)
+        noticed = _unexpected_end(exc, path, text) if exc.token.type == "$END" else _unexpected_token(exc, path)
+        if reparse is None:
+            return noticed
+        tok: Token = exc.token
+        failed_at: Position = END if tok.type == "$END" else (tok.line or 1, tok.column or 1)
+        return describe_lost_brace(path, text, failed_at, tok.type == "RBRACE", noticed, reparse) or noticed
     line, col = getattr(exc, "line", 1), getattr(exc, "column", 1)
     return error("DRO101", "syntax error", Span.point(path, line, col))
 

@@ -94,9 +94,11 @@ def test_the_hooks_run_dro_commands() -> None:
 
 
 @pytest.mark.parametrize(("hook", "matching", "other"), [
-    ("dro-validate", ["a.dro", "c/b.dro.yaml", "c/b.dro.yml"], ["a.yaml", "a.test.yaml", "a.drop"]),
+    ("dro-validate", ["a.dro", "c/b.dro.yaml", "c/b.dro.yml", "dro.yaml", "c/dro.yaml"],
+     ["a.yaml", "a.test.yaml", "a.drop", "c/xdro.yaml"]),
     ("dro-fmt", ["a.dro", "c/d/b.dro"], ["a.dro.yaml", "a.py", "a.dro.bak"]),
-    ("dro-test", ["a.dro", "b.dro.yaml", "t/x.test.yaml", "t/x.test.yml"], ["orders/o.yaml", "a.py"]),
+    ("dro-test", ["a.dro", "b.dro.yaml", "t/x.test.yaml", "t/x.test.yml", "c/dro.yaml"],
+     ["orders/o.yaml", "a.py"]),
 ])
 def test_the_hooks_run_for_their_files(hook: str, matching: list[str], other: list[str]) -> None:
     (definition,) = [h for h in HOOKS if h["id"] == hook]

@@ -444,6 +444,43 @@ def test_keyword_and_verbose(catalog: Path) -> None:
     assert "kit.test.yaml::alpha PASSED" in result.output and "beta" not in result.output
 
 
+def _two_test_files(catalog: Path) -> None:
+    (catalog / "a.test.yaml").write_text(
+        "cases:\n  - {name: alpha, order: orders/ORD-1.yaml, expect: {total: 5}}\n"
+        "  - {name: beta, order: orders/ORD-1.yaml, expect: {total: 5}}\n", encoding="utf-8")
+    (catalog / "b.test.yaml").write_text(
+        "cases:\n  - {name: gamma, order: orders/ORD-1.yaml, expect: {total: 5}}\n", encoding="utf-8")
+
+
+def test_a_keyword_leaves_out_the_files_it_selects_nothing_from(catalog: Path) -> None:
+    _two_test_files(catalog)
+    result = dro("test", str(catalog), "-k", "alph")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert [line for line in lines if ".test.yaml" in line] == [f"{catalog / 'a.test.yaml'} ."]
+    assert " 1 passed, 2 deselected in " in lines[-1] and " E" not in result.output
+
+
+@pytest.mark.parametrize("fmt", ["text", "junit"])
+def test_a_keyword_that_selects_nothing_exits_5_as_pytest_does(catalog: Path, fmt: str) -> None:
+    _two_test_files(catalog)
+    result = dro("test", str(catalog), "-k", "nomatch", "--format", fmt)
+    assert result.exit_code == 5, result.output
+    if fmt == "text":
+        assert result.output.splitlines() == [result.output.splitlines()[-1]]  # no file line, no E
+        assert " 3 deselected in " in result.output
+    else:
+        assert 'tests="0"' in result.output
+
+
+def test_a_broken_test_file_is_reported_whatever_the_keyword(catalog: Path) -> None:
+    _two_test_files(catalog)
+    (catalog / "c.test.yaml").write_text("cases: [", encoding="utf-8")
+    result = dro("test", str(catalog), "-k", "nomatch")
+    assert result.exit_code == 2
+    assert f"{catalog / 'c.test.yaml'} E" in result.output and " 1 error, 3 deselected in " in result.output
+
+
 def test_directories_are_searched_for_test_files(catalog: Path) -> None:
     (catalog / "more").mkdir()
     (catalog / "more" / "b.test.yml").write_text(

@@ -91,8 +91,11 @@ def test_sarif_of_a_clean_catalog(repo: Path) -> None:
 
 def test_sarif_with_errors_and_warnings_in_several_files(repo: Path) -> None:
     write(repo, {"cat/a.dro": BAD_DRO, "cat/sub/b.dro.yaml": BAD_YAML})
-    (repo / "cat" / "latin1.dro").write_bytes(b"lane caf\xe9\n")  # located, but no text to count columns in
-    document, code = sarif("cat", "no/such/catalog")
+    # Located, but no text to count columns in; in a catalog of its own, as it would hold back
+    # the unknown and unused names of the catalog it is in (it may declare them).
+    (repo / "other").mkdir()
+    (repo / "other" / "latin1.dro").write_bytes(b"lane caf\xe9\n")
+    document, code = sarif("cat", "other", "no/such/catalog")
     assert code == 2  # the missing path is a usage error, whatever the format
     results = document["runs"][0]["results"]
     by_code = {r["ruleId"]: r for r in results}
@@ -104,7 +107,7 @@ def test_sarif_with_errors_and_warnings_in_several_files(repo: Path) -> None:
     assert by_code["DRO001"]["message"]["text"].startswith("path 'no/such/catalog' does not exist")
     located = [r for r in results if "locations" in r]
     assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in located} == {
-        "cat/a.dro", "cat/latin1.dro", "cat/sub/b.dro.yaml"}
+        "cat/a.dro", "other/latin1.dro", "cat/sub/b.dro.yaml"}
     (unknown,) = [r["message"]["text"].split("\n") for r in results if "'opz'" in r["message"]["text"]]
     assert unknown[0] == "unknown lane 'opz'" and unknown[-1] == "help: did you mean 'ops'?"
 
@@ -139,6 +142,21 @@ def test_every_result_names_its_rule_by_id_and_index(repo: Path) -> None:
     for result in results:
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
     assert rules[0]["helpUri"].endswith("/language.md#dro301-unknown-lane")
+
+
+def test_the_links_go_to_the_repository_docs_or_where_dro_docs_url_says(
+        repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(repo, {"cat/a.dro": BAD_DRO})
+    monkeypatch.delenv("DRO_DOCS_URL", raising=False)
+    driver = sarif("cat")[0]["runs"][0]["tool"]["driver"]
+    assert driver["informationUri"] == "https://github.com/OWNER/dro"
+    assert driver["rules"][0]["helpUri"] == \
+        "https://github.com/OWNER/dro/blob/main/docs/language.md#dro301-unknown-lane"
+    assert "dro.dev" not in json.dumps(driver)
+    monkeypatch.setenv("DRO_DOCS_URL", "https://docs.example.com/dro")
+    driver = sarif("cat")[0]["runs"][0]["tool"]["driver"]
+    assert driver["informationUri"] == "https://docs.example.com/dro/"
+    assert driver["rules"][0]["helpUri"] == "https://docs.example.com/dro/language.md#dro301-unknown-lane"
 
 
 @pytest.mark.parametrize("code", sorted(CODES))

@@ -67,7 +67,8 @@ def fmt_command(paths: tuple[Path, ...], check: bool, show_diff: bool, stdin_fil
     Exit status:
       0  every file is formatted (or now is)
       1  --check or --diff: some file would change
-      2  a file does not parse, is not UTF-8 or cannot be written, or a path does not exist
+      2  a file does not parse, is not UTF-8 or cannot be written, a path does not exist,
+         or a directory holds no catalog files
     """
     check = check or show_diff
     if STDIN in (str(p) for p in paths):
@@ -84,13 +85,17 @@ def fmt_command(paths: tuple[Path, ...], check: bool, show_diff: bool, stdin_fil
 
 
 def dro_files(paths: Iterable[Path]) -> list[Path]:
-    """The .dro files named, and those below the directories named, each once."""
-    from dsl.sources import DSL_SUFFIX, YAML_SUFFIXES, find_files
+    """The .dro files named, and those below the directories named (in every catalog root there), each once."""
+    from dsl.sources import DSL_SUFFIX, YAML_SUFFIXES, find_files, find_roots
 
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(f for f in find_files(path) if f.name.endswith(DSL_SUFFIX))
+            below = [f for folder in [path, *find_roots(path)] for f in find_files(folder)]
+            if not below:  # as dro validate and dro test: nothing to work on is bad usage
+                raise DroError(f"no catalog files in '{path}'", code="DRO003", exit_code=EXIT_USAGE,
+                               hint="name a catalog directory, or .dro files")
+            found.extend(f for f in sorted(set(below)) if f.name.endswith(DSL_SUFFIX))
         elif path.exists():
             if not path.name.endswith(YAML_SUFFIXES):  # the YAML form has no layout of ours
                 found.append(path)

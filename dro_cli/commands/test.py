@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from dro_cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from dro_cli.errors import EXIT_FAILED, EXIT_NO_TESTS, EXIT_OK, EXIT_USAGE
 from dro_cli.output.terminal import use_color
 
 
@@ -19,7 +19,8 @@ from dro_cli.output.terminal import use_color
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
               help="Write the report to this file instead of standard output.")
 @click.option("-v", "--verbose", is_flag=True, help="One line per case, with its verdict.")
-@click.option("-k", "keyword", metavar="TEXT", help="Run only the cases whose name contains TEXT.")
+@click.option("-k", "keyword", metavar="TEXT",
+              help="Run only the cases whose name contains TEXT; the others are deselected.")
 def test_command(paths: tuple[Path, ...], fmt: str, output: Path | None, verbose: bool, keyword: str | None) -> None:
     """Run scenario tests: the *.test.yaml files in PATHS (files, or directories searched
     recursively; default: $DRO_CATALOG, else the current directory).
@@ -30,7 +31,8 @@ def test_command(paths: tuple[Path, ...], fmt: str, output: Path | None, verbose
     Nothing leaves the process and nothing sleeps. See docs/testing.md.
 
     Exit status: 0 every case passed, 1 a case failed or could not run, 2 bad usage
-    (no test files, a path that does not exist, a test file that cannot be read).
+    (no test files, a path that does not exist, a test file that cannot be read),
+    5 no case ran (-k selected none), as pytest exits.
     """
     from dro_cli.output.reporters import REPORTERS
     from dro_cli.output.reporters.report import Report
@@ -53,25 +55,32 @@ def test_command(paths: tuple[Path, ...], fmt: str, output: Path | None, verbose
         raise SystemExit(EXIT_USAGE)
     catalogs = Catalogs()
     results = []
+    deselected = 0
     for path in files:
         loaded = load_test_file(path)
         catalogs.sources.texts[loaded.shown] = loaded.text
-        if keyword:
-            loaded.cases = [case for case in loaded.cases if keyword in case.name]
+        if keyword and loaded.usable:
+            selected = [case for case in loaded.cases if keyword in case.name]
+            deselected += len(loaded.cases) - len(selected)
+            if not selected:
+                continue  # as pytest: a file none of whose cases is selected is not shown (nor its catalog compiled)
+            loaded.cases = selected
         results.append(run_file(loaded, catalogs))
     seconds = time.perf_counter() - began
     if fmt == "junit":
         text = junit_report(results, catalogs.sources)
     else:
-        text = text_report(results, catalogs.sources, verbose=verbose, seconds=seconds)
+        text = text_report(results, catalogs.sources, verbose=verbose, seconds=seconds, deselected=deselected)
     if output is not None:
         _write(output, click.unstyle(text) + "\n")
     else:
         click.echo(text, color=use_color() if fmt == "text" else False)
     if any(result.diagnostics for result in results):
         raise SystemExit(EXIT_USAGE)  # a test file that cannot be used is bad input
-    passed = all(case.failure is None for result in results for case in result.cases)
-    raise SystemExit(EXIT_OK if passed else EXIT_FAILED)
+    cases = [case for result in results for case in result.cases]
+    if not cases:
+        raise SystemExit(EXIT_NO_TESTS)  # CI must notice a -k that matches nothing
+    raise SystemExit(EXIT_OK if all(case.failure is None for case in cases) else EXIT_FAILED)
 
 
 def _write(path: Path, text: str) -> None:

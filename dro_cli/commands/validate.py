@@ -9,29 +9,38 @@ import click
 
 from dro_cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from dro_cli.output.reporters import REPORTERS
-from dro_cli.output.reporters.report import Report
+from dro_cli.output.reporters.report import CatalogSummary, Report
 from dro_cli.output.terminal import use_color
 
 
 def validate_paths(paths: list[Path], strict: bool = False) -> tuple[Report, int]:
-    """Check each directory as its own catalog and the files given as one more; the exit code."""
+    """Check each catalog root below a directory on its own (a directory without roots as one catalog) and
+    the files given as one more; the report, in the catalogs' order, and the worst exit code."""
     from dsl import check_catalog
     from dsl.diagnostics import Severity, sorted_diagnostics
-    from dsl.sources import Sources
+    from dsl.project import catalog_units
+    from dsl.sources import Sources, display_path
 
-    directories = [p for p in paths if p.is_dir()]
-    others = [p for p in paths if not p.is_dir()]
-    groups = [[d] for d in directories] + ([others] if others else [])
-    diagnostics, sources = [], Sources()
+    units, diagnostics = catalog_units(paths)
+    sources = Sources()
+    catalogs = []
     usage = False
-    for group in groups:
-        result = check_catalog(group)
-        diagnostics.extend(result.diagnostics)
+    for unit in units:
+        result = check_catalog(unit.paths)
+        found = result.diagnostics
+        diagnostics.extend(found)
         sources.texts.update(result.sources.texts)
         usage = usage or result.usage_error
+        errors = len(found) if strict else sum(d.is_error for d in found)
+        catalogs.append(CatalogSummary(
+            display_path(unit.root) if unit.root else ", ".join(display_path(p) for p in unit.paths),
+            result.project.name if result.project else None, len(result.sources.texts), errors,
+            len(found) - errors))
     if strict:
         diagnostics = [dataclasses.replace(d, severity=Severity.ERROR) for d in diagnostics]
-    report = Report(sorted_diagnostics(diagnostics), sources, len(sources.texts))
+    if len(units) == 1:  # one catalog: its own order; several: catalog by catalog
+        diagnostics = sorted_diagnostics(diagnostics)
+    report = Report(diagnostics, sources, len(sources.texts), catalogs)
     code = EXIT_USAGE if usage else EXIT_FAILED if report.errors else EXIT_OK
     return report, code
 
@@ -44,10 +53,12 @@ def validate_paths(paths: list[Path], strict: bool = False) -> tuple[Report, int
 def validate(paths: tuple[Path, ...], fmt: str, strict: bool) -> None:
     """Check catalogs: schema, references, cycles, expressions, templates.
 
-    PATHS are catalog directories (each checked as one catalog) or catalog files
-    (checked together as one catalog). Default: $DRO_CATALOG, else the current
-    directory. Exit status: 0 clean, 1 errors (or warnings with --strict), 2 bad
-    usage (a path that does not exist, a file that is not UTF-8).
+    PATHS are directories and catalog files. Each catalog root (a directory with a
+    dro.yaml) at or below a directory is checked on its own; a directory without
+    one is checked as one catalog; the files given are checked together as one
+    more. Default: $DRO_CATALOG, else the current directory. Exit status: 0 clean,
+    1 errors (or warnings with --strict), 2 bad usage (a path that does not exist,
+    a file that is not UTF-8).
     """
     import os
 

@@ -18,7 +18,8 @@ _WORD = {Verdict.PASSED: ("PASSED", "green"), Verdict.FAILED: ("FAILED", "red"),
 WIDTH = 80
 
 
-def text_report(files: Sequence[FileResult], sources: Sources, *, verbose: bool, seconds: float) -> str:
+def text_report(files: Sequence[FileResult], sources: Sources, *, verbose: bool, seconds: float,
+                deselected: int = 0) -> str:
     lines: list[str] = []
     for result in files:
         if verbose:
@@ -35,7 +36,7 @@ def text_report(files: Sequence[FileResult], sources: Sources, *, verbose: bool,
         lines += [render_text(d, sources) + "\n" for d in result.diagnostics]
     for case in failed:
         lines += [_rule(f"{case.file}::{case.name}", "_"), *_failure_lines(case, sources), ""]
-    lines.append(_summary(files, seconds))
+    lines.append(_summary(files, seconds, deselected))
     return "\n".join(lines)
 
 
@@ -78,13 +79,14 @@ def _shown(value: Any) -> list[str]:
     return [json.dumps(value, ensure_ascii=False)]
 
 
-def _summary(files: Sequence[FileResult], seconds: float) -> str:
+def _summary(files: Sequence[FileResult], seconds: float, deselected: int) -> str:
     cases = [case for result in files for case in result.cases]
     counts = {verdict: sum(case.verdict is verdict for case in cases) for verdict in Verdict}
     errors = counts[Verdict.ERROR] + sum(bool(result.diagnostics) for result in files)
     parts = [f"{counts[Verdict.FAILED]} failed"] if counts[Verdict.FAILED] else []
     parts += [f"{counts[Verdict.PASSED]} passed"] if counts[Verdict.PASSED] else []
     parts += [f"{errors} error" + ("s" if errors != 1 else "")] if errors else []
+    parts += [f"{deselected} deselected"] if deselected else []
     text = ", ".join(parts) or "no tests ran"
     colour = "red" if counts[Verdict.FAILED] or errors else "green" if cases else "yellow"
     return _rule(f"{text} in {seconds:.2f}s", "=", colour)

@@ -12,7 +12,7 @@ from dsl.diagnostics import Diagnostic, Span, TextOrigin, did_you_mean, error, h
 from dsl.document import Document
 from dsl.document import Path as DocPath
 from dsl.schema_check import check_document
-from dsl.sources import display_path, read_text
+from dsl.sources import display_path, enclosing_root, read_text
 from dsl.yaml_loader import load_yaml
 
 DEFAULT_START = "2026-01-01T00:00:00Z"
@@ -104,7 +104,9 @@ def load_test_file(path: Path) -> TestFile:
     if has_errors(loaded.diagnostics):
         return loaded
     data = doc.data
-    loaded.catalog = (path.parent / data.get("catalog", ".")).resolve()
+    # The catalog is named, or the catalog root the file is in (a directory with a dro.yaml), or its directory.
+    named = data.get("catalog")
+    loaded.catalog = (path.parent / named).resolve() if named else enclosing_root(path.parent) or path.parent.resolve()
     start = data.get("start", DEFAULT_START)
     loaded.cases = [_case(entry, ("cases", i), start) for i, entry in enumerate(data["cases"])]
     loaded.diagnostics += _duplicate_names(loaded)

@@ -34,6 +34,8 @@ def json_reporter(report: Report, *, color: bool | None, err: bool, summary: boo
         "files": report.files,
         "errors": report.errors,
         "warnings": report.warnings,
+        "catalogs": [{"path": c.path, "name": c.name, "files": c.files, "errors": c.errors, "warnings": c.warnings}
+                     for c in report.catalogs],
         "diagnostics": [diagnostic_json(d) for d in report.diagnostics],
     }
     click.echo(json.dumps(document, indent=2, ensure_ascii=False), err=err)

@@ -11,10 +11,22 @@ from dsl.sources import Sources
 
 
 @dataclass(frozen=True)
+class CatalogSummary:
+    """One catalog of a run over several: where it is, its name (from its dro.yaml) and its counts."""
+
+    path: str
+    name: str | None
+    files: int
+    errors: int
+    warnings: int
+
+
+@dataclass(frozen=True)
 class Report:
     diagnostics: Sequence[Diagnostic]
     sources: Sources
     files: int
+    catalogs: Sequence[CatalogSummary] = ()
 
     @property
     def errors(self) -> int:

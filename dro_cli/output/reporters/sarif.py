@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path, PurePath
 from typing import Any
@@ -17,9 +18,20 @@ from dsl.diagnostics import Diagnostic
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://dro.dev"
-DOCS_URI = "https://dro.dev/docs/"
+# Where the documentation of the codes is read: the docs/ directory of dro's repository, as
+# GitHub shows it (its Markdown headings are the anchors). The repository has no public
+# address yet: OWNER is the placeholder the pre-commit and CI docs use too. DRO_DOCS_URL
+# points the links elsewhere: a fork, a mirror, an internal docs site with the same pages.
+REPOSITORY_URI = "https://github.com/OWNER/dro"
+DOCS_URI = f"{REPOSITORY_URI}/blob/main/docs/"
+DOCS_URL_ENV = "DRO_DOCS_URL"
 SRCROOT = "%SRCROOT%"
+
+
+def docs_uri() -> str:
+    """The base URL of the documentation pages: $DRO_DOCS_URL, else the repository's docs/ directory."""
+    configured = os.environ.get(DOCS_URL_ENV, "").strip()
+    return configured.rstrip("/") + "/" if configured else DOCS_URI
 
 
 # The pages that document the codes of a category; the others are in language.md (see dsl/codes.py).
@@ -44,7 +56,7 @@ def sarif_rule(code: str) -> dict[str, Any]:
         "id": code,
         "name": "".join(word.capitalize() for word in re.findall(r"[A-Za-z0-9]+", title)) or code,
         "shortDescription": {"text": title},
-        "helpUri": f"{DOCS_URI}{page}#{_anchor(heading)}",
+        "helpUri": f"{docs_uri()}{page}#{_anchor(heading)}",
         "help": {"text": f"docs/{page}, section '{heading}', shows a bad example and the fix.",
                  "markdown": f"`docs/{page}`, section **{heading}**, shows a bad example and the fix."},
     }
@@ -123,13 +135,18 @@ def sarif_document(report: Report) -> dict[str, Any]:
         "version": SARIF_VERSION,
         "runs": [{
             "tool": {"driver": {"name": "dro", "version": __version__, "semanticVersion": __version__,
-                                "informationUri": INFORMATION_URI, "rules": [sarif_rule(c) for c in codes]}},
+                                "informationUri": _information_uri(), "rules": [sarif_rule(c) for c in codes]}},
             "originalUriBaseIds": {SRCROOT: {"uri": Path.cwd().resolve().as_uri().rstrip("/") + "/"}},
             "artifacts": [{"location": location(file)} for file in files],
             "columnKind": "utf16CodeUnits",
             "results": results,
         }],
     }
+
+
+def _information_uri() -> str:
+    """The tool's home: the repository, or the configured documentation."""
+    return docs_uri() if os.environ.get(DOCS_URL_ENV, "").strip() else REPOSITORY_URI
 
 
 def sarif_reporter(report: Report, *, color: bool | None, err: bool, summary: bool = True) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from dro_cli.output.reporters.report import Report
+from dro_cli.output.reporters.report import CatalogSummary, Report
 from dsl.diagnostics import Diagnostic, Severity, plural
 from dsl.sources import Sources
 
@@ -44,9 +44,21 @@ def text_reporter(report: Report, *, color: bool | None, err: bool, summary: boo
         click.echo(render_text(diagnostic, report.sources) + "\n", color=color, err=err)
     if not summary:
         return
+    several = len(report.catalogs) > 1
+    for catalog in report.catalogs if several else ():
+        counts = (f"{plural(catalog.errors, 'error')}, {plural(catalog.warnings, 'warning')} in "
+                  f"{plural(catalog.files, 'file')}" if catalog.errors or catalog.warnings
+                  else f"all checks passed ({plural(catalog.files, 'file')})")
+        click.echo(f"{_catalog_title(catalog)}: {counts}", color=color, err=err)
+    files = plural(report.files, "file") + (f" of {plural(len(report.catalogs), 'catalog')}" if several else "")
     if report.errors or report.warnings:
         counts = f"{plural(report.errors, 'error')}, {plural(report.warnings, 'warning')}"
-        click.echo(click.style(f"Found {counts} in {plural(report.files, 'file')}.", bold=True),
-                   color=color, err=err)
+        click.echo(click.style(f"Found {counts} in {files}.", bold=True), color=color, err=err)
     else:
-        click.echo(f"All checks passed ({plural(report.files, 'file')}).", color=color, err=err)
+        click.echo(f"All checks passed ({files}).", color=color, err=err)
+
+
+def _catalog_title(catalog: CatalogSummary) -> str:
+    """Where a catalog is, and its name when its directory is not called so."""
+    named = catalog.name and catalog.path.replace("\\", "/").rpartition("/")[2] != catalog.name
+    return f"{catalog.path} ({catalog.name})" if named else catalog.path

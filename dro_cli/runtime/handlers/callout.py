@@ -23,13 +23,14 @@ import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from dro_cli import __version__
 from dro_cli.runtime.handlers import connections
 from dro_cli.runtime.handlers.base import Invocation, Outcome, failure, success
 from dro_cli.runtime.handlers.render import render
 from dro_cli.runtime.handlers.secrets import Redactor, auth_headers, resolve
+from dsl.urls import parse_base_url
 
 DEFAULT_TIMEOUT = 30.0
 BODY_EXCERPT = 300
@@ -51,12 +52,10 @@ class InvalidRequest(Exception):
 
 @functools.lru_cache(maxsize=256)
 def target(base: str) -> Target:
-    """Where an endpoint's base URL points. Raises ValueError for anything but http(s)://host[:port][/prefix]."""
-    parts = urlsplit(base.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"{base!r} is not an http(s) URL")
-    port = parts.port or (443 if parts.scheme == "https" else 80)  # .port raises ValueError when not a number
-    return Target(parts.scheme, parts.hostname, port, parts.path.rstrip("/"))
+    """Where an endpoint's base URL points. Raises ValueError for anything but http(s)://host[:port][/prefix]:
+    the rule `dro validate` checks written URLs and env() defaults by (dsl.urls)."""
+    url = parse_base_url(base)
+    return Target(url.scheme, url.host, url.port, url.prefix)
 
 
 def run_callout(invocation: Invocation, redactor: Redactor) -> Outcome:
