@@ -214,6 +214,19 @@ def test_a_step_in_fallout_exits_1_and_can_be_completed_with_a_reason(env: dict[
     assert "licensed by hand" in log
 
 
+def test_a_step_that_fell_out_for_a_missing_variable_names_it_wherever_it_is_listed(env: dict[str, str]) -> None:
+    env = {**env, "LICENSE_SERVER_TOKEN": ""}  # empty counts as unset
+    started(env)
+    assert dro(env, "complete", "ORD-1001", "credit_check").exit_code == 1
+    why = "environment variable LICENSE_SERVER_TOKEN is not set (endpoint license_server, auth)"
+    fallout = dro(env, "fallout").stdout.splitlines()
+    assert fallout[1].split()[1:4] == ["assign_license[L1/OS-LICENSE]", "licensing_fallout", "missing_env"]
+    assert fallout[2] == " " * len("ORDER     ") + why  # under the step, from the second column on
+    status = dro(env, "status", "ORD-1001").stdout.splitlines()
+    line = next(i for i, text in enumerate(status) if text.startswith("  assign_license"))
+    assert status[line + 1].strip() == why
+
+
 def _timed_catalog(tmp_path: Path, wait: str) -> tuple[Path, Path]:
     catalog = tmp_path / "timed"
     catalog.mkdir()

@@ -27,6 +27,7 @@ _STATE_STYLE: dict[str, dict[str, Any]] = {
 _SLA_STYLE: dict[str, dict[str, Any]] = {"jeopardy": {"fg": "yellow"}, "late": {"fg": "red"}, "missed": {"fg": "red"}}
 _PAST = {"complete": "completed", "resume": "resumed", "signal": "signalled", "retry": "retried", "cancel": "canceled"}
 _STATE_WIDTH = len("fatally_failed")
+ERROR_LINE_LIMIT = 240  # characters of an error message in a table; `--format json` and `dro log` show it whole
 _SLA_WIDTH = len("sla on_track")
 
 
@@ -49,7 +50,12 @@ def render_order(status: Mapping[str, Any], lanes: Mapping[str, Mapping[str, Any
         title = (lanes or {}).get(lane, {}).get("title", lane) if lane else "(no lane)"
         heading = _style(title, color, bold=True, fg="cyan") + (f"  [{lane}]" if lane and title != lane else "")
         lines += ["", heading]
-        lines += [_step_line(step, width, color) for step in steps if step["lane"] == lane]
+        for step in steps:
+            if step["lane"] == lane:
+                lines.append(_step_line(step, width, color))
+                error = step["error"] if step["state"] in ("failed", "fatally_failed") else None
+                if error and error_line(error.get("message")):
+                    lines.append(" " * (width + 4) + error_line(error.get("message")))
     waiting = render_waiting(status, color)
     if waiting:
         lines += ["", waiting.rstrip("\n")]
@@ -119,6 +125,12 @@ def _step_line(step: Mapping[str, Any], width: int, color: bool) -> str:
         last = step["acts"][-1]
         cells.append(f"{_PAST.get(last['act'], last['act'])} by {last.get('operator') or 'unknown'}")
     return "  ".join(cells).rstrip()
+
+
+def error_line(message: str | None) -> str:
+    """A step's error message on one line of a table, cut to ERROR_LINE_LIMIT characters."""
+    text = " ".join((message or "").split())
+    return text if len(text) <= ERROR_LINE_LIMIT else text[:ERROR_LINE_LIMIT] + "..."
 
 
 def _command(order: str, entry: Mapping[str, Any]) -> str:
