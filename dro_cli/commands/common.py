@@ -88,8 +88,8 @@ def report_run(result: Any) -> int:
     from dro_cli.output.views.status_text import render_waiting
     from dro_cli.runtime.status import order_status
 
-    if result.recovered:
-        click.echo(f"warning: {result.recovered}", err=True)
+    for warning in ([result.recovered] if result.recovered else []) + result.warnings:
+        click.echo(f"warning: {warning}", err=True)
     engine = result.engine
     status = order_status(result.view(), now())
     finished, total = engine.progress()

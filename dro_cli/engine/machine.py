@@ -44,6 +44,7 @@ class Engine:
         self.seq = 0  # the last journal record applied
         self.created = False
         self.canceled: dict[str, Any] | None = None  # the cancel act
+        self.discarded: dict[str, Any] | None = None  # the discard act, the last record of an archived order
         self.completed_at: float | None = None
         self._unfinished = len(self.steps)
         self.rebuild()
@@ -187,6 +188,9 @@ class Engine:
         self._timers.clear()
         self._thresholds.clear()
         self._unfinished = 0
+
+    def _operator_discard(self, payload: Mapping[str, Any], at: float) -> None:
+        self.discarded = act_record("discard", payload, at)
 
     def _plan_completed(self, payload: Mapping[str, Any], at: float) -> None:
         self.completed_at = at
@@ -369,4 +373,5 @@ _APPLY: dict[str, Callable[[Engine, Mapping[str, Any], float], None]] = {
     "operator.signal": Engine._operator_signal,
     "operator.retry": Engine._operator_retry,
     "operator.cancel": Engine._operator_cancel,
+    "operator.discard": Engine._operator_discard,
 }

@@ -22,6 +22,7 @@ from dro_cli.engine.machine import Engine, Event
 from dro_cli.errors import EXIT_USAGE, DroError
 from dro_cli.journal import digest, snapshot
 from dro_cli.journal.file import JOURNAL_FILE, PLAN_FILE, Journal, read_after, read_positioned
+from dro_cli.journal.files import fsync_directory
 from dro_cli.journal.lock import OrderLock
 from dro_cli.journal.records import Record
 from dsl.diagnostics import did_you_mean
@@ -29,6 +30,7 @@ from dsl.diagnostics import did_you_mean
 STATE_DIR_ENV = "DRO_STATE_DIR"
 SNAPSHOT_EVERY = 20_000  # records a fold may have to read beyond the snapshot (about 0.2 s) before a new one pays
 DEFAULT_STATE_DIR = Path(".dro")
+DISCARDED_DIR = "discarded"  # <state-dir>/discarded/<order-id>-<when>/: discarded orders, kept whole
 
 
 def state_dir(option: Path | None) -> Path:
@@ -167,6 +169,7 @@ class OpenOrder:
         self.plan_sha = ""
         self.engine: Engine | None = None
         self._cached_seq = 0  # the seq of the snapshot the state was loaded from
+        self._moved = False
 
     def load_plan(self) -> Engine:
         """Read plan.json and fold the journal over it (from the snapshot when it matches)."""
@@ -195,11 +198,26 @@ class OpenOrder:
             self.engine.seq = made[-1]["seq"]
         return made
 
+    def move_to(self, target: Path) -> None:
+        """Move the order's whole directory to `target` (a new directory on the same file system),
+        durably, while the lock is held; the journal is closed, and closing the order then only
+        releases the lock. The order is gone from its state directory's `orders/` in one rename."""
+        self.journal.close()
+        self._moved = True
+        missing = [p for p in (target.parent, target.parent.parent) if not p.is_dir()]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        for created in reversed(missing):
+            fsync_directory(created.parent)
+        os.rename(self.order_dir, target)
+        fsync_directory(self.order_dir.parent)
+        fsync_directory(target.parent)
+        self.order_dir = target
+
     def close(self, *, cache: bool = True) -> None:
         """Close the journal and release the lock; cache the state unless an error may have left
         the engine ahead of the journal."""
         try:
-            if cache and self.engine is not None and self.plan_sha:
+            if cache and self.engine is not None and self.plan_sha and not self._moved:
                 position = self.journal.position
                 if self.journal.last_seq - self._cached_seq >= SNAPSHOT_EVERY:
                     snapshot.save(self.order_dir, self.engine, position, self.plan_sha)
