@@ -182,6 +182,24 @@ def test_cancel_needs_a_reason_and_stops_everything(env: dict[str, str]) -> None
     assert again.exit_code == 2 and "is canceled" in again.stderr
 
 
+def test_a_canceled_order_says_how_many_steps_were_canceled_everywhere(env: dict[str, str], tmp_path: Path) -> None:
+    started(env)
+    assert "3/8 steps finished" in dro(env, "complete", "ORD-1001", "credit_check").stdout
+    result = dro(env, "cancel", "ORD-1001", "--reason", "customer withdrew")
+    assert "order ORD-1001: canceled, 3/8 steps finished, 5 canceled\n" in result.stdout
+    listed = dro(env, "status").stdout.splitlines()[1]
+    assert listed.split() == ["ORD-1001", "canceled", "3/8", "5", "steps", "canceled"]
+    assert dro(env, "status", "ORD-1001").stdout.startswith("ORD-1001  canceled  3/8 steps, 5 canceled\n")
+    status = json.loads(dro(env, "status", "ORD-1001", "--format", "json").stdout)
+    assert status["progress"] == {"finished": 3, "canceled": 5, "total": 8}
+    assert dro(env, "view", "ORD-1001", "-o", str(tmp_path / "plan.html")).exit_code == 0
+    assert "3/8 steps finished, 5 canceled</span>" in (tmp_path / "plan.html").read_text(encoding="utf-8")
+    from dro_cli.output.serve import dashboard_rows
+
+    row, = dashboard_rows(Path(env["DRO_STATE_DIR"]), 0.0)
+    assert (row["finished"], row["canceled"], row["total"]) == (3, 5, 8)
+
+
 def test_a_pause_waits_on_its_timer_and_dro_now_moves_time(env: dict[str, str], tmp_path: Path) -> None:
     catalog = tmp_path / "catalog"
     catalog.mkdir()

@@ -85,15 +85,14 @@ _PROGRESS: dict[str, Callable[[dict[str, Any]], tuple[str, str]]] = {
 
 def report_run(result: Any) -> int:
     """After a run or an act: what was recovered, where the plan stands, what it waits on; the exit code."""
-    from dro_cli.output.views.status_text import render_waiting
+    from dro_cli.output.views.status_text import progress_text, render_waiting
     from dro_cli.runtime.status import order_status
 
     for warning in ([result.recovered] if result.recovered else []) + result.warnings:
         click.echo(f"warning: {warning}", err=True)
     engine = result.engine
     status = order_status(result.view(), now())
-    finished, total = engine.progress()
-    click.echo(f"order {engine.order_id}: {engine.state}, {finished}/{total} steps finished")
+    click.echo(f"order {engine.order_id}: {engine.state}, {progress_text(*engine.progress())}")
     waiting = render_waiting(status, color_stdout())
     if waiting:
         click.echo(waiting.rstrip("\n"))

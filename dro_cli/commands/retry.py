@@ -68,6 +68,7 @@ def _check_usage(order_id: str | None, steps: list[str], every: bool, queue: str
 def _retry_across_orders(queue: str | None, operator: str, reason: str | None, options: RunOptions) -> int:
     """Every order with steps in fallout (in `queue`): one line per order, then the exit code."""
     from dro_cli.engine import acts
+    from dro_cli.output.views.status_text import progress_text
     from dro_cli.runtime.api import act
     from dro_cli.runtime.queues import Scan, fallout_rows
 
@@ -87,8 +88,7 @@ def _retry_across_orders(queue: str | None, operator: str, reason: str | None, o
         engine = result.engine
         back = [sid for sid in engine.with_state(StepState.FATALLY_FAILED)
                 if queue is None or engine.runs[sid].queue == queue]  # the steps retried here that fell out
-        finished, total = engine.progress()
-        line = f"{order_id}: {engine.state}, {finished}/{total} steps finished"
+        line = f"{order_id}: {engine.state}, {progress_text(*engine.progress())}"
         if back:
             line += f"; in fallout again: {', '.join(back)}"
             code = EXIT_FAILED

@@ -329,9 +329,10 @@ class Engine:
             return PlanState.IN_PROGRESS
         return PlanState.NOT_STARTED
 
-    def progress(self) -> tuple[int, int]:
-        """(finished steps, all steps)."""
-        return len(self.steps) - self._unfinished, len(self.steps)
+    def progress(self) -> tuple[int, int, int]:
+        """(steps finished: completed or skipped, steps canceled, all steps)."""
+        canceled = 0 if self.canceled is None else sum(run.state is StepState.CANCELED for run in self.runs.values())
+        return len(self.steps) - self._unfinished - canceled, canceled, len(self.steps)
 
     def next_timer(self) -> float | None:
         while self._timers:

@@ -27,7 +27,7 @@ from dro_cli.journal.files import write_atomically
 
 DIGEST_FILE = "digest.json"
 KIND = "dro/digest"
-VERSION = 2
+VERSION = 3
 
 
 def build(engine: Engine, journal_end: int) -> dict[str, Any]:

@@ -48,7 +48,8 @@ def dashboard_rows(root: Path, at: float) -> list[dict[str, Any]]:
     late: dict[str, int] = {}
     for row in jeopardy_rows(digests, at):
         late[row["order"]] = late.get(row["order"], 0) + 1
-    return [{"order": d["order"], "state": d["state"], "finished": d["progress"][0], "total": d["progress"][1],
+    return [{"order": d["order"], "state": d["state"], "finished": d["progress"][0], "canceled": d["progress"][1],
+             "total": d["progress"][2],
              "fallout": len(d["fallout"]), "jeopardy": late.get(d["order"], 0)} for d in digests]
 
 

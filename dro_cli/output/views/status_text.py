@@ -79,8 +79,8 @@ def render_orders(summaries: Sequence[Mapping[str, Any]], color: bool) -> str:
     """One aligned line per order (`order_summary`): id, state, progress, and what it waits on."""
     if not summaries:
         return ""
-    rows = [(s["order"], s["state"], f"{s['progress']['finished']}/{s['progress']['total']}", _waits(s["waiting_on"]))
-            for s in summaries]
+    rows = [(s["order"], s["state"], f"{s['progress']['finished']}/{s['progress']['total']}",
+             _waits(s["waiting_on"]) or _canceled(s["progress"]["canceled"])) for s in summaries]
     header = ("ORDER", "STATE", "STEPS", "WAITING ON")
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(3)]
     lines = [_style(_row(header, widths), color, bold=True).rstrip()]
@@ -90,10 +90,16 @@ def render_orders(summaries: Sequence[Mapping[str, Any]], color: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
+def progress_text(finished: int, canceled: int, total: int, noun: str = "steps finished") -> str:
+    """"3/8 steps finished", and ", 5 canceled" when steps were."""
+    return f"{finished}/{total} {noun}" + (f", {canceled} canceled" if canceled else "")
+
+
 def _header(status: Mapping[str, Any], color: bool) -> str:
     progress = status["progress"]
     state = _state(status["state"], color, 0)
-    line = f"{_style(status['order'], color, bold=True)}  {state}  {progress['finished']}/{progress['total']} steps"
+    line = f"{_style(status['order'], color, bold=True)}  {state}  " \
+        f"{progress_text(progress['finished'], progress['canceled'], progress['total'], 'steps')}"
     expected = status["expected_completion"]
     if expected and status["state"] != "completed":
         line += f"  expected {expected}"
@@ -171,6 +177,11 @@ def _few_words(entry: Mapping[str, Any]) -> str:
     if kind == "fallout":
         return f"fallout: {entry['step']} ({entry['queue']})"
     return f"running: {entry['step']}"
+
+
+def _canceled(count: int) -> str:
+    """What a canceled order shows where others show what they wait on."""
+    return f"{count} step{'' if count == 1 else 's'} canceled" if count else ""
 
 
 def _row(cells: Sequence[str], widths: Sequence[int]) -> str:
