@@ -39,15 +39,17 @@ def operator_option(function: F) -> F:
                         help="Who acts, for the journal ($DRO_OPERATOR, else your user name).")(function)
 
 
-def options_for(state_dir: Path | None, catalog: Path | None, parallel: int) -> Any:
-    """RunOptions from the command line and the environment, with progress lines on a terminal."""
+def options_for(state_dir: Path | None, catalog: Path | None, parallel: int, *, new_state_dir: bool = False) -> Any:
+    """RunOptions from the command line and the environment, with progress lines on a terminal. The state
+    directory must exist, unless `new_state_dir` (`dro run` of an order file creates it)."""
     from dro_cli.journal.store import state_dir as resolve_state_dir
     from dro_cli.runtime.api import CATALOG_ENV, RunOptions
 
     if catalog is None and os.environ.get(CATALOG_ENV):
         catalog = Path(os.environ[CATALOG_ENV])
     listener = _progress if sys.stdout.isatty() else None
-    return RunOptions(resolve_state_dir(state_dir), catalog, clock=now, parallel=parallel, listener=listener)
+    return RunOptions(resolve_state_dir(state_dir, must_exist=not new_state_dir), catalog, clock=now,
+                      parallel=parallel, listener=listener)
 
 
 @contextlib.contextmanager

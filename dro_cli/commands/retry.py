@@ -70,9 +70,11 @@ def _retry_across_orders(queue: str | None, operator: str, reason: str | None, o
     from dro_cli.engine import acts
     from dro_cli.output.views.status_text import progress_text
     from dro_cli.runtime.api import act
-    from dro_cli.runtime.queues import Scan, fallout_rows
+    from dro_cli.runtime.queues import Scan, check_queue, fallout_rows
 
-    rows = fallout_rows(Scan(options.state_dir).digests(), queue)
+    digests = list(Scan(options.state_dir).digests())
+    check_queue(digests, queue, options.state_dir)
+    rows = fallout_rows(digests, queue)
     orders = sorted({row["order"] for row in rows})
     if not orders:
         click.echo(f"no steps in fallout queue {queue}" if queue else "no steps in fallout")

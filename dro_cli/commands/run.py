@@ -39,7 +39,8 @@ def run_command(target: str, state_dir: Path | None, catalog: Path | None, paral
     """
     from dro_cli.runtime.api import NotPlanned, run_order
 
-    options = dataclasses.replace(options_for(state_dir, catalog, parallel), allow_empty=allow_empty)
+    options = dataclasses.replace(options_for(state_dir, catalog, parallel, new_state_dir=True),
+                                  allow_empty=allow_empty)
     if wait and os.environ.get("DRO_NOW"):
         raise DroError("--wait cannot wait while DRO_NOW fixes the clock", exit_code=EXIT_USAGE,
                        hint="move DRO_NOW forward and run again, or unset it")

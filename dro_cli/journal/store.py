@@ -33,12 +33,36 @@ DEFAULT_STATE_DIR = Path(".dro")
 DISCARDED_DIR = "discarded"  # <state-dir>/discarded/<order-id>-<when>/: discarded orders, kept whole
 
 
-def state_dir(option: Path | None) -> Path:
-    """`--state-dir`, else $DRO_STATE_DIR, else `.dro` under the current directory."""
-    if option is not None:
-        return option
+def state_dir(option: Path | None, *, must_exist: bool = True) -> Path:
+    """`--state-dir`, else $DRO_STATE_DIR, else `.dro` under the current directory. Unless `must_exist`
+    is false (`dro run` of an order file makes it), one that does not exist is a usage error: a typo
+    in the name must not read as a state directory without orders."""
     from_env = os.environ.get(STATE_DIR_ENV)
-    return Path(from_env) if from_env else DEFAULT_STATE_DIR
+    root = option if option is not None else Path(from_env) if from_env else DEFAULT_STATE_DIR
+    if must_exist:
+        require_state_dir(root, "--state-dir" if option is not None else
+                          f"${STATE_DIR_ENV}" if from_env else "the default")
+    return root
+
+
+def require_state_dir(root: Path, given_by: str = "--state-dir") -> None:
+    """A usage error unless `root` is a directory, naming the sibling state directories it may have meant."""
+    if root.is_dir():
+        return
+    if root.exists():
+        raise DroError(f"the state directory {root} ({given_by}) is not a directory", exit_code=EXIT_USAGE,
+                       hint="give the directory dro keeps its orders in")
+    parent = root.parent
+    try:
+        siblings = [str(parent / entry.name) for entry in os.scandir(parent)
+                    if entry.is_dir() and os.path.isdir(os.path.join(entry.path, "orders"))]
+    except OSError:
+        siblings = []
+    hint = did_you_mean(str(root), siblings) or (
+        "`dro run ORDER_FILE --catalog DIR` creates it with its first order; "
+        + ("give --state-dir or set $DRO_STATE_DIR to use another" if given_by == "the default"
+           else "an empty directory is a state directory with no orders"))
+    raise DroError(f"no state directory {root} ({given_by})", hint=hint, exit_code=EXIT_USAGE)
 
 
 def order_ids(root: Path) -> list[str]:
@@ -54,6 +78,7 @@ def order_ids(root: Path) -> list[str]:
 
 def find_order(root: Path, order_id: str) -> Path:
     """The directory of an existing order, or a usage error that names the orders there are."""
+    require_state_dir(root)
     path = root / "orders" / order_id
     if "/" not in order_id and (path / PLAN_FILE).is_file():
         return path
