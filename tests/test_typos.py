@@ -3,6 +3,8 @@ any order can be in, a state directory that does not exist (which only `dro run 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -41,8 +43,7 @@ def test_a_queue_that_exists_but_is_empty_is_no_error(lab: Lab) -> None:
 
 READERS = [["status"], ["status", "ORD-1"], ["log", "ORD-1"], ["verify", "ORD-1"], ["fallout"], ["jeopardy"],
            ["tick"], ["view", "ORD-1", "-o", "plan.html"], ["complete", "ORD-1", "check"], ["cancel", "ORD-1",
-           "--reason", "r"], ["retry", "--all"], ["discard", "ORD-1", "--reason", "r"], ["run", "ORD-1"],
-           ["serve", "--port", "0"]]
+           "--reason", "r"], ["retry", "--all"], ["discard", "ORD-1", "--reason", "r"], ["run", "ORD-1"]]
 
 
 @pytest.mark.parametrize("args", READERS, ids=lambda args: " ".join(args[:2]))
@@ -54,6 +55,15 @@ def test_a_state_directory_that_does_not_exist_is_an_error_with_did_you_mean(lab
     assert f"error: no state directory {typo} (--state-dir)" in result.stderr
     assert f"help: did you mean '{lab.state}'?" in result.stderr
     assert not typo.exists()
+
+
+def test_dro_serve_refuses_a_state_directory_that_does_not_exist(lab: Lab) -> None:
+    typo = lab.state.with_name("stat")
+    done = subprocess.run([sys.executable, "-m", "dro_cli.main", "serve", "--port", "0", "--state-dir", str(typo)],
+                          capture_output=True, text=True, timeout=30)  # a server that started would time out
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"error: no state directory {typo} (--state-dir)" in done.stderr
+    assert f"help: did you mean '{lab.state}'?" in done.stderr
 
 
 def test_the_environment_and_the_default_say_where_the_state_directory_came_from(
