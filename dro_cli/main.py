@@ -40,6 +40,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "retry": ("dro_cli.commands.retry:retry_command",
               "Try steps in fallout again: one order's, or a whole queue's with --all."),
     "cancel": ("dro_cli.commands.act:cancel_command", "Cancel an order, with a reason."),
+    "discard": ("dro_cli.commands.discard:discard_command",
+                "Remove an order started by mistake, before it has acted; its files are archived."),
     "fallout": ("dro_cli.commands.queues:fallout_command", "List the steps in fallout queues across orders."),
     "jeopardy": ("dro_cli.commands.queues:jeopardy_command",
                  "List the steps in jeopardy or late across orders."),

@@ -69,6 +69,7 @@ CODES: dict[str, str] = {
     "DRO506": "bad decomposed quantity",
     "DRO507": "templates file cannot be used",
     "DRO508": "item decomposes into nothing",
+    "DRO515": "order plans no step",
     "DRO601": "test file cannot be used",
     "DRO602": "no test files found",
 }

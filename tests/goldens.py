@@ -112,6 +112,9 @@ def regenerate() -> list[Path]:
     for case in invalid_orders():
         expected_path(case).write_text(invalid_order_output(case), encoding="utf-8")
         written.append(expected_path(case))
+    from doc_samples import regenerate as regenerate_doc_samples
+
+    written += regenerate_doc_samples()  # docs/sla-and-fallout.md's sample output
     return written
 
 

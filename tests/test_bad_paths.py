@@ -88,6 +88,7 @@ USES = [
     Use("retry", ("retry", "ORD-1", "broken", "--reason", "{big}"), "state", "write"),
     Use("retry", ("retry", "--all", "--reason", "{big}"), "state", "sweep"),
     Use("cancel", ("cancel", "ORD-1", "--reason", "{big}"), "state", "write"),
+    Use("discard", ("discard", "ORD-1", "--reason", "{big}"), "state", "write"),
     Use("fallout", ("fallout", "--format", "json"), "state", "scan"),
     Use("jeopardy", ("jeopardy",), "state", "scan"),
     Use("tick", ("tick",), "state", "sweep"),
@@ -411,16 +412,13 @@ def test_a_bad_state_directory(prepared: Path, tmp_path: Path, use: Use, kind: s
             assert f"cannot use the state directory {case.state}: {blocker} is a file, not a directory" in err
             assert "--state-dir" in err  # the hint says where the state directory comes from
         elif kind == "missing":
-            if "ORD-1" in use.args:
-                _assert_clean(code, out, err, 2)
-                assert f"no order 'ORD-1' in the state directory {case.state}" in err
-                assert not case.state.exists()
-            elif use.args[0] == "run":  # a new state directory is made for a new order
+            if use.args[0] == "run" and "ORD-1" not in use.args:  # a new state directory is made for a new order
                 _assert_clean(code, out, err, 1)
                 assert "order ORD-1: in_progress" in out
                 assert _in_process(["verify", "ORD-1"], case.state, LATER)[0] == 0
-            else:
-                _assert_clean(code, out, err, 0)
+            else:  # a typo in the name must not read as "no orders"
+                _assert_clean(code, out, err, 2)
+                assert f"no state directory {case.state}" in err
                 assert not case.state.exists()
         elif kind == "journal is a directory":
             journal = case.state / "orders" / "ORD-1" / "journal.jsonl"
@@ -442,6 +440,11 @@ def _bad_medium(case: Case, use: Use, kind: str, code: int, out: str, err: str,
             "disk full": "disk full (no space left on device)"}[kind]
     if use.does in ("read", "scan"):
         _assert_clean(code, out, err, 0)  # the caches they could not leave cost only speed
+        assert after == before
+        return
+    if use.command == "discard" and kind == "disk full":  # ORD-1 has acted (broken started): refused before
+        _assert_clean(code, out, err, 2)                   # anything is written (tests/test_wrong_catalog.py
+        assert "cannot be discarded" in err                # discards an order that has not)
         assert after == before
         return
     expected = 1 if kind == "disk full" or use.does == "sweep" else 2

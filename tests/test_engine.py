@@ -87,7 +87,7 @@ def test_every_step_event_in_every_state(kind: str, state: StepState) -> None:
 def test_the_table_covers_every_step_event_the_engine_folds() -> None:
     from dro_cli.engine.machine import _APPLY
 
-    plan_level = {"plan.created", "plan.completed", "operator.cancel"}
+    plan_level = {"plan.created", "plan.completed", "operator.cancel", "operator.discard"}
     assert set(_APPLY) == set(TRANSITIONS) | plan_level
     assert set(RESULT) | {"step.failed"} == set(TRANSITIONS)
 

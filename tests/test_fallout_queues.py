@@ -174,7 +174,8 @@ def test_fallout_lists_steps_across_orders_oldest_first_and_filters_by_queue(lab
     text = lab.dro("fallout").output.splitlines()
     assert text[0].split() == ["ORDER", "STEP", "QUEUE", "ERROR", "TRIES", "SINCE"]
     assert text[1].split() == ["ORD-2", "reserve", "stock_fallout", "StockDown", "2", "2026-12-01T10:10:00Z"]
-    assert text[3] == "2 steps in fallout (stock_fallout: 2)"
+    assert text[2].startswith("       " + message)  # the error message, under the step
+    assert text[5] == "2 steps in fallout (stock_fallout: 2)"
     assert lab.dro("fallout", "--queue", "desk").output == "no steps in fallout queue desk\n"
 
 

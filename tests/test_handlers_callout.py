@@ -185,12 +185,21 @@ def test_headers_auth_and_the_idempotency_key_reach_the_server(server: Server) -
 
 def test_basic_auth_and_header_auth(server: Server) -> None:
     basic = endpoint(server.base, auth={"basic": {"username": "dro", "password": {"env": "WMS_PASSWORD"}}})
-    assert callout({}, {"wms": basic}, environ={"WMS_PASSWORD": "pa:ss"}).ok
-    expected = "Basic " + base64.b64encode(b"dro:pa:ss").decode()
+    assert callout({}, {"wms": basic}, environ={"WMS_PASSWORD": "pa:ss-w0rd"}).ok
+    expected = "Basic " + base64.b64encode(b"dro:pa:ss-w0rd").decode()
     assert server.seen[-1].headers["Authorization"] == expected
     keyed = endpoint(server.base, auth={"header": {"name": "X-Api-Key", "value": {"env": "KEY"}}})
-    assert callout({}, {"wms": keyed}, environ={"KEY": "k-123"}).ok
-    assert server.seen[-1].headers["X-Api-Key"] == "k-123"
+    assert callout({}, {"wms": keyed}, environ={"KEY": "k-1234567"}).ok
+    assert server.seen[-1].headers["X-Api-Key"] == "k-1234567"
+
+
+def test_a_credential_too_short_to_mask_fails_before_any_request(server: Server) -> None:
+    wms = endpoint(server.base, auth={"basic": {"username": "dro", "password": {"env": "WMS_PASSWORD"}}})
+    outcome = callout({}, {"wms": wms}, environ={"WMS_PASSWORD": "e"})
+    assert (outcome.error, outcome.retryable) == ("insecure_secret", False)
+    assert outcome.message.startswith("environment variable WMS_PASSWORD (endpoint wms, auth) holds a credential "
+                                      "of 1 character; dro sends only credentials of 8 or more")
+    assert server.seen == []
 
 
 def test_a_missing_credential_fails_before_any_request(server: Server) -> None:

@@ -124,5 +124,5 @@ def test_outputs_with_credentials_are_redacted(tmp_path: Path) -> None:
     endpoints = {"crm": {"url": {"env": None, "default": "http://127.0.0.1:9"}, "timeout": None, "headers": {},
                          "auth": {"header": {"name": "X-Key", "value": {"env": "CRM_KEY"}}}, "title": None}}
     script = "import json, os; print(json.dumps({'echo': 'key=' + os.environ['CRM_KEY'], 'n': 1}))"
-    outcome = run_command(tmp_path, [PY, "-c", script], environ={"CRM_KEY": "k-991"}, endpoints=endpoints)
+    outcome = run_command(tmp_path, [PY, "-c", script], environ={"CRM_KEY": "k-9914321"}, endpoints=endpoints)
     assert json.dumps(outcome.outputs) == json.dumps({"echo": "key=***", "n": 1})

@@ -1,4 +1,4 @@
-"""run_step's dispatch, template rendering, environment references and the redactor."""
+"""run_step's dispatch and template rendering (secrets and the redactor: test_secrets.py)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,9 @@ import threading
 from typing import Any
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
-from dro_cli.runtime.handlers import Invocation, Outcome, run_step
+from dro_cli.runtime.handlers import Invocation, run_step
 from dro_cli.runtime.handlers.render import RenderError, compiled, render
-from dro_cli.runtime.handlers.secrets import MissingEnv, Redactor, auth_headers, resolve, secret_values
 
 
 def invocation(step_type: str, config: Any) -> Invocation:
@@ -84,65 +81,3 @@ def test_templates_are_compiled_once_even_from_many_threads() -> None:
         thread.join()
     assert len({id(template) for template in seen}) == 1
     assert seen[0].render({"order": {"id": "X"}}).startswith("X-compiled-once-")
-
-
-def test_resolve_prefers_the_environment_then_the_default() -> None:
-    assert resolve("literal", {}, "w") == "literal"
-    assert resolve({"env": "A", "default": "d"}, {"A": "set"}, "w") == "set"
-    assert resolve({"env": "A", "default": "d"}, {}, "w") == "d"
-    assert resolve({"env": "A", "default": "d"}, {"A": ""}, "w") == "d"  # empty counts as unset
-    assert resolve({"env": None, "default": "http://x"}, {}, "w") == "http://x"
-    with pytest.raises(MissingEnv, match=r"^environment variable A is not set \(endpoint wms, auth\)$"):
-        resolve({"env": "A"}, {"B": "b"}, "endpoint wms, auth")
-
-
-def test_auth_headers_for_every_form() -> None:
-    environ = {"T": "tok", "U": "user", "P": "pw", "K": "key"}
-    assert auth_headers("e", None, environ) == {}
-    assert auth_headers("e", {"bearer": {"env": "T"}}, environ) == {"Authorization": "Bearer tok"}
-    assert auth_headers("e", {"basic": {"username": {"env": "U"}, "password": {"env": "P"}}}, environ) == {
-        "Authorization": "Basic dXNlcjpwdw=="}
-    assert auth_headers("e", {"header": {"name": "X-Key", "value": {"env": "K"}}}, environ) == {"X-Key": "key"}
-    with pytest.raises(MissingEnv, match="variable P is not set"):
-        auth_headers("e", {"basic": {"username": "u", "password": {"env": "P"}}}, {})
-
-
-def test_secret_values_are_the_resolved_credentials_of_every_endpoint() -> None:
-    endpoints = {
-        "a": {"auth": {"bearer": {"env": "T"}}, "url": {"env": "A_URL", "default": None}},
-        "b": {"auth": {"basic": {"username": "literal-user", "password": {"env": "P"}}}},
-        "c": {"auth": {"header": {"name": "X", "value": {"env": "UNSET"}}}},
-        "d": {"auth": None},
-    }
-    environ = {"T": "tok", "P": "pw", "A_URL": "http://a"}
-    assert secret_values(endpoints, environ) == {"tok", "pw", "bGl0ZXJhbC11c2VyOnB3"}  # base64 of user:pw
-
-
-def test_the_redactor_masks_texts_and_outputs_recursively() -> None:
-    redactor = Redactor(["tok-1", 'q"uote'])
-    assert redactor.text("a tok-1 b tok-1") == "a *** b ***"
-    assert redactor.text(json.dumps({"v": 'q"uote'})) == '{"v": "***"}'
-    assert redactor.text("url?t=q%22uote") == "url?t=***"
-    outcome = Outcome({"tok-1": ["x tok-1", {"n": 1, "deep": ("tok-1",)}]}, "http_500", "saw tok-1", False)
-    assert redactor.outcome(outcome) == Outcome({"***": ["x ***", {"n": 1, "deep": ["***"]}]}, "http_500",
-                                                "saw ***", False)
-    assert Redactor([]).outcome(outcome) is outcome
-
-
-def test_a_secret_holding_another_is_masked_whole() -> None:
-    assert Redactor(["abc", "abcdef"]).text("abcdef") == "***"
-
-
-@given(secrets=st.lists(st.text(st.characters(codec="utf-8", exclude_characters="*"), min_size=1, max_size=12),
-                        max_size=3),
-       text=st.text(max_size=60))
-def test_no_secret_survives_redaction(secrets: list[str], text: str) -> None:
-    redacted = Redactor(secrets).value([[text + "".join(secrets) + text]])  # (a key could be a secret itself)
-    assert not any(secret in redacted[0][0] for secret in secrets)
-
-
-@given(secret=st.text("abcdef", min_size=1, max_size=20), before=st.text("0123456789 ", max_size=40),
-       after=st.text("0123456789 ", max_size=40), limit=st.integers(1, 80))
-def test_an_excerpt_never_cuts_a_secret_in_half(secret: str, before: str, after: str, limit: int) -> None:
-    excerpt = Redactor([secret]).excerpt(before + secret + after, limit)
-    assert set(excerpt) <= set(before + after + "*.")

@@ -182,6 +182,24 @@ def test_cancel_needs_a_reason_and_stops_everything(env: dict[str, str]) -> None
     assert again.exit_code == 2 and "is canceled" in again.stderr
 
 
+def test_a_canceled_order_says_how_many_steps_were_canceled_everywhere(env: dict[str, str], tmp_path: Path) -> None:
+    started(env)
+    assert "3/8 steps finished" in dro(env, "complete", "ORD-1001", "credit_check").stdout
+    result = dro(env, "cancel", "ORD-1001", "--reason", "customer withdrew")
+    assert "order ORD-1001: canceled, 3/8 steps finished, 5 canceled\n" in result.stdout
+    listed = dro(env, "status").stdout.splitlines()[1]
+    assert listed.split() == ["ORD-1001", "canceled", "3/8", "5", "steps", "canceled"]
+    assert dro(env, "status", "ORD-1001").stdout.startswith("ORD-1001  canceled  3/8 steps, 5 canceled\n")
+    status = json.loads(dro(env, "status", "ORD-1001", "--format", "json").stdout)
+    assert status["progress"] == {"finished": 3, "canceled": 5, "total": 8}
+    assert dro(env, "view", "ORD-1001", "-o", str(tmp_path / "plan.html")).exit_code == 0
+    assert "3/8 steps finished, 5 canceled</span>" in (tmp_path / "plan.html").read_text(encoding="utf-8")
+    from dro_cli.output.serve import dashboard
+
+    row, = dashboard(Path(env["DRO_STATE_DIR"]), 0.0)["orders"]
+    assert (row["finished"], row["canceled"], row["total"]) == (3, 5, 8)
+
+
 def test_a_pause_waits_on_its_timer_and_dro_now_moves_time(env: dict[str, str], tmp_path: Path) -> None:
     catalog = tmp_path / "catalog"
     catalog.mkdir()
@@ -212,6 +230,19 @@ def test_a_step_in_fallout_exits_1_and_can_be_completed_with_a_reason(env: dict[
     assert fixed.exit_code == 0
     log = dro(env, "log", "ORD-1001").stdout
     assert "licensed by hand" in log
+
+
+def test_a_step_that_fell_out_for_a_missing_variable_names_it_wherever_it_is_listed(env: dict[str, str]) -> None:
+    env = {**env, "LICENSE_SERVER_TOKEN": ""}  # empty counts as unset
+    started(env)
+    assert dro(env, "complete", "ORD-1001", "credit_check").exit_code == 1
+    why = "environment variable LICENSE_SERVER_TOKEN is not set (endpoint license_server, auth)"
+    fallout = dro(env, "fallout").stdout.splitlines()
+    assert fallout[1].split()[1:4] == ["assign_license[L1/OS-LICENSE]", "licensing_fallout", "missing_env"]
+    assert fallout[2] == " " * len("ORDER     ") + why  # under the step, from the second column on
+    status = dro(env, "status", "ORD-1001").stdout.splitlines()
+    line = next(i for i, text in enumerate(status) if text.startswith("  assign_license"))
+    assert status[line + 1].strip() == why
 
 
 def _timed_catalog(tmp_path: Path, wait: str) -> tuple[Path, Path]:

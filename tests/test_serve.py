@@ -61,8 +61,10 @@ def test_the_dashboard_lists_every_order_with_its_counts(server: int) -> None:
     assert (status, kind) == (200, "text/html; charset=utf-8")
     assert '<table id="orders">' in page and "http" not in page.replace("/api/orders", "")
     assert api(server, "/api/orders")["orders"] == [
-        {"order": "ORD-1", "state": "in_progress", "finished": 1, "total": 3, "fallout": 1, "jeopardy": 0},
-        {"order": "ORD-2", "state": "in_progress", "finished": 0, "total": 3, "fallout": 0, "jeopardy": 1},
+        {"order": "ORD-1", "state": "in_progress", "finished": 1, "canceled": 0, "total": 3, "fallout": 1,
+         "jeopardy": 0},
+        {"order": "ORD-2", "state": "in_progress", "finished": 0, "canceled": 0, "total": 3, "fallout": 0,
+         "jeopardy": 1},
     ]
 
 
@@ -83,9 +85,34 @@ def test_unknown_paths_and_orders_are_not_found(server: int, path: str) -> None:
     assert get(server, path)[0] == 404
 
 
-@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "TRACE"])
 def test_it_is_read_only(server: int, method: str) -> None:
-    assert get(server, "/api/orders", method)[0] == 405
+    status, headers, _ = exchange(server, "/api/orders", method)
+    assert (status, headers["Allow"]) == (405, "GET, HEAD, OPTIONS")
+
+
+@pytest.mark.parametrize("path", ["/", "/api/orders", "/orders/ORD-1", "/api/orders/ORD-1/version", "/nothing"])
+def test_head_answers_what_get_would_without_the_body(server: int, path: str) -> None:
+    status, headers, body = exchange(server, path, "HEAD")
+    got_status, got_headers, got_body = exchange(server, path, "GET")
+    assert (status, body) == (got_status, b"")
+    assert headers["Content-Type"] == got_headers["Content-Type"]
+    assert headers["Content-Length"] == got_headers["Content-Length"] == str(len(got_body))
+
+
+def test_options_says_which_methods_it_answers(server: int) -> None:
+    status, headers, body = exchange(server, "/api/orders", "OPTIONS")
+    assert (status, headers["Allow"], body) == (204, "GET, HEAD, OPTIONS", b"")
+
+
+def exchange(port: int, path: str, method: str) -> tuple[int, dict[str, str], bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request(method, path)
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
 
 
 def test_dro_serve_binds_loopback_and_says_where(lab: Lab) -> None:

@@ -14,6 +14,8 @@ from test_fallout_queues import Lab, into_fallout
 
 from dro_cli.output.serve import make_server
 
+pytestmark = pytest.mark.browser  # skipped without Chromium, unless $CI is set (tests/browser.py)
+
 ROWS = """Array.from(document.querySelectorAll("#orders tbody tr"), (tr) => [tr.dataset.order,
   ...Array.from(tr.querySelectorAll("td[data-field]"), (td) => td.textContent)])"""
 

@@ -19,7 +19,7 @@ from dro_cli.journal.file import JOURNAL_FILE, PLAN_FILE, read
 from dro_cli.journal.store import read_order
 from dro_cli.output.views.log_text import describe_record, render_log
 from dro_cli.output.views.status_text import render_order, render_orders, render_waiting
-from dro_cli.runtime.api import RunOptions, act, run_order
+from dro_cli.runtime.api import RunOptions, act, discard_order, run_order
 from dro_cli.runtime.handlers.base import Invocation, Outcome, failure, success
 from dro_cli.runtime.status import order_status, order_summary
 from dsl.schemas import fast_check, validator
@@ -123,6 +123,12 @@ def _crashed(lab: Lab) -> None:
     lab.snap("crashed.canceled", "ORD-1001")
 
 
+def _discarded(lab: Lab) -> None:
+    """ORD-1001 planned with nothing sent yet, then discarded: its journal moves to discarded/."""
+    lab.run("ORD-1001.yaml")
+    discard_order("ORD-1001", operator="eve", reason="a test order", options=lab.options())
+
+
 @dataclass
 class Runs:
     labs: dict[str, Lab]
@@ -136,7 +142,8 @@ class Runs:
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     labs = {}
-    for name, scenario in (("happy", _happy), ("fallout", _fallout), ("paused", _paused), ("crashed", _crashed)):
+    for name, scenario in (("happy", _happy), ("fallout", _fallout), ("paused", _paused), ("crashed", _crashed),
+                           ("discarded", _discarded)):
         labs[name] = Lab(tmp_path_factory.mktemp(name))
         scenario(labs[name])
     fresh = tmp_path_factory.mktemp("fresh") / "orders" / "ORD-1001"  # planned, nothing journaled yet
@@ -290,6 +297,7 @@ def test_colour_only_when_asked(runs: Runs) -> None:
 def test_the_runs_journal_every_record_type_and_each_has_its_own_words(runs: Runs) -> None:
     records = [r for lab in runs.labs for order in ("ORD-1001", "ORD-1002")
                if (runs.labs[lab].state / "orders" / order).is_dir() for r in runs.records(lab, order)]
+    records += [r for path in runs.labs["discarded"].state.glob("discarded/*/" + JOURNAL_FILE) for r in read(path)]
     assert {r["type"] for r in records} == set(_APPLY)
     for record in records:
         text, _ = describe_record(record["type"], record["payload"])

@@ -18,6 +18,8 @@ from test_fallout_queues import T0, Lab, into_fallout, later
 
 from dro_cli.main import cli
 
+pytestmark = pytest.mark.browser  # skipped without Chromium, unless $CI is set (tests/browser.py)
+
 # Everything about the drawing, read from the DOM in one go; rectangles in the window's pixels.
 GEOMETRY = """(() => {
   const rect = (node) => {

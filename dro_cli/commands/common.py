@@ -39,15 +39,17 @@ def operator_option(function: F) -> F:
                         help="Who acts, for the journal ($DRO_OPERATOR, else your user name).")(function)
 
 
-def options_for(state_dir: Path | None, catalog: Path | None, parallel: int) -> Any:
-    """RunOptions from the command line and the environment, with progress lines on a terminal."""
+def options_for(state_dir: Path | None, catalog: Path | None, parallel: int, *, new_state_dir: bool = False) -> Any:
+    """RunOptions from the command line and the environment, with progress lines on a terminal. The state
+    directory must exist, unless `new_state_dir` (`dro run` of an order file creates it)."""
     from dro_cli.journal.store import state_dir as resolve_state_dir
     from dro_cli.runtime.api import CATALOG_ENV, RunOptions
 
     if catalog is None and os.environ.get(CATALOG_ENV):
         catalog = Path(os.environ[CATALOG_ENV])
     listener = _progress if sys.stdout.isatty() else None
-    return RunOptions(resolve_state_dir(state_dir), catalog, clock=now, parallel=parallel, listener=listener)
+    return RunOptions(resolve_state_dir(state_dir, must_exist=not new_state_dir), catalog, clock=now,
+                      parallel=parallel, listener=listener)
 
 
 @contextlib.contextmanager
@@ -86,16 +88,15 @@ _PROGRESS: dict[str, Callable[[dict[str, Any]], tuple[str, str]]] = {
 def report_run(result: Any) -> int:
     """After a run or an act: what was recovered, where the plan stands, what it waits on; the exit code."""
     from dro_cli.journal.store import about_order
-    from dro_cli.output.views.status_text import render_waiting
+    from dro_cli.output.views.status_text import progress_text, render_waiting
     from dro_cli.runtime.status import order_status
 
-    if result.recovered:
-        click.echo(f"warning: {result.recovered}", err=True)
+    for warning in ([result.recovered] if result.recovered else []) + result.warnings:
+        click.echo(f"warning: {warning}", err=True)
     engine = result.engine
     with about_order(engine.order_id, "show"):
         status = order_status(result.view(), now())
-    finished, total = engine.progress()
-    click.echo(f"order {engine.order_id}: {engine.state}, {finished}/{total} steps finished")
+    click.echo(f"order {engine.order_id}: {engine.state}, {progress_text(*engine.progress())}")
     waiting = render_waiting(status, color_stdout())
     if waiting:
         click.echo(waiting.rstrip("\n"))

@@ -28,10 +28,12 @@ def fallout_command(queue: str | None, fmt: str, state_dir: Path | None) -> None
     """
     from dro_cli.journal.store import state_dir as resolve_state_dir
     from dro_cli.output.views.queue_text import render_fallout
-    from dro_cli.runtime.queues import Scan, fallout_rows
+    from dro_cli.runtime.queues import Scan, check_queue, fallout_rows
 
     scan = Scan(resolve_state_dir(state_dir))
-    rows = fallout_rows(scan.digests(), queue)
+    digests = list(scan.digests())
+    check_queue(digests, queue, scan.root)
+    rows = fallout_rows(digests, queue)
     _show(fmt, "fallout", rows, lambda: render_fallout(rows, queue, color_stdout()), scan.unreadable)
 
 

@@ -77,12 +77,15 @@ def _retry_across_orders(queue: str | None, operator: str, reason: str | None, o
     """Every order with steps in fallout (in `queue`): one line per order, then the exit code."""
     from dro_cli.engine import acts
     from dro_cli.journal.store import about_order
+    from dro_cli.output.views.status_text import progress_text
     from dro_cli.runtime.api import act
-    from dro_cli.runtime.queues import Scan, fallout_rows
+    from dro_cli.runtime.queues import Scan, check_queue, fallout_rows
 
     scan = Scan(options.state_dir)
-    rows = fallout_rows(scan.digests(), queue)
+    digests = list(scan.digests())
     warn_unreadable(scan.unreadable)  # an order the scan cannot read is not retried; the others are
+    check_queue(digests, queue, options.state_dir)
+    rows = fallout_rows(digests, queue)
     orders = sorted({row["order"] for row in rows})
     code = EXIT_FAILED if scan.unreadable else EXIT_OK
     if not orders:
@@ -100,8 +103,7 @@ def _retry_across_orders(queue: str | None, operator: str, reason: str | None, o
         engine = result.engine
         back = [sid for sid in engine.with_state(StepState.FATALLY_FAILED)
                 if queue is None or engine.runs[sid].queue == queue]  # the steps retried here that fell out
-        finished, total = engine.progress()
-        line = f"{order_id}: {engine.state}, {finished}/{total} steps finished"
+        line = f"{order_id}: {engine.state}, {progress_text(*engine.progress())}"
         if back:
             line += f"; in fallout again: {', '.join(back)}"
             code = EXIT_FAILED

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from pathlib import Path
@@ -24,17 +25,22 @@ from dro_cli.errors import EXIT_USAGE, DroError
 @run_options
 @click.option("--wait", is_flag=True, help="Stay, sleeping until the next timer, instead of exiting while a "
                                           "retry or a timed pause is due later.")
-def run_command(target: str, state_dir: Path | None, catalog: Path | None, parallel: int, wait: bool) -> None:
+@click.option("--allow-empty", is_flag=True, help="Run a new order even if it plans no step (it completes at once); "
+                                                 "without it such an order is refused (DRO515).")
+def run_command(target: str, state_dir: Path | None, catalog: Path | None, parallel: int, wait: bool,
+                allow_empty: bool) -> None:
     """Run an order: ORDER_FILE plans it (once) and runs it; ORDER_ID continues it.
 
     Steps run until the plan completes or waits for an operator, an event or a
     timer; then dro says what it waits on and exits. Running the same order file
-    again continues its order. Exit status: 0 completed or waiting, 1 a step is in
-    fallout (or the catalog has errors), 2 bad input.
+    again continues its order. An order that plans no step is refused (wrong
+    catalog?) unless --allow-empty. Exit status: 0 completed or waiting, 1 a step is
+    in fallout (or the catalog has errors, or the order plans no step), 2 bad input.
     """
     from dro_cli.runtime.api import NotPlanned, run_order
 
-    options = options_for(state_dir, catalog, parallel)
+    options = dataclasses.replace(options_for(state_dir, catalog, parallel, new_state_dir=True),
+                                  allow_empty=allow_empty)
     if wait and os.environ.get("DRO_NOW"):
         raise DroError("--wait cannot wait while DRO_NOW fixes the clock", exit_code=EXIT_USAGE,
                        hint="move DRO_NOW forward and run again, or unset it")

@@ -1,4 +1,4 @@
-"""Operator acts (complete, signal, resume, retry, cancel): checked against the plan's state, made into events.
+"""Operator acts (complete, signal, resume, retry, cancel, discard): checked against the plan's state, made into events.
 
 Each function returns the event that records the act, with who did it and why, or
 raises `Refusal` saying why the act does not apply. Nothing is applied here: the
@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dro_cli.engine.machine import Engine, Event
-from dro_cli.engine.states import PlanState, StepState, StepType
+from dro_cli.engine.states import DISPATCHED_TYPES, PlanState, StepState, StepType
 from dsl.diagnostics import did_you_mean
 
 
@@ -118,6 +118,20 @@ def retry_queue(engine: Engine, queue: str | None, *, operator: str, reason: str
 def cancel(engine: Engine, *, operator: str, reason: str) -> Event:
     _check_open(engine)
     return "operator.cancel", {"operator": operator, "reason": reason}
+
+
+def discard(engine: Engine, *, operator: str, reason: str) -> Event:
+    """An order may be discarded while dro has done nothing outside its state directory for it: no auto
+    or callout step has ever started (manual steps, pauses and milestones may have moved; a human did
+    what they did, and the journal that says so is archived, not deleted)."""
+    started = [sid for sid, run in engine.runs.items()
+               if run.attempts and engine.steps[sid]["type"] in DISPATCHED_TYPES]
+    if started:
+        shown = ", ".join(started[:5]) + (f" and {len(started) - 5} more" if len(started) > 5 else "")
+        raise Refusal(f"order {engine.order_id} cannot be discarded: {shown} started, so dro may have acted "
+                      "on other systems",
+                      f"cancel it instead: dro cancel {engine.order_id} --reason '...'")
+    return "operator.discard", {"operator": operator, "reason": reason}
 
 
 def _check_open(engine: Engine) -> None:

@@ -44,6 +44,7 @@ class Engine:
         self.seq = 0  # the last journal record applied
         self.created = False
         self.canceled: dict[str, Any] | None = None  # the cancel act
+        self.discarded: dict[str, Any] | None = None  # the discard act, the last record of an archived order
         self.completed_at: float | None = None
         self._unfinished = len(self.steps)
         self.rebuild()
@@ -188,6 +189,9 @@ class Engine:
         self._thresholds.clear()
         self._unfinished = 0
 
+    def _operator_discard(self, payload: Mapping[str, Any], at: float) -> None:
+        self.discarded = act_record("discard", payload, at)
+
     def _plan_completed(self, payload: Mapping[str, Any], at: float) -> None:
         self.completed_at = at
 
@@ -325,9 +329,10 @@ class Engine:
             return PlanState.IN_PROGRESS
         return PlanState.NOT_STARTED
 
-    def progress(self) -> tuple[int, int]:
-        """(finished steps, all steps)."""
-        return len(self.steps) - self._unfinished, len(self.steps)
+    def progress(self) -> tuple[int, int, int]:
+        """(steps finished: completed or skipped, steps canceled, all steps)."""
+        canceled = 0 if self.canceled is None else sum(run.state is StepState.CANCELED for run in self.runs.values())
+        return len(self.steps) - self._unfinished - canceled, canceled, len(self.steps)
 
     def next_timer(self) -> float | None:
         while self._timers:
@@ -369,4 +374,5 @@ _APPLY: dict[str, Callable[[Engine, Mapping[str, Any], float], None]] = {
     "operator.signal": Engine._operator_signal,
     "operator.retry": Engine._operator_retry,
     "operator.cancel": Engine._operator_cancel,
+    "operator.discard": Engine._operator_discard,
 }

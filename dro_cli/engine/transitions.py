@@ -10,7 +10,7 @@ from dro_cli.engine.states import StepState
 
 _S = StepState
 # Step event -> the states it applies to (and the state it leads to, by the engine's handler).
-# plan.* and operator.cancel act on the plan, not on one step, and apply in any state.
+# plan.*, operator.cancel and operator.discard act on the plan, not on one step, and apply in any state.
 TRANSITIONS: dict[str, frozenset[StepState]] = {
     "step.ready": frozenset({_S.PENDING}),  # -> ready
     "step.started": frozenset({_S.READY, _S.FAILED}),  # -> in_progress (a retry starts from failed)

@@ -19,15 +19,16 @@ from pathlib import Path
 from typing import Any
 
 from dro_cli.engine.instants import iso, iso_or_none
-from dro_cli.engine.machine import Engine
+from dro_cli.engine.machine import DEFAULT_FALLOUT_QUEUE, Engine
+from dro_cli.engine.retry import for_error
 from dro_cli.engine.sla import sla_thresholds
-from dro_cli.engine.states import FINISHED, StepState
+from dro_cli.engine.states import DISPATCHED_TYPES, FINISHED, StepState
 from dro_cli.journal.file import JOURNAL_FILE
 from dro_cli.journal.files import write_atomically
 
 DIGEST_FILE = "digest.json"
 KIND = "dro/digest"
-VERSION = 2
+VERSION = 3
 
 
 def build(engine: Engine, journal_end: int) -> dict[str, Any]:
@@ -51,8 +52,22 @@ def build(engine: Engine, journal_end: int) -> dict[str, Any]:
         "kind": KIND, "schema_version": VERSION, "journal_end": journal_end,
         "order": engine.order_id, "state": str(engine.state), "progress": list(engine.progress()),
         "next_timer": iso_or_none(engine.next_timer()), "next_crossing": iso_or_none(engine.next_crossing()),
-        "in_doubt": bool(engine.in_doubt()), "fallout": fallout, "watch": watch,
+        "in_doubt": bool(engine.in_doubt()), "fallout": fallout, "watch": watch, "queues": queues(engine),
     }
+
+
+def queues(engine: Engine) -> list[str]:
+    """Every queue a step of the plan can be in: manual steps' work queues, and the fallout queues of
+    the steps that run (their own, each error code's, else the default). `--queue` checks against them."""
+    found = {run.queue for run in engine.runs.values() if run.queue}
+    for step in engine.steps.values():
+        if step["type"] in DISPATCHED_TYPES:
+            for override in step.get("fallout") or ():
+                found.add(for_error(step, override["error"]).get("queue") or DEFAULT_FALLOUT_QUEUE)
+            found.add(step.get("queue") or DEFAULT_FALLOUT_QUEUE)
+        elif step.get("queue"):
+            found.add(step["queue"])
+    return sorted(found)
 
 
 def save(order_dir: Path, digest: dict[str, Any]) -> None:

@@ -24,6 +24,7 @@ from dro_cli.engine.machine import Engine, Event
 from dro_cli.errors import EXIT_FAILED, EXIT_USAGE, DroError
 from dro_cli.journal import digest, snapshot
 from dro_cli.journal.file import JOURNAL_FILE, PLAN_FILE, STATE_ELSEWHERE, Journal, read_after, read_positioned
+from dro_cli.journal.files import fsync_directory
 from dro_cli.journal.lock import OrderLock
 from dro_cli.journal.path_errors import about_path, is_path_error, path_error
 from dro_cli.journal.records import Record
@@ -32,20 +33,23 @@ from dsl.diagnostics import did_you_mean
 STATE_DIR_ENV = "DRO_STATE_DIR"
 SNAPSHOT_EVERY = 20_000  # records a fold may have to read beyond the snapshot (about 0.2 s) before a new one pays
 DEFAULT_STATE_DIR = Path(".dro")
+DISCARDED_DIR = "discarded"  # <state-dir>/discarded/<order-id>-<when>/: discarded orders, kept whole
 
 
-def state_dir(option: Path | None) -> Path:
-    """`--state-dir`, else $DRO_STATE_DIR, else `.dro` under the current directory; a usage error
-    if it, or its `orders`, is there but is not a directory (a missing one is made when first written)."""
-    if option is not None:
-        root = option
-    else:
-        from_env = os.environ.get(STATE_DIR_ENV)
-        root = Path(from_env) if from_env else DEFAULT_STATE_DIR
+def state_dir(option: Path | None, *, must_exist: bool = True) -> Path:
+    """`--state-dir`, else $DRO_STATE_DIR, else `.dro` under the current directory. A usage error if it,
+    or its `orders`, is there but is not a directory; and, unless `must_exist` is false (`dro run` of an
+    order file makes it), if it does not exist: a typo in the name must not read as a state directory
+    without orders."""
+    from_env = os.environ.get(STATE_DIR_ENV)
+    root = option if option is not None else Path(from_env) if from_env else DEFAULT_STATE_DIR
+    given_by = "--state-dir" if option is not None else f"${STATE_DIR_ENV}" if from_env else "the default"
     for folder in (root, root / "orders"):
         try:
             mode = os.stat(folder).st_mode
         except FileNotFoundError:
+            if folder == root and must_exist:
+                _no_state_dir(root, given_by)
             break
         except OSError as error:
             problem = path_error(error, folder, "use the state directory")
@@ -59,6 +63,32 @@ def state_dir(option: Path | None) -> Path:
 def _origin(root: Path) -> str:
     return (f"the state directory ({root}) is --state-dir, else ${STATE_DIR_ENV}, else .dro: give a directory, "
             "or a path where dro can make one")
+
+
+def require_state_dir(root: Path, given_by: str = "--state-dir") -> None:
+    """A usage error unless `root` is a directory, naming the sibling state directories it may have meant."""
+    if root.is_dir():
+        return
+    if root.exists():
+        raise DroError(f"cannot use the state directory {root}: it is a file, not a directory",
+                       hint=_origin(root), exit_code=EXIT_USAGE)
+    _no_state_dir(root, given_by)
+
+
+def _no_state_dir(root: Path, given_by: str) -> None:
+    """The usage error for a state directory that does not exist, naming the sibling state directories
+    it may have meant."""
+    parent = root.parent
+    try:
+        siblings = [str(parent / entry.name) for entry in os.scandir(parent)
+                    if entry.is_dir() and os.path.isdir(os.path.join(entry.path, "orders"))]
+    except OSError:
+        siblings = []
+    hint = did_you_mean(str(root), siblings) or (
+        "`dro run ORDER_FILE --catalog DIR` creates it with its first order; "
+        + ("give --state-dir or set $DRO_STATE_DIR to use another" if given_by == "the default"
+           else "an empty directory is a state directory with no orders"))
+    raise DroError(f"no state directory {root} ({given_by})", hint=hint, exit_code=EXIT_USAGE)
 
 
 def order_ids(root: Path) -> list[str]:
@@ -113,6 +143,7 @@ _FAILURES = {  # doing -> (the message, what the journal holds)
 
 def find_order(root: Path, order_id: str) -> Path:
     """The directory of an existing order, or a usage error that names the orders there are."""
+    require_state_dir(root)
     path = root / "orders" / order_id
     if "/" not in order_id and (path / PLAN_FILE).is_file():
         return path
@@ -229,6 +260,7 @@ class OpenOrder:
         self.plan_sha = ""
         self.engine: Engine | None = None
         self._cached_seq = 0  # the seq of the snapshot the state was loaded from
+        self._moved = False
 
     def load_plan(self) -> Engine:
         """Read plan.json and fold the journal over it (from the snapshot when it matches)."""
@@ -258,11 +290,26 @@ class OpenOrder:
             self.engine.seq = made[-1]["seq"]
         return made
 
+    def move_to(self, target: Path) -> None:
+        """Move the order's whole directory to `target` (a new directory on the same file system),
+        durably, while the lock is held; the journal is closed, and closing the order then only
+        releases the lock. The order is gone from its state directory's `orders/` in one rename."""
+        self.journal.close()
+        self._moved = True
+        missing = [p for p in (target.parent, target.parent.parent) if not p.is_dir()]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        for created in reversed(missing):
+            fsync_directory(created.parent)
+        os.rename(self.order_dir, target)
+        fsync_directory(self.order_dir.parent)
+        fsync_directory(target.parent)
+        self.order_dir = target
+
     def close(self, *, cache: bool = True) -> None:
         """Close the journal and release the lock; cache the state unless an error may have left
         the engine ahead of the journal."""
         try:
-            if cache and self.engine is not None and self.plan_sha:
+            if cache and self.engine is not None and self.plan_sha and not self._moved:
                 self._cache(self.engine)
         finally:
             self.journal.close()

@@ -6,7 +6,8 @@
     /api/orders/<id>/version   the journal's size: the plan view polls it to know when to reload
 
 It reads through digests and folds, never takes a lock and writes nothing but digests
-(the caches scans leave). Anything but GET is refused.
+(the caches scans leave). GET and HEAD (the headers of GET, for health checks) are
+answered, OPTIONS says so, and every other method is refused with 405.
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ def dashboard(root: Path, at: float) -> dict[str, Any]:
     late: dict[str, int] = {}
     for row in jeopardy_rows(digests, at):
         late[row["order"]] = late.get(row["order"], 0) + 1
-    rows = [{"order": d["order"], "state": d["state"], "finished": d["progress"][0], "total": d["progress"][1],
+    rows = [{"order": d["order"], "state": d["state"], "finished": d["progress"][0], "canceled": d["progress"][1],
+             "total": d["progress"][2],
              "fallout": len(d["fallout"]), "jeopardy": late.get(d["order"], 0)} for d in digests]
     return {"orders": rows, "unreadable": [{"order": order, "error": why} for order, why in scan.unreadable]}
 
@@ -62,9 +64,23 @@ def make_server(root: Path, host: str, port: int) -> ThreadingHTTPServer:
     return server
 
 
+ALLOWED = "GET, HEAD, OPTIONS"
+
+
 class _Handler(BaseHTTPRequestHandler):
     root: Path
     server_version = "dro-serve"
+    _head = False  # answering HEAD: the headers GET would send, no body
+
+    def do_HEAD(self) -> None:
+        self._head = True
+        self.do_GET()
+
+    def do_OPTIONS(self) -> None:
+        self.send_response(HTTPStatus.NO_CONTENT)
+        self.send_header("Allow", ALLOWED)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def do_GET(self) -> None:
         path = unquote(urlsplit(self.path).path)
@@ -89,7 +105,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._send(HTTPStatus.METHOD_NOT_ALLOWED, "text/plain", "the dashboard is read-only\n")
 
-    do_PUT = do_DELETE = do_PATCH = do_POST
+    do_PUT = do_DELETE = do_PATCH = do_TRACE = do_CONNECT = do_POST
 
     def _order_dir(self, order_id: str) -> Path:
         if order_id not in order_ids(self.root):  # also keeps paths inside the state directory
@@ -124,8 +140,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
         self.send_header("X-Content-Type-Options", "nosniff")
+        if status is HTTPStatus.METHOD_NOT_ALLOWED:
+            self.send_header("Allow", ALLOWED)
         self.end_headers()
-        self.wfile.write(body)
+        if not self._head:
+            self.wfile.write(body)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: a dashboard polled every second would flood the terminal."""

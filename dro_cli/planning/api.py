@@ -56,8 +56,21 @@ def plan_order(loaded: OrderResult, templates: Mapping[str, Any], outcome: PlanO
             "DRO508", f"item '{item.id}' decomposes into nothing", loaded.item_span(item.source, "product"),
             detail=f"Every `into` of the rule for {item.product} has a `when` that is false for this item.",
             hint="check the item's attributes, or the rule's conditions"))
+    if not result.plan["steps"]:
+        outcome.diagnostics.append(no_step(loaded))
     outcome.plan = result.plan
     return outcome
+
+
+def no_step(loaded: OrderResult) -> Diagnostic:
+    """DRO515: the order's plan has no step at all (a warning here; `dro run` refuses to run it)."""
+    assert loaded.order is not None
+    return warning(
+        "DRO515", f"order {loaded.order.id} plans no step", loaded.order_span(),
+        detail="No scenario of the catalog adds a step for any of its items, so running it would do nothing "
+               "and call it completed.",
+        hint="check that --catalog names the catalog this order is for; `dro run` refuses such an order "
+             "unless --allow-empty says it is meant")
 
 
 def _by_product(items: list[Any]) -> dict[str, list[Any]]:

@@ -50,6 +50,10 @@ class OrderResult:
     def ok(self) -> bool:
         return self.order is not None
 
+    def order_span(self) -> Span | None:
+        """Where the order's id is written: what a diagnostic about the whole order points at."""
+        return None if self.document is None else self.document.span(("order", "id"))
+
     def item_span(self, item_id: str, key: str | None = None) -> Span | None:
         """Where item `item_id` is written, or its `key` ("product", "quantity"...), for later diagnostics."""
         if self.document is None:

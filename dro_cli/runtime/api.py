@@ -7,6 +7,7 @@ before anything is written.
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import hashlib
 import os
@@ -21,9 +22,9 @@ from dro_cli.engine.machine import Engine, Event
 from dro_cli.engine.states import PlanState
 from dro_cli.errors import EXIT_FAILED, EXIT_USAGE, DroError
 from dro_cli.journal.file import JOURNAL_FILE, order_dir, write_plan
-from dro_cli.journal.store import OpenOrder, OrderView, about_order, find_order
+from dro_cli.journal.store import DISCARDED_DIR, OpenOrder, OrderView, about_order, find_order
 from dro_cli.runtime.runner import Clock, Handler, Listener, Runner
-from dsl.diagnostics import Diagnostic, has_errors
+from dsl.diagnostics import Diagnostic, Severity, has_errors
 from dsl.sources import Sources
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ class RunOptions:
     environ: Mapping[str, str] | None = None
     handler: Handler | None = None  # tests may run steps in-process; by default, the real handlers
     listener: Listener | None = None  # told about every batch of events as it is journaled
+    allow_empty: bool = False  # plan and run an order that plans no step (DRO515) rather than refuse it
 
 
 class NotPlanned(Exception):
@@ -65,6 +67,7 @@ class RunResult:
     recovered: str | None = None  # what opening the journal cut off
     diagnostics: list[Diagnostic] = field(default_factory=list)  # warnings from planning
     sources: Sources = field(default_factory=Sources)
+    warnings: list[str] = field(default_factory=list)  # what the operator should know about this run
 
     @property
     def state(self) -> PlanState:
@@ -111,6 +114,36 @@ def act(order_id: str, make: Callable[[Engine], Event | list[Event]], options: R
         return _continue(order, options, result)
 
 
+def discard_order(order_id: str, *, operator: str, reason: str, options: RunOptions) -> Path:
+    """`dro discard`: journal the act, then move the order's directory whole into
+    `<state-dir>/discarded/<order-id>-<when>/`, all under the order's lock. Refused (exit 2, nothing
+    written) once an auto or callout step has started. Returns where the order's files now are."""
+    with OpenOrder(find_order(options.state_dir, order_id)) as order:
+        _require_created(order)
+        engine = order.load_plan()
+        try:
+            event = acts.discard(engine, operator=operator, reason=reason)
+        except acts.Refusal as refusal:
+            raise DroError(refusal.message, hint=refusal.hint, exit_code=EXIT_USAGE) from None
+        now = options.clock()
+        order.append([event], now)
+        engine.apply(*event, now)
+        target = _archive_path(options.state_dir, engine.order_id, now)
+        order.move_to(target)
+    return target
+
+
+def _archive_path(root: Path, order_id: str, now: float) -> Path:
+    """`<root>/discarded/<order-id>-<UTC time, to the second>`, with a number after it if that is taken."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
+    base = root / DISCARDED_DIR / f"{order_id}-{stamp}"
+    target, n = base, 1
+    while target.exists():
+        n += 1
+        target = base.with_name(f"{base.name}-{n}")
+    return target
+
+
 def operator_name(option: str | None) -> str:
     """`--operator`, else $DRO_OPERATOR, else the OS user."""
     if option:
@@ -140,9 +173,22 @@ def _run_file(path: Path, options: RunOptions) -> RunResult:
                     f"order {order_id} was started from a different order file ({created['order_file']})",
                     exit_code=EXIT_USAGE,
                     hint=f"continue it with `dro run {order_id}`; a changed order needs a new order id")
+            _check_catalog(created, options, order_id)
             order.load_plan()
             return _continue(order, options, _result(order))
         return _create(order, path, order_sha, planned or _plan(path, options), options)
+
+
+def _check_catalog(created: Mapping[str, Any], options: RunOptions, order_id: str) -> None:
+    """Running an order file again continues its order, planned once: a different catalog would not plan it
+    anew, so say so rather than ignore it."""
+    if options.catalog is None or not created.get("catalog") or Path(created["catalog"]) == options.catalog.resolve():
+        return
+    raise DroError(f"order {order_id} was planned with the catalog {created['catalog']}, not {options.catalog}",
+                   exit_code=EXIT_USAGE,
+                   hint=f"an order is planned once: continue it with `dro run {order_id}`; to plan it with another "
+                        f"catalog, `dro discard {order_id} --reason '...'` (if nothing has run yet), then run the "
+                        "file again")
 
 
 def _plan(path: Path, options: RunOptions) -> PlanOutcome:
@@ -154,6 +200,11 @@ def _plan(path: Path, options: RunOptions) -> PlanOutcome:
     planned = make_plan(path, options.catalog)
     if planned.plan is None:
         raise NotPlanned(planned.diagnostics, planned.sources, planned.usage_error)
+    if not planned.plan["steps"]:
+        if not options.allow_empty:
+            raise NotPlanned([_refused_empty(d, options.catalog) if d.code == "DRO515" else d
+                              for d in planned.diagnostics], planned.sources, usage_error=False)
+        planned.diagnostics = [d for d in planned.diagnostics if d.code != "DRO515"]  # as --allow-empty says
     _check_times(planned.plan, options.clock())
     return planned
 
@@ -179,6 +230,14 @@ def _check_times(plan: Mapping[str, Any], now: float) -> None:
                         "settings); nothing was written")
 
 
+def _refused_empty(warned: Diagnostic, catalog: Path) -> Diagnostic:
+    """DRO515 as `dro run` gives it: an error, since running the order would complete it having done nothing."""
+    return dataclasses.replace(
+        warned, severity=Severity.ERROR, summary=f"{warned.summary}: not run",
+        hint=f"is {catalog} the catalog for this order? Run it with the right --catalog; "
+             "--allow-empty runs an order that has no step")
+
+
 def _create(order: OpenOrder, path: Path, order_sha: str, planned: PlanOutcome, options: RunOptions) -> RunResult:
     """plan.json written atomically, then `plan.created` journaled: a crash between them leaves a plan
     without its record, and the next run plans again."""
@@ -202,6 +261,9 @@ def _continue(order: OpenOrder, options: RunOptions, result: RunResult) -> RunRe
     catalog = options.catalog.resolve() if options.catalog is not None else (
         Path(created["catalog"]) if created.get("catalog") else None)
     flows_dir = catalog.parent if catalog is not None and catalog.suffix == ".json" else catalog
+    if options.catalog is not None and created.get("catalog") and Path(created["catalog"]) != catalog:
+        result.warnings.append(f"order {result.order_id} was planned with the catalog {created['catalog']}; "
+                               f"its flows import from {options.catalog} (--catalog) in this run")
     try:
         Runner(order, catalog_dir=flows_dir, clock=options.clock, parallel=options.parallel,
                environ=options.environ, handler=options.handler, listener=options.listener).run()

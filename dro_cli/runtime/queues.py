@@ -16,10 +16,11 @@ from typing import Any
 
 from dro_cli.engine.instants import parse_instant
 from dro_cli.engine.sla import sla_at
-from dro_cli.errors import DroError
+from dro_cli.errors import EXIT_USAGE, DroError
 from dro_cli.journal.file import STATE_ELSEWHERE
 from dro_cli.journal.path_errors import path_error
 from dro_cli.journal.store import about_order, digest_of
+from dsl.diagnostics import did_you_mean
 
 SCHEMA_VERSION = 1
 
@@ -60,6 +61,20 @@ def fallout_rows(digests: Iterable[dict[str, Any]], queue: str | None = None) ->
             if queue is None or row["queue"] == queue]
     rows.sort(key=lambda row: (row["since"] or "", row["order"]))
     return rows
+
+
+def check_queue(digests: Iterable[dict[str, Any]], queue: str | None, root: Path) -> None:
+    """A `--queue` that no step of any order can be in is a typo, not an empty queue: a usage error,
+    with "did you mean" from the queues there are."""
+    if queue is None:
+        return
+    known = sorted({name for found in digests for name in found.get("queues", ())})
+    if queue in known:
+        return
+    hint = did_you_mean(queue, known) or (
+        f"the queues there are: {', '.join(known[:10])}{' ...' if len(known) > 10 else ''}" if known
+        else f"{root} has no orders yet")
+    raise DroError(f"no step of any order in {root} can be in queue '{queue}'", hint=hint, exit_code=EXIT_USAGE)
 
 
 def jeopardy_rows(digests: Iterable[dict[str, Any]], now: float) -> list[dict[str, Any]]:

@@ -26,12 +26,12 @@ def order_status(view: OrderView, now: float) -> dict[str, Any]:
 def order_summary(view: OrderView, now: float) -> dict[str, Any]:
     """An order's one-line status: state, progress, what it waits on, and its expected completion."""
     engine = view.engine
-    finished, total = engine.progress()
+    finished, canceled, total = engine.progress()
     return {
         "schema_version": SCHEMA_VERSION,
         "order": engine.order_id,
         "state": str(engine.state),
-        "progress": {"finished": finished, "total": total},
+        "progress": {"finished": finished, "canceled": canceled, "total": total},
         "waiting_on": waiting_on(engine) if view.created is not None else [],
         "canceled": engine.canceled,
         **plan_sla(engine, now),

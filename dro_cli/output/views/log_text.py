@@ -128,6 +128,10 @@ def _operator_cancel(p: Payload) -> tuple[str, dict[str, Any]]:
     return f"{_operator(p)} canceled the order{_reason(p)}", {"fg": "red"}
 
 
+def _operator_discard(p: Payload) -> tuple[str, dict[str, Any]]:
+    return f"{_operator(p)} discarded the order{_reason(p)}", {"fg": "red"}
+
+
 _LINES: dict[str, Callable[[Payload], tuple[str, dict[str, Any]]]] = {
     "plan.created": _created,
     "plan.completed": lambda p: ("plan completed", {"fg": "green", "bold": True}),
@@ -145,4 +149,5 @@ _LINES: dict[str, Callable[[Payload], tuple[str, dict[str, Any]]]] = {
     "operator.signal": _operator_signal,
     "operator.retry": _operator_retry,
     "operator.cancel": _operator_cancel,
+    "operator.discard": _operator_discard,
 }

@@ -10,6 +10,7 @@ import click
 
 from dro_cli.engine.instants import iso
 from dro_cli.output.views.log_text import describe_record
+from dro_cli.output.views.status_text import error_line
 
 _FALLOUT_COLUMNS = (("ORDER", "order"), ("STEP", "id"), ("QUEUE", "queue"), ("ERROR", "error"),
                     ("TRIES", "attempts"), ("SINCE", "since"))
@@ -27,7 +28,8 @@ def render_fallout(rows: Sequence[Mapping[str, Any]], queue: str | None, color: 
     summary = f"{_count(len(rows), 'step')} in fallout ({by_queue})"
     hint = "dro retry ORDER STEP (or dro retry --queue Q --all) tries again; dro complete ORDER STEP --reason R " \
            "marks one done"
-    return _table(rows, _FALLOUT_COLUMNS, color, lambda row: {"fg": "red"}) + f"{summary}\n{hint}\n"
+    return _table(rows, _FALLOUT_COLUMNS, color, lambda row: {"fg": "red"},
+                  detail=lambda row: error_line(row.get("message"))) + f"{summary}\n{hint}\n"
 
 
 def render_jeopardy(rows: Sequence[Mapping[str, Any]], now: float, color: bool) -> str:
@@ -59,7 +61,9 @@ def render_tick(report: Any, color: bool) -> str:
 
 
 def _table(rows: Sequence[Mapping[str, Any]], columns: Sequence[tuple[str, str]], color: bool,
-           style_of: Any) -> str:
+           style_of: Any, detail: Any = None) -> str:
+    """Aligned columns, a row per step; `detail(row)`, when it says something, goes on a line of its own
+    under the row, from the second column on (the error message of a step in fallout)."""
     cells = [[str(row[key]) if row[key] is not None else "-" for _, key in columns] for row in rows]
     header = [title for title, _ in columns]
     widths = [max(len(line[i]) for line in [header, *cells]) for i in range(len(columns))]
@@ -70,6 +74,9 @@ def _table(rows: Sequence[Mapping[str, Any]], columns: Sequence[tuple[str, str]]
         text = "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
         style = style_of(row)
         out.append(click.style(text, **style) if color and style else text)
+        more = detail(row) if detail is not None else None
+        if more:
+            out.append(" " * (widths[0] + 2) + more)
     return "\n".join(out) + "\n"
 
 

@@ -27,6 +27,7 @@ _STATE_STYLE: dict[str, dict[str, Any]] = {
 _SLA_STYLE: dict[str, dict[str, Any]] = {"jeopardy": {"fg": "yellow"}, "late": {"fg": "red"}, "missed": {"fg": "red"}}
 _PAST = {"complete": "completed", "resume": "resumed", "signal": "signalled", "retry": "retried", "cancel": "canceled"}
 _STATE_WIDTH = len("fatally_failed")
+ERROR_LINE_LIMIT = 240  # characters of an error message in a table; `--format json` and `dro log` show it whole
 _SLA_WIDTH = len("sla on_track")
 
 
@@ -49,7 +50,12 @@ def render_order(status: Mapping[str, Any], lanes: Mapping[str, Mapping[str, Any
         title = (lanes or {}).get(lane, {}).get("title", lane) if lane else "(no lane)"
         heading = _style(title, color, bold=True, fg="cyan") + (f"  [{lane}]" if lane and title != lane else "")
         lines += ["", heading]
-        lines += [_step_line(step, width, color) for step in steps if step["lane"] == lane]
+        for step in steps:
+            if step["lane"] == lane:
+                lines.append(_step_line(step, width, color))
+                error = step["error"] if step["state"] in ("failed", "fatally_failed") else None
+                if error and error_line(error.get("message")):
+                    lines.append(" " * (width + 4) + error_line(error.get("message")))
     waiting = render_waiting(status, color)
     if waiting:
         lines += ["", waiting.rstrip("\n")]
@@ -73,8 +79,8 @@ def render_orders(summaries: Sequence[Mapping[str, Any]], color: bool) -> str:
     """One aligned line per order (`order_summary`): id, state, progress, and what it waits on."""
     if not summaries:
         return ""
-    rows = [(s["order"], s["state"], f"{s['progress']['finished']}/{s['progress']['total']}", _waits(s["waiting_on"]))
-            for s in summaries]
+    rows = [(s["order"], s["state"], f"{s['progress']['finished']}/{s['progress']['total']}",
+             _waits(s["waiting_on"]) or _canceled(s["progress"]["canceled"])) for s in summaries]
     header = ("ORDER", "STATE", "STEPS", "WAITING ON")
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(3)]
     lines = [_style(_row(header, widths), color, bold=True).rstrip()]
@@ -84,10 +90,16 @@ def render_orders(summaries: Sequence[Mapping[str, Any]], color: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
+def progress_text(finished: int, canceled: int, total: int, noun: str = "steps finished") -> str:
+    """"3/8 steps finished", and ", 5 canceled" when steps were."""
+    return f"{finished}/{total} {noun}" + (f", {canceled} canceled" if canceled else "")
+
+
 def _header(status: Mapping[str, Any], color: bool) -> str:
     progress = status["progress"]
     state = _state(status["state"], color, 0)
-    line = f"{_style(status['order'], color, bold=True)}  {state}  {progress['finished']}/{progress['total']} steps"
+    line = f"{_style(status['order'], color, bold=True)}  {state}  " \
+        f"{progress_text(progress['finished'], progress['canceled'], progress['total'], 'steps')}"
     expected = status["expected_completion"]
     if expected and status["state"] != "completed":
         line += f"  expected {expected}"
@@ -119,6 +131,12 @@ def _step_line(step: Mapping[str, Any], width: int, color: bool) -> str:
         last = step["acts"][-1]
         cells.append(f"{_PAST.get(last['act'], last['act'])} by {last.get('operator') or 'unknown'}")
     return "  ".join(cells).rstrip()
+
+
+def error_line(message: str | None) -> str:
+    """A step's error message on one line of a table, cut to ERROR_LINE_LIMIT characters."""
+    text = " ".join((message or "").split())
+    return text if len(text) <= ERROR_LINE_LIMIT else text[:ERROR_LINE_LIMIT] + "..."
 
 
 def _command(order: str, entry: Mapping[str, Any]) -> str:
@@ -159,6 +177,11 @@ def _few_words(entry: Mapping[str, Any]) -> str:
     if kind == "fallout":
         return f"fallout: {entry['step']} ({entry['queue']})"
     return f"running: {entry['step']}"
+
+
+def _canceled(count: int) -> str:
+    """What a canceled order shows where others show what they wait on."""
+    return f"{count} step{'' if count == 1 else 's'} canceled" if count else ""
 
 
 def _row(cells: Sequence[str], widths: Sequence[int]) -> str:

@@ -26,7 +26,7 @@ def run_step(invocation: Invocation) -> Outcome:
 
     Never raises, but for KeyboardInterrupt and SystemExit: every failure, a bug in a
     handler included, is an Outcome with an error code. Every credential of the plan's
-    endpoints is replaced by "***" in the outcome's message and outputs.
+    endpoints is replaced by "***" in the outcome's message and outputs (see secrets.py).
     """
     from dro_cli.runtime.handlers.secrets import redactor_for
 
@@ -73,13 +73,15 @@ def _run(invocation: Invocation, redactor: Redactor) -> Outcome:
 
 def _failure_of(invocation: Invocation, exc: Exception) -> Outcome:
     from dro_cli.runtime.handlers.render import RenderError
-    from dro_cli.runtime.handlers.secrets import MissingEnv
+    from dro_cli.runtime.handlers.secrets import InsecureSecret, MissingEnv
 
     step = invocation.step.get("id")
     if isinstance(exc, RenderError):
         return failure("template_error", f"step {step}: {exc}", retryable=False)
     if isinstance(exc, MissingEnv):
         return failure("missing_env", str(exc), retryable=False)
+    if isinstance(exc, InsecureSecret):
+        return failure("insecure_secret", str(exc), retryable=False)
     frames = traceback.extract_tb(exc.__traceback__)
     where = f" ({Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
     return failure("handler_error", f"step {step}: {type(exc).__name__}: {exc}{where}", retryable=False)
