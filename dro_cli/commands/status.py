@@ -3,48 +3,87 @@
 from __future__ import annotations
 
 import json
+import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
+from dro_cli.commands import completion
 from dro_cli.commands.common import state_dir_option
 from dro_cli.output.terminal import color_stdout
 
 
-def _json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False))
-
-
 @click.command("status")
-@click.argument("order_id", required=False)
+@click.argument("order_id", required=False, shell_complete=completion.order_id)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="json follows schemas/status.schema.json.")
+              help="json follows schemas/status.schema.json (with --watch: one document a line).")
+@click.option("-w", "--watch", is_flag=True,
+              help="Stay, and show the status again each time it changes (Ctrl-C stops).")
+@click.option("--interval", type=click.FloatRange(0.05, 3600), default=1.0, show_default=True,
+              help="With --watch: seconds between looks.")
 @state_dir_option
-def status_command(order_id: str | None, fmt: str, state_dir: Path | None) -> None:
+def status_command(order_id: str | None, fmt: str, watch: bool, interval: float, state_dir: Path | None) -> None:
     """Show orders: state, progress and what each waits on; with ORDER_ID, its steps by lane
-    (state, attempts, SLA, queue)."""
-    from dro_cli.journal.store import find_order, order_ids, read_order
+    (state, attempts, SLA, queue). With --watch, as `kubectl get -w` does: again whenever
+    it changes, on a terminal in place of the last one."""
+    from dro_cli.journal.store import find_order
     from dro_cli.journal.store import state_dir as resolve_state_dir
+
+    root = resolve_state_dir(state_dir)
+    order_dir = None if order_id is None else find_order(root, order_id)
+    if not watch:
+        click.echo(_render(root, order_dir, fmt, compact=False))
+        return
+    text = fmt == "text"
+    _watch(lambda: _render(root, order_dir, fmt, compact=True), interval, clear=text and sys.stdout.isatty(),
+           apart=text)
+
+
+def _render(root: Path, order_dir: Path | None, fmt: str, *, compact: bool) -> str:
+    """The status as it is now: every order, or one order's steps; text, or JSON (one line when `compact`)."""
+    from dro_cli.journal.store import order_ids, read_order
     from dro_cli.runtime.clock import now
     from dro_cli.runtime.status import SCHEMA_VERSION, order_status, order_summary
 
-    root = resolve_state_dir(state_dir)
-    if order_id is None:
-        at = now()
+    def as_json(data: Any) -> str:
+        if compact:
+            return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)
+
+    at = now()
+    if order_dir is None:
         summaries = [order_summary(read_order(root / "orders" / oid), at) for oid in order_ids(root)]
         if fmt == "json":
-            _json({"schema_version": SCHEMA_VERSION, "orders": summaries})
-        else:
-            from dro_cli.output.views.status_text import render_orders
+            return as_json({"schema_version": SCHEMA_VERSION, "orders": summaries})
+        from dro_cli.output.views.status_text import render_orders
 
-            click.echo(render_orders(summaries, color_stdout()) if summaries else f"no orders in {root}")
-        return
-    view = read_order(find_order(root, order_id))
-    status = order_status(view, now())
+        return render_orders(summaries, color_stdout()) if summaries else f"no orders in {root}"
+    view = read_order(order_dir)
+    status = order_status(view, at)
     if fmt == "json":
-        _json(status)
-    else:
-        from dro_cli.output.views.status_text import render_order
+        return as_json(status)
+    from dro_cli.output.views.status_text import render_order
 
-        click.echo(render_order(status, view.plan["lanes"], color_stdout()).rstrip("\n"))
+    return render_order(status, view.plan["lanes"], color_stdout()).rstrip("\n")
+
+
+def _watch(render: Callable[[], str], interval: float, *, clear: bool, apart: bool) -> None:
+    """Print `render()` now and whenever it gives something else, until Ctrl-C (which exits 0): in place
+    of the last one (`clear`), else after it, a blank line between them when `apart`."""
+    shown = None
+    try:
+        while True:
+            text = render()
+            if text != shown:
+                if clear:
+                    click.clear()
+                elif shown is not None and apart:
+                    click.echo()
+                click.echo(text)
+                shown = text
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        return

@@ -11,6 +11,7 @@ import getpass
 import hashlib
 import os
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +66,7 @@ class RunResult:
     recovered: str | None = None  # what opening the journal cut off
     diagnostics: list[Diagnostic] = field(default_factory=list)  # warnings from planning
     sources: Sources = field(default_factory=Sources)
+    journaled: Counter[str] = field(default_factory=Counter)  # the records journaled, by type (grows as it runs)
 
     @property
     def state(self) -> PlanState:
@@ -190,7 +192,8 @@ def _continue(order: OpenOrder, options: RunOptions, result: RunResult) -> RunRe
 
 def _result(order: OpenOrder, **details: Any) -> RunResult:
     assert order.engine is not None, "load the plan first"
-    return RunResult(order.engine.order_id, order.engine, order.order_dir, recovered=order.recovered, **details)
+    return RunResult(order.engine.order_id, order.engine, order.order_dir, recovered=order.recovered,
+                     journaled=order.journaled, **details)
 
 
 def _require_created(order: OpenOrder) -> None:
