@@ -71,7 +71,40 @@ class Failed(click.ClickException):
         show_error(self.error)
 
 
+COLOR_CHOICES = ("auto", "always", "never")  # as dro_cli.output.terminal takes them
+
+
+def _set_color(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        from dro_cli.output import terminal
+
+        terminal.configure(color=value)
+        ctx.color = terminal.use_color()  # what click.echo keeps or strips, here and in the command's context
+
+
+def _set_quiet(ctx: click.Context, param: click.Parameter, value: bool | None) -> None:
+    if value is not None:
+        from dro_cli.output import terminal
+
+        terminal.configure(quiet=value)
+
+
+def terminal_options(default_color: str | None, default_quiet: bool | None) -> list[click.Option]:
+    """`--color` and `-q`: dro takes them before the command (where their defaults reset them for each
+    command line), and every command after its name, as `cargo` and `pip` do."""
+    return [
+        click.Option(["--color"], type=click.Choice(COLOR_CHOICES), default=default_color, expose_value=False,
+                     callback=_set_color, show_default=default_color is not None,
+                     help="Colour: auto (on a terminal, unless NO_COLOR), always (so does FORCE_COLOR), never."),
+        click.Option(["-q", "--quiet"], is_flag=True, default=default_quiet, expose_value=False,
+                     callback=_set_quiet,
+                     help="Say nothing but errors, warnings and the data asked for; the exit code tells the rest."),
+    ]
+
+
 class LazyGroup(click.Group):
+    """Commands imported on first use, each given the terminal options (`--color`, `-q`) too."""
+
     def invoke(self, ctx: click.Context) -> Any:
         from dro_cli.errors import DroError  # here, not at the top: `dro --help` invokes nothing
 
@@ -95,6 +128,8 @@ class LazyGroup(click.Group):
             return None
         module, _, attribute = target[0].partition(":")
         command: click.Command = getattr(importlib.import_module(module), attribute)
+        if not any(param.name == "color" for param in command.params):
+            command.params.extend(terminal_options(None, None))
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -111,8 +146,9 @@ class LazyGroup(click.Group):
         return super().resolve_command(ctx, args)
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", prog_name="dro")
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]},
+             params=terminal_options("auto", False))
+@click.version_option(__version__, "-V", "--version", prog_name="dro")
 def cli() -> None:
     """dro: fulfillment orchestration as code.
 

@@ -22,7 +22,42 @@ def load_schema(name: str) -> dict[str, Any]:
 
 @functools.cache
 def validator(name: str) -> Draft202012Validator:
-    return Draft202012Validator(load_schema(name))
+    """A validator of schema `name`; one that refers to another schema (`status.schema.json#/$defs/...`)
+    gets it too, found by the `$id` every shipped schema has."""
+    schema = load_schema(name)
+    others = _referred(name)
+    if not others:
+        return Draft202012Validator(schema)
+    from referencing import Registry, Resource
+
+    registry: Registry[Any] = Registry().with_resources(
+        (load_schema(other)["$id"], Resource.from_contents(load_schema(other))) for other in sorted(others))
+    return Draft202012Validator(schema, registry=registry)
+
+
+def _referred(name: str) -> set[str]:
+    """The other shipped schemas that schema `name` refers to, directly or through each other."""
+    found: set[str] = set()
+    pending = [name]
+    while pending:
+        for other in _refs(load_schema(pending.pop())):
+            if other != name and other not in found:
+                found.add(other)
+                pending.append(other)
+    return found
+
+
+def _refs(value: Any) -> set[str]:
+    if isinstance(value, dict):
+        ref = value.get("$ref")
+        own = {ref.partition(_SUFFIX)[0]} if isinstance(ref, str) and _SUFFIX + "#" in ref else set()
+        return own.union(*(_refs(item) for item in value.values()))
+    if isinstance(value, list):
+        return set().union(*(_refs(item) for item in value))
+    return set()
+
+
+_SUFFIX = ".schema.json"
 
 
 @functools.cache

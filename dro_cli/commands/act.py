@@ -9,17 +9,25 @@ from typing import Any
 
 import click
 
-from dro_cli.commands.common import interruptible, operator_option, options_for, report_run, run_options
+from dro_cli.commands import completion
+from dro_cli.commands.common import (
+    format_option,
+    interruptible,
+    operator_option,
+    options_for,
+    report_run,
+    run_options,
+)
 from dro_cli.errors import EXIT_USAGE, DroError
 
 
 def _act(order_id: str, make: Callable[[Any], Any], state_dir: Path | None, catalog: Path | None,
-         parallel: int) -> None:
+         parallel: int, fmt: str) -> None:
     from dro_cli.runtime.api import act
 
     with interruptible():
-        result = act(order_id, make, options_for(state_dir, catalog, parallel))
-    raise SystemExit(report_run(result))
+        result = act(order_id, make, options_for(state_dir, catalog, parallel, fmt))
+    raise SystemExit(report_run(result, fmt))
 
 
 def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
@@ -34,15 +42,16 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
 
 
 @click.command("complete")
-@click.argument("order_id")
-@click.argument("step")
+@click.argument("order_id", shell_complete=completion.order_id)
+@click.argument("step", shell_complete=completion.step)
 @click.option("--output", "outputs", multiple=True, metavar="KEY=VALUE",
               help="An output for dependent steps (outputs.<step>.<key>); repeatable.")
 @click.option("--reason", default=None, help="Why; required to complete a step in fallout.")
 @operator_option
 @run_options
+@format_option
 def complete_command(order_id: str, step: str, outputs: tuple[str, ...], reason: str | None, operator: str | None,
-                     state_dir: Path | None, catalog: Path | None, parallel: int) -> None:
+                     state_dir: Path | None, catalog: Path | None, parallel: int, fmt: str) -> None:
     """Complete a manual step waiting in its queue (or mark a step in fallout complete, with --reason)."""
     from dro_cli.engine import acts
     from dro_cli.runtime.api import operator_name
@@ -50,53 +59,56 @@ def complete_command(order_id: str, step: str, outputs: tuple[str, ...], reason:
     values = _pairs(outputs, "--output")
     who = operator_name(operator)
     _act(order_id, lambda e: acts.complete(e, step, operator=who, reason=reason, outputs=values),
-         state_dir, catalog, parallel)
+         state_dir, catalog, parallel, fmt)
 
 
 @click.command("signal")
-@click.argument("order_id")
-@click.argument("event")
+@click.argument("order_id", shell_complete=completion.order_id)
+@click.argument("event", shell_complete=completion.event)
 @click.option("--data", multiple=True, metavar="KEY=VALUE",
               help="Data of the event, the outputs of the pauses it resumes; repeatable.")
 @operator_option
 @run_options
+@format_option
 def signal_command(order_id: str, event: str, data: tuple[str, ...], operator: str | None,
-                   state_dir: Path | None, catalog: Path | None, parallel: int) -> None:
+                   state_dir: Path | None, catalog: Path | None, parallel: int, fmt: str) -> None:
     """Send an event: every pause on hold for it resumes."""
     from dro_cli.engine import acts
     from dro_cli.runtime.api import operator_name
 
     values = _pairs(data, "--data")
     who = operator_name(operator)
-    _act(order_id, lambda e: acts.signal(e, event, operator=who, data=values), state_dir, catalog, parallel)
+    _act(order_id, lambda e: acts.signal(e, event, operator=who, data=values), state_dir, catalog, parallel, fmt)
 
 
 @click.command("resume")
-@click.argument("order_id")
-@click.argument("step")
+@click.argument("order_id", shell_complete=completion.order_id)
+@click.argument("step", shell_complete=completion.step)
 @click.option("--reason", default=None, help="Why it resumes before its event or timer.")
 @operator_option
 @run_options
+@format_option
 def resume_command(order_id: str, step: str, reason: str | None, operator: str | None,
-                   state_dir: Path | None, catalog: Path | None, parallel: int) -> None:
+                   state_dir: Path | None, catalog: Path | None, parallel: int, fmt: str) -> None:
     """Resume a pause on hold, without waiting for its event or timer."""
     from dro_cli.engine import acts
     from dro_cli.runtime.api import operator_name
 
     who = operator_name(operator)
-    _act(order_id, lambda e: acts.resume(e, step, operator=who, reason=reason), state_dir, catalog, parallel)
+    _act(order_id, lambda e: acts.resume(e, step, operator=who, reason=reason), state_dir, catalog, parallel, fmt)
 
 
 @click.command("cancel")
-@click.argument("order_id")
+@click.argument("order_id", shell_complete=completion.order_id)
 @click.option("--reason", required=True, help="Why the order is canceled (journaled).")
 @operator_option
 @run_options
+@format_option
 def cancel_command(order_id: str, reason: str, operator: str | None, state_dir: Path | None,
-                   catalog: Path | None, parallel: int) -> None:
+                   catalog: Path | None, parallel: int, fmt: str) -> None:
     """Cancel an order: every step not finished is canceled, and nothing more runs."""
     from dro_cli.engine import acts
     from dro_cli.runtime.api import operator_name
 
     who = operator_name(operator)
-    _act(order_id, lambda e: acts.cancel(e, operator=who, reason=reason), state_dir, catalog, parallel)
+    _act(order_id, lambda e: acts.cancel(e, operator=who, reason=reason), state_dir, catalog, parallel, fmt)

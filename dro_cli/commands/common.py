@@ -13,7 +13,7 @@ import click
 
 from dro_cli.engine.machine import Event
 from dro_cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from dro_cli.output.terminal import color_stdout, use_color
+from dro_cli.output.terminal import color_stdout, quiet, use_color
 from dro_cli.runtime.clock import now
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -34,20 +34,29 @@ def run_options(function: F) -> F:
     return state_dir_option(function)
 
 
+def format_option(function: F) -> F:
+    """--format for the commands that change state: what they did, as text or as JSON."""
+    return click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+                        help="json: what the command did and where each order stands "
+                             "(schemas/result.schema.json); errors stay on stderr.")(function)
+
+
 def operator_option(function: F) -> F:
     return click.option("--operator", default=None,
                         help="Who acts, for the journal ($DRO_OPERATOR, else your user name).")(function)
 
 
-def options_for(state_dir: Path | None, catalog: Path | None, parallel: int, *, new_state_dir: bool = False) -> Any:
-    """RunOptions from the command line and the environment, with progress lines on a terminal. The state
-    directory must exist, unless `new_state_dir` (`dro run` of an order file creates it)."""
+def options_for(state_dir: Path | None, catalog: Path | None, parallel: int, fmt: str = "text", *,
+                new_state_dir: bool = False) -> Any:
+    """RunOptions from the command line and the environment, with progress lines on a terminal (in text,
+    unless quiet). The state directory must exist, unless `new_state_dir` (`dro run` of an order file
+    creates it)."""
     from dro_cli.journal.store import state_dir as resolve_state_dir
     from dro_cli.runtime.api import CATALOG_ENV, RunOptions
 
     if catalog is None and os.environ.get(CATALOG_ENV):
         catalog = Path(os.environ[CATALOG_ENV])
-    listener = _progress if sys.stdout.isatty() else None
+    listener = _progress if fmt == "text" and sys.stdout.isatty() and not quiet() else None
     return RunOptions(resolve_state_dir(state_dir, must_exist=not new_state_dir), catalog, clock=now,
                       parallel=parallel, listener=listener)
 
@@ -85,23 +94,59 @@ _PROGRESS: dict[str, Callable[[dict[str, Any]], tuple[str, str]]] = {
 }
 
 
-def report_run(result: Any) -> int:
+def report_run(result: Any, fmt: str = "text") -> int:
     """After a run or an act: what was recovered, where the plan stands, what it waits on; the exit code."""
     from dro_cli.journal.store import about_order
     from dro_cli.output.views.status_text import progress_text, render_waiting
     from dro_cli.runtime.status import order_status
 
+    at = now()
     for warning in ([result.recovered] if result.recovered else []) + result.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(f"warning: {warning}", err=True)  # stderr in json too: stdout is the document only
+    if fmt == "json":
+        print_result([order_result(result, at)], warnings=result.diagnostics, at=at)
+        return EXIT_FAILED if in_fallout(result) else EXIT_OK
+    if quiet():
+        return EXIT_FAILED if in_fallout(result) else EXIT_OK
     engine = result.engine
     with about_order(engine.order_id, "show"):
-        status = order_status(result.view(), now())
+        status = order_status(result.view(), at)
     click.echo(f"order {engine.order_id}: {engine.state}, {progress_text(*engine.progress())}")
     waiting = render_waiting(status, color_stdout())
     if waiting:
         click.echo(waiting.rstrip("\n"))
-    in_fallout = any(w["kind"] == "fallout" for w in status["waiting_on"])
-    return EXIT_FAILED if in_fallout else EXIT_OK
+    return EXIT_FAILED if in_fallout(result) else EXIT_OK
+
+
+def in_fallout(result: Any) -> bool:
+    from dro_cli.engine.waiting import waiting_on
+
+    return any(entry["kind"] == "fallout" for entry in waiting_on(result.engine))
+
+
+def order_result(result: Any, at: float) -> dict[str, Any]:
+    """One order of a result document: its status after the command, and what the command journaled."""
+    from dro_cli.journal.store import about_order
+    from dro_cli.runtime.status import order_summary
+
+    with about_order(result.order_id, "show"):
+        status = order_summary(result.view(), at)
+    return {"status": status, "created": result.created, "recovered": result.recovered,
+            "journaled": dict(sorted(result.journaled.items()))}
+
+
+def print_result(orders: Sequence[dict[str, Any]], *, not_done: Sequence[dict[str, Any]] = (),
+                 warnings: Sequence[Any] = (), at: float, **extra: Any) -> None:
+    """The JSON result of a command that changed state (schemas/result.schema.json) on stdout."""
+    import json
+
+    from dro_cli.engine.instants import iso
+    from dro_cli.output.reporters.json_document import diagnostic_json
+
+    document = {"schema_version": 1, "command": click.get_current_context().info_name, "at": iso(at), **extra,
+                "orders": list(orders), "not_done": list(not_done),
+                "warnings": [diagnostic_json(d) for d in warnings]}
+    click.echo(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False))
 
 
 def warn_unreadable(unreadable: Sequence[tuple[str, str]], left: str = "left out") -> None:

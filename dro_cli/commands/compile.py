@@ -10,7 +10,7 @@ from dro_cli.errors import EXIT_FAILED, EXIT_USAGE
 from dro_cli.journal.files import write_file
 from dro_cli.output.reporters import REPORTERS
 from dro_cli.output.reporters.report import Report
-from dro_cli.output.terminal import use_color
+from dro_cli.output.terminal import quiet, use_color
 
 
 @click.command("compile")
@@ -40,5 +40,6 @@ def compile_command(catalog: Path | None, output: Path | None, fmt: str) -> None
         click.echo(text, nl=False)
     else:
         write_file(output, text)
-        click.echo(f"Wrote {output} ({len(result.templates['steps'])} steps, {result.templates['hash']}).",
-                   err=True)
+        if not quiet():
+            click.echo(f"Wrote {output} ({len(result.templates['steps'])} steps, {result.templates['hash']}).",
+                       err=True)

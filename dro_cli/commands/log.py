@@ -7,13 +7,14 @@ from pathlib import Path
 
 import click
 
+from dro_cli.commands import completion
 from dro_cli.commands.common import state_dir_option
 from dro_cli.errors import EXIT_FAILED
 from dro_cli.output.terminal import color_stdout
 
 
 @click.command("log")
-@click.argument("order_id")
+@click.argument("order_id", shell_complete=completion.order_id)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="json: the records, one JSON object per line (schemas/journal-event.schema.json).")
 @state_dir_option
@@ -37,7 +38,7 @@ def log_command(order_id: str, fmt: str, state_dir: Path | None) -> None:
 
 
 @click.command("verify")
-@click.argument("order_id")
+@click.argument("order_id", shell_complete=completion.order_id)
 @state_dir_option
 def verify_command(order_id: str, state_dir: Path | None) -> None:
     """Check an order's journal: sequence, record shape and the chain of checksums. Changes nothing.
@@ -51,7 +52,10 @@ def verify_command(order_id: str, state_dir: Path | None) -> None:
 
     report = verify(find_order(resolve_state_dir(state_dir), order_id) / JOURNAL_FILE)
     if report.ok:
-        click.echo(f"{order_id}: journal intact, {report.records} records, checksums chained")
+        from dro_cli.output.terminal import quiet
+
+        if not quiet():
+            click.echo(f"{order_id}: journal intact, {report.records} records, checksums chained")
         return
     if report.recoverable:
         click.echo(f"{order_id}: {report.records} good records; line {report.bad_line} is a torn last write "

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from dro_cli.commands import completion
 from dro_cli.commands.common import state_dir_option, unreadable_json, warn_unreadable
 from dro_cli.errors import EXIT_FAILED
 from dro_cli.output.terminal import color_stdout
@@ -18,7 +19,7 @@ _FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), d
 
 
 @click.command("fallout")
-@click.option("--queue", default=None, help="Only the steps in this fallout queue.")
+@click.option("--queue", default=None, shell_complete=completion.queue, help="Only the steps in this fallout queue.")
 @_FORMAT
 @state_dir_option
 def fallout_command(queue: str | None, fmt: str, state_dir: Path | None) -> None:

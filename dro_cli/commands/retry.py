@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from dro_cli.commands import completion
 from dro_cli.commands.common import (
+    format_option,
     interruptible,
     operator_option,
     options_for,
+    order_result,
+    print_result,
     report_run,
     run_options,
     warn_unreadable,
@@ -23,15 +27,18 @@ if TYPE_CHECKING:
 
 
 @click.command("retry")
-@click.argument("target", nargs=-1, metavar="[ORDER [STEP...]]")
+@click.argument("target", nargs=-1, metavar="[ORDER [STEP...]]", shell_complete=completion.retry_target)
 @click.option("--all", "every", is_flag=True,
               help="Every step in fallout: ORDER's, or with no ORDER, every order's (narrow it with --queue).")
-@click.option("--queue", default=None, help="With --all: only the steps in this fallout queue.")
+@click.option("--queue", default=None, shell_complete=completion.queue,
+              help="With --all: only the steps in this fallout queue.")
 @click.option("--reason", default=None, help="Why it is tried again (journaled).")
 @operator_option
 @run_options
+@format_option
 def retry_command(target: tuple[str, ...], every: bool, queue: str | None, reason: str | None,
-                  operator: str | None, state_dir: Path | None, catalog: Path | None, parallel: int) -> None:
+                  operator: str | None, state_dir: Path | None, catalog: Path | None, parallel: int,
+                  fmt: str) -> None:
     """Try steps in fallout again: `dro retry ORDER STEP...`, `dro retry ORDER --all`, or
     `dro retry --queue Q --all` across orders.
 
@@ -47,15 +54,15 @@ def retry_command(target: tuple[str, ...], every: bool, queue: str | None, reaso
     order_id, steps = (target[0], list(target[1:])) if target else (None, [])
     _check_usage(order_id, steps, every, queue)
     who = operator_name(operator)
-    options = options_for(state_dir, catalog, parallel)
+    options = options_for(state_dir, catalog, parallel, fmt)
     with interruptible():
         if order_id is not None:
             if every:
                 result = act(order_id, lambda e: acts.retry_queue(e, queue, operator=who, reason=reason), options)
             else:
                 result = act(order_id, lambda e: acts.retry_steps(e, steps, operator=who, reason=reason), options)
-            raise SystemExit(report_run(result))
-        raise SystemExit(_retry_across_orders(queue, who, reason, options))
+            raise SystemExit(report_run(result, fmt))
+        raise SystemExit(_retry_across_orders(queue, who, reason, options, fmt))
 
 
 def _check_usage(order_id: str | None, steps: list[str], every: bool, queue: str | None) -> None:
@@ -73,10 +80,14 @@ def _check_usage(order_id: str | None, steps: list[str], every: bool, queue: str
                        hint=f"dro retry --queue {queue} --all")
 
 
-def _retry_across_orders(queue: str | None, operator: str, reason: str | None, options: RunOptions) -> int:
-    """Every order with steps in fallout (in `queue`): one line per order, then the exit code."""
+def _retry_across_orders(queue: str | None, operator: str, reason: str | None, options: RunOptions,
+                         fmt: str) -> int:
+    """Every order with steps in fallout (in `queue`): one line per order (or the JSON result), then the
+    exit code."""
     from dro_cli.engine import acts
+    from dro_cli.journal.lock import OrderLocked
     from dro_cli.journal.store import about_order
+    from dro_cli.output.terminal import quiet
     from dro_cli.output.views.status_text import progress_text
     from dro_cli.runtime.api import act
     from dro_cli.runtime.queues import Scan, check_queue, fallout_rows
@@ -88,8 +99,11 @@ def _retry_across_orders(queue: str | None, operator: str, reason: str | None, o
     rows = fallout_rows(digests, queue)
     orders = sorted({row["order"] for row in rows})
     code = EXIT_FAILED if scan.unreadable else EXIT_OK
-    if not orders:
-        click.echo(f"no steps in fallout queue {queue}" if queue else "no steps in fallout")
+    results: list[dict[str, Any]] = []
+    not_done = [{"order": order, "reason": why, "busy": False} for order, why in scan.unreadable]
+    if not orders and fmt == "text":
+        if not quiet():
+            click.echo(f"no steps in fallout queue {queue}" if queue else "no steps in fallout")
         return code
     for order_id in orders:
         try:
@@ -97,15 +111,20 @@ def _retry_across_orders(queue: str | None, operator: str, reason: str | None, o
                 result = act(order_id, lambda e: acts.retry_queue(e, queue, operator=operator, reason=reason),
                              options)
         except DroError as error:  # locked by another dro, or no longer in fallout: the others go on
-            click.echo(f"{order_id}: not retried: {error.message}", err=True)
+            if fmt == "text":
+                click.echo(f"{order_id}: not retried: {error.message}", err=True)
+            not_done.append({"order": order_id, "reason": error.message, "busy": isinstance(error, OrderLocked)})
             code = EXIT_FAILED
             continue
+        results.append(order_result(result, options.clock()))
         engine = result.engine
         back = [sid for sid in engine.with_state(StepState.FATALLY_FAILED)
                 if queue is None or engine.runs[sid].queue == queue]  # the steps retried here that fell out
-        line = f"{order_id}: {engine.state}, {progress_text(*engine.progress())}"
         if back:
-            line += f"; in fallout again: {', '.join(back)}"
             code = EXIT_FAILED
-        click.echo(line)
+        if fmt == "text" and not quiet():
+            line = f"{order_id}: {engine.state}, {progress_text(*engine.progress())}"
+            click.echo(line + (f"; in fallout again: {', '.join(back)}" if back else ""))
+    if fmt == "json":
+        print_result(results, not_done=not_done, at=options.clock())
     return code

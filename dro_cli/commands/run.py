@@ -9,7 +9,9 @@ from pathlib import Path
 
 import click
 
+from dro_cli.commands import completion
 from dro_cli.commands.common import (
+    format_option,
     interruptible,
     options_for,
     report_not_planned,
@@ -21,14 +23,15 @@ from dro_cli.errors import EXIT_USAGE, DroError
 
 
 @click.command("run")
-@click.argument("target", metavar="ORDER_FILE|ORDER_ID")
+@click.argument("target", metavar="ORDER_FILE|ORDER_ID", shell_complete=completion.order_file_or_id)
 @run_options
 @click.option("--wait", is_flag=True, help="Stay, sleeping until the next timer, instead of exiting while a "
                                           "retry or a timed pause is due later.")
 @click.option("--allow-empty", is_flag=True, help="Run a new order even if it plans no step (it completes at once); "
                                                  "without it such an order is refused (DRO515).")
+@format_option
 def run_command(target: str, state_dir: Path | None, catalog: Path | None, parallel: int, wait: bool,
-                allow_empty: bool) -> None:
+                allow_empty: bool, fmt: str) -> None:
     """Run an order: ORDER_FILE plans it (once) and runs it; ORDER_ID continues it.
 
     Steps run until the plan completes or waits for an operator, an event or a
@@ -36,10 +39,13 @@ def run_command(target: str, state_dir: Path | None, catalog: Path | None, paral
     again continues its order. An order that plans no step is refused (wrong
     catalog?) unless --allow-empty. Exit status: 0 completed or waiting, 1 a step is
     in fallout (or the catalog has errors, or the order plans no step), 2 bad input.
+    With --format json, what it journaled and where the order stands (with --wait:
+    the last run's).
     """
+    from dro_cli.output.terminal import quiet
     from dro_cli.runtime.api import NotPlanned, run_order
 
-    options = dataclasses.replace(options_for(state_dir, catalog, parallel, new_state_dir=True),
+    options = dataclasses.replace(options_for(state_dir, catalog, parallel, fmt, new_state_dir=True),
                                   allow_empty=allow_empty)
     if wait and os.environ.get("DRO_NOW"):
         raise DroError("--wait cannot wait while DRO_NOW fixes the clock", exit_code=EXIT_USAGE,
@@ -49,10 +55,13 @@ def run_command(target: str, state_dir: Path | None, catalog: Path | None, paral
             result = run_order(target, options)
         except NotPlanned as error:
             raise SystemExit(report_not_planned(error)) from None
-        report_warnings(result)
+        if fmt == "text":
+            report_warnings(result)
         while wait and (due := result.engine.next_timer()) is not None:
             pause = max(0.0, due - options.clock())
-            click.echo(f"waiting {pause:.1f}s for the next timer (Ctrl-C stops; `dro run {result.order_id}` goes on)")
+            if fmt == "text" and not quiet():
+                click.echo(f"waiting {pause:.1f}s for the next timer (Ctrl-C stops; `dro run {result.order_id}` "
+                           "goes on)")
             time.sleep(pause)  # the order's lock is not held while sleeping: operators can act meanwhile
             result = run_order(result.order_id, options)
-    raise SystemExit(report_run(result))
+    raise SystemExit(report_run(result, fmt))

@@ -30,10 +30,14 @@ def serve_command(port: int, host: str, state_dir: Path | None) -> None:
                        hint="choose another --port (0 picks a free one)") from None
     if host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(f"warning: {host} is not loopback: anyone who reaches this address sees every order", err=True)
-    click.echo(f"serving the orders of {root} at http://{host}:{server.server_port}/ (read-only; Ctrl-C stops)")
+    from dro_cli.output.terminal import quiet
+
+    if not quiet():
+        click.echo(f"serving the orders of {root} at http://{host}:{server.server_port}/ (read-only; Ctrl-C stops)")
     try:
         server.serve_forever()
     except KeyboardInterrupt:
-        click.echo("stopped")
+        if not quiet():
+            click.echo("stopped")
     finally:
         server.server_close()

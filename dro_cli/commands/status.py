@@ -1,43 +1,73 @@
-"""`dro status`: every order on one line, or one order's steps by lane."""
+"""`dro status`: every order on one line, or one order's steps by lane; with --watch, again as they change."""
 
 from __future__ import annotations
 
 import json
+import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
+from dro_cli.commands import completion
 from dro_cli.commands.common import state_dir_option, unreadable_json, warn_unreadable
 from dro_cli.errors import EXIT_FAILED
 from dro_cli.output.terminal import color_stdout
 
-
-def _json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False))
+Unreadable = list[tuple[str, str]]  # (order id, why it cannot be read)
 
 
 @click.command("status")
-@click.argument("order_id", required=False)
+@click.argument("order_id", required=False, shell_complete=completion.order_id)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="json follows schemas/status.schema.json.")
+              help="json follows schemas/status.schema.json (with --watch: one document a line).")
+@click.option("-w", "--watch", is_flag=True,
+              help="Stay, and show the status again each time it changes (Ctrl-C stops).")
+@click.option("--interval", type=click.FloatRange(0.05, 3600), default=1.0, show_default=True,
+              help="With --watch: seconds between looks.")
 @state_dir_option
-def status_command(order_id: str | None, fmt: str, state_dir: Path | None) -> None:
+def status_command(order_id: str | None, fmt: str, watch: bool, interval: float, state_dir: Path | None) -> None:
     """Show orders: state, progress and what each waits on; with ORDER_ID, its steps by lane
-    (state, attempts, SLA, queue).
+    (state, attempts, SLA, queue). With --watch, as `kubectl get -w` does: again whenever
+    it changes, on a terminal in place of the last one.
 
     Exit status: 0, or 1 when an order cannot be read (the others are listed), 2 an
     unknown order or a bad state directory.
     """
-    from dro_cli.errors import DroError
-    from dro_cli.journal.store import about_order, find_order, order_ids, read_order
+    from dro_cli.journal.store import find_order
     from dro_cli.journal.store import state_dir as resolve_state_dir
+
+    root = resolve_state_dir(state_dir)
+    order_dir = None if order_id is None else find_order(root, order_id)
+    if not watch:
+        text, unreadable = _render(root, order_dir, fmt, compact=False)
+        click.echo(text)
+        warn_unreadable(unreadable)
+        if unreadable:
+            raise SystemExit(EXIT_FAILED)
+        return
+    is_text = fmt == "text"
+    _watch(lambda: _render(root, order_dir, fmt, compact=True), interval, clear=is_text and sys.stdout.isatty(),
+           apart=is_text)
+
+
+def _render(root: Path, order_dir: Path | None, fmt: str, *, compact: bool) -> tuple[str, Unreadable]:
+    """The status as it is now (every order, or one order's steps; text, or JSON on one line when
+    `compact`), and the orders that could not be read."""
+    from dro_cli.errors import DroError
+    from dro_cli.journal.store import about_order, order_ids, read_order
     from dro_cli.runtime.clock import now
     from dro_cli.runtime.status import SCHEMA_VERSION, order_status, order_summary
 
-    root = resolve_state_dir(state_dir)
-    if order_id is None:
-        at = now()
+    def as_json(data: Any) -> str:
+        if compact:
+            return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)
+
+    at = now()
+    if order_dir is None:
         summaries, unreadable = [], []
         for oid in order_ids(root):
             try:
@@ -46,25 +76,38 @@ def status_command(order_id: str | None, fmt: str, state_dir: Path | None) -> No
             except DroError as error:
                 unreadable.append((oid, error.message))
         if fmt == "json":
-            _json({"schema_version": SCHEMA_VERSION, "orders": summaries, "unreadable": unreadable_json(unreadable)})
-        else:
-            from dro_cli.output.views.status_text import render_orders
+            return as_json({"schema_version": SCHEMA_VERSION, "orders": summaries,
+                            "unreadable": unreadable_json(unreadable)}), unreadable
+        from dro_cli.output.views.status_text import render_orders
 
-            click.echo(render_orders(summaries, color_stdout()) if summaries
-                       else f"no orders in {root}" if not unreadable else "no orders that can be read")
-        warn_unreadable(unreadable)
-        if unreadable:
-            raise SystemExit(EXIT_FAILED)
-        return
-    order_dir = find_order(root, order_id)
-    with about_order(order_id):
+        text = (render_orders(summaries, color_stdout()) if summaries
+                else f"no orders in {root}" if not unreadable else "no orders that can be read")
+        return text, unreadable
+    with about_order(order_dir.name):
         view = read_order(order_dir)
-        status = order_status(view, now())
-    if fmt == "json":
-        _json(status)
-    else:
+        status = order_status(view, at)
+        if fmt == "json":
+            return as_json(status), []
         from dro_cli.output.views.status_text import render_order
 
-        with about_order(order_id):
-            text = render_order(status, view.plan["lanes"], color_stdout())
-        click.echo(text.rstrip("\n"))
+        return render_order(status, view.plan["lanes"], color_stdout()).rstrip("\n"), []
+
+
+def _watch(render: Callable[[], tuple[str, Unreadable]], interval: float, *, clear: bool, apart: bool) -> None:
+    """Print what `render()` gives now and whenever it gives something else, until Ctrl-C (which exits 0):
+    in place of the last one (`clear`), else after it, a blank line between them when `apart`."""
+    shown = None
+    try:
+        while True:
+            text, unreadable = render()
+            if text != shown:
+                if clear:
+                    click.clear()
+                elif shown is not None and apart:
+                    click.echo()
+                click.echo(text)
+                warn_unreadable(unreadable)
+                shown = text
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        return

@@ -6,14 +6,23 @@ from pathlib import Path
 
 import click
 
-from dro_cli.commands.common import interruptible, options_for, run_options, warn_unreadable
+from dro_cli.commands.common import (
+    format_option,
+    interruptible,
+    options_for,
+    order_result,
+    print_result,
+    run_options,
+    warn_unreadable,
+)
 from dro_cli.errors import EXIT_FAILED, EXIT_OK
-from dro_cli.output.terminal import color_stdout
+from dro_cli.output.terminal import color_stdout, quiet
 
 
 @click.command("tick")
 @run_options
-def tick_command(state_dir: Path | None, catalog: Path | None, parallel: int) -> None:
+@format_option
+def tick_command(state_dir: Path | None, catalog: Path | None, parallel: int, fmt: str) -> None:
     """Continue every order whose retry or pause timer is due, journal the SLA thresholds crossed since
     the last command, and send again the steps of runners that died. Run it from cron.
 
@@ -26,9 +35,15 @@ def tick_command(state_dir: Path | None, catalog: Path | None, parallel: int) ->
     from dro_cli.output.views.queue_text import render_tick
     from dro_cli.runtime.tick import tick
 
-    options = dataclasses.replace(options_for(state_dir, catalog, parallel), listener=None)
+    options = dataclasses.replace(options_for(state_dir, catalog, parallel, fmt), listener=None)
     with interruptible():
         report = tick(options)
-    click.echo(render_tick(report, color_stdout()), nl=False)
+    if fmt == "json":
+        not_done = [{"order": order, "reason": "held by another dro", "busy": True} for order in report.busy]
+        not_done += [{"order": order, "reason": why, "busy": False} for order, why in report.failed]
+        print_result([order_result(c.result, report.at) for c in report.continued], not_done=not_done,
+                     at=report.at, scanned=report.scanned)
+    elif not quiet():
+        click.echo(render_tick(report, color_stdout()), nl=False)
     warn_unreadable(report.failed, "not continued")
     raise SystemExit(EXIT_FAILED if report.fell_out or report.failed else EXIT_OK)

@@ -10,7 +10,7 @@ import click
 from dro_cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from dro_cli.output.reporters import REPORTERS
 from dro_cli.output.reporters.report import CatalogSummary, Report
-from dro_cli.output.terminal import use_color
+from dro_cli.output.terminal import quiet, use_color
 
 
 def validate_paths(paths: list[Path], strict: bool = False) -> tuple[Report, int]:
@@ -64,5 +64,5 @@ def validate(paths: tuple[Path, ...], fmt: str, strict: bool) -> None:
 
     targets = list(paths) or [Path(os.environ.get("DRO_CATALOG", "."))]
     report, code = validate_paths(targets, strict)
-    REPORTERS[fmt](report, color=use_color(), err=False)
+    REPORTERS[fmt](report, color=use_color(), err=False, summary=not quiet())
     raise SystemExit(code)

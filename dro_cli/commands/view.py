@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from dro_cli.commands import completion
 from dro_cli.commands.common import state_dir_option
 
 # plan, status (`order_status`), now -> the text
@@ -49,7 +50,7 @@ def render_view(order_dir: Path, fmt: str, at: float) -> str:
 
 
 @click.command("view")
-@click.argument("order_id")
+@click.argument("order_id", shell_complete=completion.order_id)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write here (atomically) instead of standard output.")
 @click.option("--format", "fmt", type=click.Choice(list(RENDERERS)), default="html", show_default=True,
@@ -75,4 +76,7 @@ def view_command(order_id: str, output: Path | None, fmt: str, state_dir: Path |
         click.echo(text, nl=False)
         return
     write_file(output, text)
-    click.echo(f"Wrote {output} ({fmt}, order {order_dir.name}).", err=True)
+    from dro_cli.output.terminal import quiet
+
+    if not quiet():
+        click.echo(f"Wrote {output} ({fmt}, order {order_dir.name}).", err=True)

@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import stat
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -261,6 +262,7 @@ class OpenOrder:
         self.engine: Engine | None = None
         self._cached_seq = 0  # the seq of the snapshot the state was loaded from
         self._moved = False
+        self.journaled: Counter[str] = Counter()  # the records appended while open, by type
 
     def load_plan(self) -> Engine:
         """Read plan.json and fold the journal over it (from the snapshot when it matches)."""
@@ -286,6 +288,7 @@ class OpenOrder:
         """Journal events (already applied to the engine, or about to be): durable when this returns."""
         ts = iso(now)
         made = self.journal.append([(kind, payload, ts) for kind, payload in events])
+        self.journaled.update(kind for kind, _ in events)
         if made and self.engine is not None:
             self.engine.seq = made[-1]["seq"]
         return made

@@ -12,6 +12,7 @@ import getpass
 import hashlib
 import os
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +69,7 @@ class RunResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)  # warnings from planning
     sources: Sources = field(default_factory=Sources)
     warnings: list[str] = field(default_factory=list)  # what the operator should know about this run
+    journaled: Counter[str] = field(default_factory=Counter)  # the records journaled, by type (grows as it runs)
 
     @property
     def state(self) -> PlanState:
@@ -277,7 +279,8 @@ def _continue(order: OpenOrder, options: RunOptions, result: RunResult) -> RunRe
 
 def _result(order: OpenOrder, **details: Any) -> RunResult:
     assert order.engine is not None, "load the plan first"
-    return RunResult(order.engine.order_id, order.engine, order.order_dir, recovered=order.recovered, **details)
+    return RunResult(order.engine.order_id, order.engine, order.order_dir, recovered=order.recovered,
+                     journaled=order.journaled, **details)
 
 
 def _require_created(order: OpenOrder) -> None:

@@ -16,16 +16,17 @@ from dro_cli.engine.states import StepState
 from dro_cli.errors import DroError
 from dro_cli.journal.lock import OrderLocked
 from dro_cli.journal.store import about_order
-from dro_cli.runtime.api import RunOptions, run_order
+from dro_cli.runtime.api import RunOptions, RunResult, run_order
 from dro_cli.runtime.queues import Scan, due_orders
 
 
 @dataclass
 class Continued:
     order: str
-    events: list[Event]  # what this tick journaled for the order
+    events: list[Event]  # what this tick's runs journaled for the order
     state: str  # the plan's state afterwards
     in_fallout: int  # its steps in fallout afterwards
+    result: RunResult  # the run, for its status and the counts of what it journaled
 
 
 @dataclass
@@ -61,5 +62,5 @@ def tick(options: RunOptions) -> TickReport:
             report.failed.append((order_id, error.message))
             continue
         in_fallout = sum(1 for _ in result.engine.with_state(StepState.FATALLY_FAILED))
-        report.continued.append(Continued(order_id, events, str(result.state), in_fallout))
+        report.continued.append(Continued(order_id, events, str(result.state), in_fallout, result))
     return report
