@@ -226,6 +226,22 @@ def test_quiet_says_nothing_but_what_went_wrong(shop: Shop) -> None:
     assert "ORD-1" in shop.dro("-q", "status").stdout
 
 
+def test_quiet_tests_and_formatting_show_only_failures_and_findings(shop: Shop) -> None:
+    (shop.catalog / "kit.test.yaml").write_text(
+        "catalog: .\ncases:\n  - name: plans\n    order: {id: T-1, account: A, items: [{id: K1, product: KIT}]}\n"
+        "    expect: {present: [check]}\n  - name: wrong\n"
+        "    order: {id: T-2, account: A, items: [{id: K1, product: KIT}]}\n    expect: {absent: [check]}\n")
+    loud, hushed = shop.dro("test", str(shop.catalog)), shop.dro("test", str(shop.catalog), "-q")
+    assert loud.exit_code == hushed.exit_code == 1
+    assert "kit.test.yaml .F" in loud.stdout and "kit.test.yaml .F" not in hushed.stdout
+    assert "FAILURES" in hushed.stdout and "1 failed, 1 passed" in hushed.stdout
+    messy = shop.catalog / "kit.dro"
+    messy.write_text(messy.read_text().replace("  step check", "      step check"))
+    assert shop.dro("fmt", str(messy), "--check", "-q").stdout.strip() == str(messy)  # the finding stays
+    written = shop.dro("fmt", str(messy), "-q")
+    assert (written.exit_code, written.stdout, written.stderr) == (0, "", "")
+
+
 def test_quiet_and_color_do_not_carry_over_to_the_next_command_line(shop: Shop) -> None:
     shop.dro("-q", "--color", "always", "run", str(shop.order("ORD-1")))
     after = shop.dro("status", "ORD-1")

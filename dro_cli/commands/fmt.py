@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import click
 
 from dro_cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, DroError
-from dro_cli.output.terminal import use_color
+from dro_cli.output.terminal import quiet, use_color
 from dsl.diagnostics import plural
 
 if TYPE_CHECKING:
@@ -60,8 +60,9 @@ def fmt_command(paths: tuple[Path, ...], check: bool, show_diff: bool, stdin_fil
     PATHS are .dro files and directories (searched recursively for *.dro; .dro.yaml
     files and hidden directories are skipped). Default: $DRO_CATALOG, else the current
     directory. The names of the files that change are printed, the summary goes to
-    standard error. `dro fmt -` formats standard input to standard output (for editors).
-    A file that does not parse is left as it is and its syntax error reported.
+    standard error (with -q, only --check's and --diff's findings and the errors).
+    `dro fmt -` formats standard input to standard output (for editors). A file that
+    does not parse is left as it is and its syntax error reported.
 
     \b
     Exit status:
@@ -80,7 +81,8 @@ def fmt_command(paths: tuple[Path, ...], check: bool, show_diff: bool, stdin_fil
     outcome = Outcome(check)
     for path in dro_files(targets):
         _format_file(path, outcome, show_diff)
-    click.echo(outcome.summary(), err=True)
+    if not quiet():
+        click.echo(outcome.summary(), err=True)
     raise SystemExit(outcome.exit_code)
 
 
@@ -138,7 +140,8 @@ def _format_file(path: Path, outcome: Outcome, show_diff: bool) -> None:
             show_error(path_error(exc, shown, elsewhere=None))
             outcome.failed += 1
             return
-        click.echo(shown)
+        if not quiet():
+            click.echo(shown)
         outcome.changed.append(shown)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from dro_cli.errors import EXIT_FAILED, EXIT_NO_TESTS, EXIT_OK, EXIT_USAGE
-from dro_cli.output.terminal import use_color
+from dro_cli.output.terminal import quiet, use_color
 
 
 @click.command("test")
@@ -70,7 +70,8 @@ def test_command(paths: tuple[Path, ...], fmt: str, output: Path | None, verbose
     if fmt == "junit":
         text = junit_report(results, catalogs.sources)
     else:
-        text = text_report(results, catalogs.sources, verbose=verbose, seconds=seconds, deselected=deselected)
+        text = text_report(results, catalogs.sources, verbose=verbose, seconds=seconds, deselected=deselected,
+                           quiet=quiet())
     if output is not None:
         _write(output, click.unstyle(text) + "\n")
     else:

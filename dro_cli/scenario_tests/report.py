@@ -19,9 +19,11 @@ WIDTH = 80
 
 
 def text_report(files: Sequence[FileResult], sources: Sources, *, verbose: bool, seconds: float,
-                deselected: int = 0) -> str:
+                deselected: int = 0, quiet: bool = False) -> str:
+    """A line per file (a mark per case, or with `verbose` a line per case; none when `quiet`), the
+    failures, then the summary."""
     lines: list[str] = []
-    for result in files:
+    for result in files if not quiet else ():
         if verbose:
             lines += [f"{result.file}::{case.name} {click.style(*_WORD[case.verdict])}" for case in result.cases]
         else:
