@@ -275,6 +275,7 @@ def test_completion_offers_orders_steps_events_and_queues(shop: Shop) -> None:
     assert complete(shop, "dro retry --all --queue ") == ["plain,stock_fallout"]
     assert complete(shop, "dro retry ORD-1 res") == ["plain,reserve"]
     assert complete(shop, "dro run X") == ["plain,X-9", "file,X"]  # an order, or an order file
+    assert complete(shop, "dro discard X") == ["plain,X-9"]
     assert complete(shop, "dro status --state-dir /nowhere ") == []  # nothing there: nothing offered
     elsewhere = {"DRO_STATE_DIR": "/nowhere"}
     assert complete(shop, f"dro status --state-dir {shop.state} ORD", **elsewhere) == ["plain,ORD-1", "plain,ORD-2"]

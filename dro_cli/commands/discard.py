@@ -6,11 +6,12 @@ from pathlib import Path
 
 import click
 
+from dro_cli.commands import completion
 from dro_cli.commands.common import operator_option, state_dir_option
 
 
 @click.command("discard")
-@click.argument("order_id")
+@click.argument("order_id", shell_complete=completion.order_id)
 @click.option("--reason", required=True, help="Why the order is discarded (journaled).")
 @operator_option
 @state_dir_option
@@ -25,8 +26,10 @@ def discard_command(order_id: str, reason: str, operator: str | None, state_dir:
     Exit status: 0 discarded, 2 bad input or refused (nothing changed).
     """
     from dro_cli.commands.common import options_for
+    from dro_cli.output.terminal import quiet
     from dro_cli.runtime.api import discard_order, operator_name
 
     options = options_for(state_dir, None, 1)
     archive = discard_order(order_id, operator=operator_name(operator), reason=reason, options=options)
-    click.echo(f"order {order_id} discarded; its files are kept in {archive}")
+    if not quiet():
+        click.echo(f"order {order_id} discarded; its files are kept in {archive}")
