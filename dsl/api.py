@@ -15,6 +15,7 @@ from dsl.diagnostics import Diagnostic, has_errors, sorted_diagnostics
 from dsl.document import Document
 from dsl.gc_pause import collector_paused
 from dsl.graph import check_graphs
+from dsl.limits_check import check_limits
 from dsl.lower import lower
 from dsl.parser import parse_file
 from dsl.references import check_references
@@ -78,7 +79,7 @@ def _check(paths: Sequence[str | os.PathLike[str]]) -> CompileResult:
             documents.append((doc, bad))
     catalog, problems = merge(documents)
     diagnostics.extend(problems)
-    for check in (check_references, check_graphs, check_settings, check_text):
+    for check in (check_references, check_graphs, check_settings, check_limits, check_text):
         diagnostics.extend(check(catalog))
     return CompileResult(None, sorted_diagnostics(diagnostics), sources, catalog)
 

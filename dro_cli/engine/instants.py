@@ -24,10 +24,21 @@ def parse_instant(text: str, *, source: str = "timestamp") -> float:
     return moment.timestamp()
 
 
+# The instants ISO text can write. Durations are bounded (dsl/limits.py), but sums of them (an
+# expected completion along a long chain of steps) and exponential retries are not: later
+# instants are written as the last one, which says "never, in practice" without breaking.
+_FIRST = datetime(1, 1, 2, tzinfo=UTC).timestamp()
+_LAST = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp()
+
+
 @functools.lru_cache(maxsize=4096)  # a batch of records, and the steps it touched, share one instant
 def iso(instant: float) -> str:
-    """Seconds since the epoch as the journal writes instants: UTC, `Z`, milliseconds only when needed."""
-    moment = datetime.fromtimestamp(round(instant, 3), UTC).replace(tzinfo=None)
+    """Seconds since the epoch as the journal writes instants: UTC, `Z`, milliseconds only when needed.
+
+    Instants beyond what the calendar holds (and NaN) are written as its first or last second.
+    """
+    clamped = _LAST if not instant <= _LAST else max(instant, _FIRST)
+    moment = datetime.fromtimestamp(round(clamped, 3), UTC).replace(tzinfo=None)
     text = moment.isoformat(timespec="milliseconds" if moment.microsecond else "seconds")
     return text + "Z"
 
