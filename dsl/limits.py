@@ -87,10 +87,15 @@ def text_too_long(span: Span | None, length: int) -> Diagnostic:
                  hint="shorten it, or keep large content in a file a flow reads")
 
 
-def number_out_of_range(written: str, problem: str, span: Span | None, code: str = "DRO212") -> Diagnostic:
-    """A number past MAX_SAFE_INTEGER, or not finite; DRO212 in catalogs, DRO511 in orders."""
-    shown = written if len(written) <= 24 else written[:20] + "..."
+def number_out_of_range(name: str, problem: str, span: Span | None, code: str = "DRO212",
+                        owner: str | None = None) -> Diagnostic:
+    """A number that is not finite, or a whole number past MAX_SAFE_INTEGER; DRO212 in catalogs, DRO511 in orders.
+
+    `name` is what holds it (an attribute's name, or the number as written).
+    """
+    shown = name if len(name) <= 24 else name[:20] + "..."
+    where = f"In {owner}: n" if owner else "N"
     return error(code, f"{shown} is out of range: {problem}", span,
-                 detail=f"Numbers are finite, and whole numbers at most {MAX_SAFE_INTEGER:,} (2^53 - 1) in size: "
-                        "plans are JSON, and that is the largest integer every JSON reader keeps exact.",
+                 detail=f"{where}umbers are finite, and whole numbers at most {MAX_SAFE_INTEGER:,} (2^53 - 1) in "
+                        "size: plans are JSON, and that is the largest integer every JSON reader keeps exact.",
                  hint="write a smaller number, or quote it to keep it as text")

@@ -84,7 +84,7 @@ def _number(text: str) -> int | float:
 
 
 Item = Any  # a Token, an AST node, a tuple of them, or None
-_Node = TypeVar("_Node", bound=ast.Value | ast.Expr)
+_Node = TypeVar("_Node", bound=ast.Value | ast.Expr | ast.Block)
 
 
 class _Body(tuple[ast.BodyItem, ...]):
@@ -108,7 +108,7 @@ class _Builder(Transformer[Token, Any]):
         self.file = file
         self.origin = origin
         self.diagnostics: list[Diagnostic] = []
-        # How deep each list, map, call and expression node nests, by id(node): leaves are 0.
+        # How deep each list, map, call, expression and nested block nests, by id(node): leaves are 0.
         self.depths: dict[int, int] = {}
         self.too_deep = False
 
@@ -189,8 +189,9 @@ class _Builder(Transformer[Token, Any]):
         kind, block_id, *rest = children
         title = next((c for c in rest if isinstance(c, ast.Str)), None)
         body = next((c for c in rest if isinstance(c, _Body)), _Body())
-        return ast.Block(self._span(kind, body if body else title or block_id), str(kind), self._tok(kind),
-                         ast.Ident(self._tok(block_id), str(block_id)), title, tuple(body))
+        block = ast.Block(self._span(kind, body if body else title or block_id), str(kind), self._tok(kind),
+                          ast.Ident(self._tok(block_id), str(block_id)), title, tuple(body))
+        return self._nest(block, [item for item in body if isinstance(item, ast.Block)])
 
     def title(self, children: list[Token]) -> ast.Str:
         return self._str(children[0])

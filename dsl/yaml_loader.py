@@ -96,6 +96,7 @@ class _Builder:
         self.built: set[int] = set()
         self.repeating = 0  # how many repeated collections the current value is inside
         self.repeated = 0  # values built inside them
+        self.repeating_from: Node | None = None  # the outermost collection being repeated now
 
     def value(self, node: Node, at: Path, depth: int) -> Any:
         if self.repeating:
@@ -103,9 +104,9 @@ class _Builder:
             if self.repeated > MAX_ALIAS_EXPANSION:
                 raise _Refused(error(
                     "DRO007", f"YAML aliases repeat more than {MAX_ALIAS_EXPANSION:,} values",
-                    _span(self.path, node),
-                    detail="Each alias (*name) repeats what its anchor (&name) holds; aliases of anchors that "
-                           "hold aliases multiply (a 'billion laughs'), so the values they make are counted.",
+                    _span(self.path, self.repeating_from or node),
+                    detail="Each alias (*name) repeats what its anchor (&name) holds, here the anchor's value; "
+                           "aliases of anchors that hold aliases multiply (a 'billion laughs').",
                     hint="write the repeated values out, or share less through anchors"))
         if isinstance(node, ScalarNode) or node.tag not in _STANDARD_TAGS:
             return self.leaf(node, at)
@@ -113,6 +114,8 @@ class _Builder:
             raise _Refused(too_deep(_span(self.path, node)))
         again = id(node) in self.built
         if again:
+            if not self.repeating:
+                self.repeating_from = node
             self.repeating += 1
         else:
             self.built.add(id(node))
@@ -184,7 +187,8 @@ class _Builder:
             value = _constructor.construct_object(node)
         problem = number_problem(value)
         if problem is not None:
-            self.diagnostics.append(number_out_of_range(node.value, problem, _span(self.path, node)))
+            name = next((str(k) for k in reversed(at) if isinstance(k, str)), node.value)
+            self.diagnostics.append(number_out_of_range(name, problem, _span(self.path, node)))
             self.reported.add(at)
             return None
         return value

@@ -10,7 +10,7 @@ from typing import Any
 from dsl.diagnostics import Diagnostic, error
 from dsl.document import Document
 from dsl.document import Path as DocPath
-from dsl.limits import MAX_ID_LENGTH, MAX_ITEMS, MAX_QUANTITY, MAX_SAFE_INTEGER, MAX_YEAR, MIN_YEAR, number_problem
+from dsl.limits import MAX_ID_LENGTH, MAX_ITEMS, MAX_QUANTITY, MAX_YEAR, MIN_YEAR, number_out_of_range, number_problem
 
 ITEMS: DocPath = ("order", "items")
 
@@ -82,10 +82,7 @@ def check_numbers(doc: Document) -> Iterator[Diagnostic]:
         index = path[2] if path[1:2] == ("items",) and len(path) > 2 else None
         owner = item_name(index, items[index]) if isinstance(index, int) and isinstance(items, list) else "the order"
         name = next((k for k in reversed(path) if isinstance(k, str)), "value")
-        yield error("DRO511", f"{name} is out of range: {problem}", doc.span(path),
-                    detail=f"In {owner}: numbers in an order are finite, and whole numbers at most "
-                           f"{MAX_SAFE_INTEGER:,} (2^53 - 1) in size, as plans are JSON.",
-                    hint="write a smaller number, or quote it to keep it as text")
+        yield number_out_of_range(name, problem, doc.span(path), "DRO511", owner)
 
 
 def _check_sizes(doc: Document, order: dict[str, Any], bad: set[DocPath]) -> Iterator[Diagnostic]:
@@ -102,9 +99,9 @@ def _check_sizes(doc: Document, order: dict[str, Any], bad: set[DocPath]) -> Ite
         ids.append(((*ITEMS, i, "id"), item.get("id")))
         quantity = item.get("quantity")
         at: DocPath = (*ITEMS, i, "quantity")
-        if isinstance(quantity, int) and not isinstance(quantity, bool) and quantity > MAX_QUANTITY \
-                and at not in bad:
-            yield error("DRO509", f"quantity {quantity:,} is larger than {MAX_QUANTITY:,}", doc.span(at),
+        if isinstance(quantity, (int, float)) and not isinstance(quantity, bool) and quantity > MAX_QUANTITY \
+                and at not in bad and at not in doc.reported:
+            yield error("DRO509", f"quantity {quantity:,g} is larger than {MAX_QUANTITY:,}", doc.span(at),
                         detail=f"In {item_name(i, item)}: a quantity is at most {MAX_QUANTITY:,}.",
                         hint="check the quantity, or split the item into several")
     for at, value in ids:
