@@ -11,7 +11,7 @@ from dro_cli.planning.orders import OrderResult, load_order
 from dro_cli.planning.planner import instantiate
 from dro_cli.planning.templates_source import load_templates
 from dsl.diagnostics import Diagnostic, error, has_errors, warning
-from dsl.limits import MAX_BUNDLE_ITEMS, MAX_PLAN_DEPENDENCIES, MAX_PLAN_STEPS
+from dsl.limits import MAX_PLAN_DEPENDENCIES, MAX_PLAN_STEPS
 from dsl.sources import Sources
 
 
@@ -42,11 +42,6 @@ def plan_order(loaded: OrderResult, templates: Mapping[str, Any], outcome: PlanO
     """The plan of a loaded order, with the warnings `dro plan` gives (unmatched products, empty decompositions)."""
     outcome = outcome or PlanOutcome(None, list(loaded.diagnostics), loaded.sources)
     assert loaded.order is not None, "plan only an order that loaded"
-    too_large = _large_bundle(loaded)
-    if too_large is not None:
-        outcome.diagnostics.append(too_large)
-        outcome.usage_error = True
-        return outcome
     result = instantiate(templates, loaded.order)
     outcome.diagnostics += result.diagnostics
     too_large = _large_plan(loaded, result.plan)
@@ -67,23 +62,6 @@ def plan_order(loaded: OrderResult, templates: Mapping[str, Any], outcome: PlanO
             hint="check the item's attributes, or the rule's conditions"))
     outcome.plan = result.plan
     return outcome
-
-
-def _large_bundle(loaded: OrderResult) -> Diagnostic | None:
-    """DRO510 for a bundle of more than MAX_BUNDLE_ITEMS items: its steps' dependencies grow with their square."""
-    assert loaded.order is not None
-    sizes: dict[str, int] = {}
-    for root in loaded.order.bundle_roots().values():
-        sizes[root] = sizes.get(root, 0) + 1
-    root, size = max(sizes.items(), key=lambda entry: entry[1], default=("", 0))
-    if size <= MAX_BUNDLE_ITEMS:
-        return None
-    return error("DRO510", f"bundle '{root}' has {size:,} items, more than {MAX_BUNDLE_ITEMS:,}",
-                 loaded.item_span(root, "id"),
-                 detail=f"A bundle (an item without a parent and every item below it) holds at most "
-                        f"{MAX_BUNDLE_ITEMS:,} items: steps within a bundle depend on each other's instances, "
-                        "so its plan grows with the square of its items.",
-                 hint="split the items into several bundles (items without a parent start one)")
 
 
 def _large_plan(loaded: OrderResult, plan: Mapping[str, Any]) -> Diagnostic | None:

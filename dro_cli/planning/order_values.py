@@ -10,7 +10,16 @@ from typing import Any
 from dsl.diagnostics import Diagnostic, error
 from dsl.document import Document
 from dsl.document import Path as DocPath
-from dsl.limits import MAX_ID_LENGTH, MAX_ITEMS, MAX_QUANTITY, MAX_YEAR, MIN_YEAR, number_out_of_range, number_problem
+from dsl.limits import (
+    MAX_BUNDLE_ITEMS,
+    MAX_ID_LENGTH,
+    MAX_ITEMS,
+    MAX_QUANTITY,
+    MAX_YEAR,
+    MIN_YEAR,
+    number_out_of_range,
+    number_problem,
+)
 
 ITEMS: DocPath = ("order", "items")
 
@@ -101,7 +110,8 @@ def _check_sizes(doc: Document, order: dict[str, Any], bad: set[DocPath]) -> Ite
         at: DocPath = (*ITEMS, i, "quantity")
         if isinstance(quantity, (int, float)) and not isinstance(quantity, bool) and quantity > MAX_QUANTITY \
                 and at not in bad and at not in doc.reported:
-            yield error("DRO509", f"quantity {quantity:,g} is larger than {MAX_QUANTITY:,}", doc.span(at),
+            shown = f"{quantity:,}" if isinstance(quantity, int) else f"{quantity:g}"
+            yield error("DRO509", f"quantity {shown} is larger than {MAX_QUANTITY:,}", doc.span(at),
                         detail=f"In {item_name(i, item)}: a quantity is at most {MAX_QUANTITY:,}.",
                         hint="check the quantity, or split the item into several")
     for at, value in ids:
@@ -126,3 +136,30 @@ def _out_of_range(data: Any, at: DocPath) -> Iterator[tuple[DocPath, str]]:
             stack.extend(((*path, k), v) for k, v in value.items())
         elif isinstance(value, list):
             stack.extend(((*path, i), v) for i, v in enumerate(value))
+
+
+def check_bundle_sizes(doc: Document, first: dict[str, int], parents: dict[str, list[str]]) -> Iterator[Diagnostic]:
+    """DRO510 for a bundle of more than MAX_BUNDLE_ITEMS items: its steps' dependencies grow with their square.
+
+    `first` is each item id's index, `parents` each item's parent (known, and without cycles).
+    """
+    roots: dict[str, str] = {}
+    sizes: dict[str, int] = {}
+    for item_id in first:
+        path, current = [], item_id
+        while current not in roots and current in parents:
+            path.append(current)
+            current = parents[current][0]
+        root = roots.get(current, current)
+        for member in (*path, current):
+            roots[member] = root
+        sizes[root] = sizes.get(root, 0) + 1
+    for root, size in sizes.items():
+        if size > MAX_BUNDLE_ITEMS:
+            yield error("DRO510", f"bundle '{root}' has {size:,} items, more than {MAX_BUNDLE_ITEMS:,}",
+                        doc.span((*ITEMS, first[root], "id")),
+                        detail=f"A bundle (an item without a parent and every item below it) holds at most "
+                               f"{MAX_BUNDLE_ITEMS:,} items: steps within a bundle depend on each other's "
+                               "instances, so its plan grows with the square of its items.",
+                        hint="split the items into several bundles (items without a parent start one)")
+

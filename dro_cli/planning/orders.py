@@ -14,7 +14,15 @@ import yaml
 from yaml.nodes import MappingNode
 
 from dro_cli.planning.order_model import Order, OrderItem
-from dro_cli.planning.order_values import ITEMS, capital, check_numbers, check_values, item_name, order_items
+from dro_cli.planning.order_values import (
+    ITEMS,
+    capital,
+    check_bundle_sizes,
+    check_numbers,
+    check_values,
+    item_name,
+    order_items,
+)
 from dsl.diagnostics import Diagnostic, Span, did_you_mean, error, has_errors, sorted_diagnostics
 from dsl.document import Document
 from dsl.document import Path as DocPath
@@ -240,8 +248,11 @@ def check_items(doc: Document) -> Iterator[Diagnostic]:
             yield _unknown_parent(doc, i, item, parent, ids, suggest=unknown <= _SUGGESTIONS)
         elif isinstance(item_id, str) and first[item_id] == i:  # a duplicate's parent is ambiguous
             parents[item_id] = [parent]
-    for cycle in find_cycles(parents):
+    cycles = find_cycles(parents)
+    for cycle in cycles:
         yield _parent_cycle(doc, items, cycle)
+    if not cycles:
+        yield from check_bundle_sizes(doc, first, parents)
 
 
 def _unknown_parent(doc: Document, index: int, item: dict[str, Any], parent: str, ids: list[str], *,
