@@ -1,13 +1,22 @@
-"""Random mutations of the example catalogs never raise out of the compiler: only diagnostics."""
+"""Random mutations of the example catalogs never raise out of the compiler: only diagnostics.
+
+Hostile input too (tests/fuzz_hostile.py, in a process of bounded memory), and every hostile
+input that once failed (tests/cases/hostile/) gets its diagnostic within bounded time and memory.
+"""
 
 from __future__ import annotations
 
+import os
+import resource
+import subprocess
+import sys
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
-from goldens import CATALOGS
+from goldens import CATALOGS, ROOT
 from helpers import catalog_with as shared_catalog_with
 from helpers import mutate
 from hypothesis import HealthCheck, given, settings
@@ -107,3 +116,69 @@ def test_structurally_mutated_yaml_gives_only_diagnostics(path: Path, data: st.D
     assert fast_check("catalog")(document) == validator("catalog").is_valid(document)
     with catalog_with(path, yaml.safe_dump(document, sort_keys=False)) as catalog:
         assert_only_diagnostics(catalog)
+
+
+# ---- hostile input: bounded time and memory --------------------------------------------------
+
+HOSTILE = ROOT / "tests" / "cases" / "hostile"
+MEMORY_LIMIT = 1024 * 1024 * 1024  # address space: the interpreter and its libraries take about 300 MB
+TIME_LIMIT = 60  # seconds for one command; each takes about one, the inputs once took forever
+
+
+def _bounded_memory() -> None:  # in the child, before it runs
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+
+
+def bounded(*args: str, cwd: Path = ROOT, timeout: float = TIME_LIMIT) -> subprocess.CompletedProcess[str]:
+    """`python ARGS` in a child process whose memory is capped; a hang fails the test at `timeout`."""
+    env = {**os.environ, "NO_COLOR": "1", "DRO_DEBUG": "1", "DRO_NOW": "2026-12-01T10:00:00Z"}
+    return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=timeout, preexec_fn=_bounded_memory)
+
+
+def dro(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return bounded("-m", "dro_cli.main", *args, cwd=cwd)
+
+
+def assert_no_internal_error(done: subprocess.CompletedProcess[str]) -> None:
+    output = done.stdout + done.stderr
+    assert "Traceback" not in output and "internal error" not in output and "MemoryError" not in output, output
+
+
+def test_hostile_mutations_stay_within_time_and_memory() -> None:
+    done = bounded(str(ROOT / "tests" / "fuzz_hostile.py"), "--examples", "25", timeout=300)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    assert "50 examples passed" in done.stdout
+
+
+def _cases(kind: str) -> list[Path]:
+    return sorted((HOSTILE / kind).iterdir())
+
+
+@pytest.mark.parametrize("case", _cases("catalogs"), ids=lambda p: p.name)
+def test_a_hostile_catalog_that_once_failed(case: Path) -> None:
+    code = case.name.split("-")[0].upper()
+    done = dro("validate", str(case.relative_to(ROOT)))
+    assert_no_internal_error(done)
+    assert done.returncode in (1, 2) and f"error[{code}]" in done.stdout, done.stdout
+    if case.suffix == ".dro":
+        formatted = dro("fmt", "--check", str(case.relative_to(ROOT)))
+        assert_no_internal_error(formatted)
+        assert formatted.returncode in (1, 2)
+
+
+@pytest.mark.parametrize("case", _cases("orders"), ids=lambda p: p.name)
+def test_a_hostile_order_that_once_failed(case: Path, tmp_path: Path) -> None:
+    code = case.name.split("-")[0].upper()
+    catalog = str(CATALOGS / "laptop")
+    planned = dro("plan", str(case), "--catalog", catalog)
+    assert_no_internal_error(planned)
+    assert planned.returncode == 2 and f"error[{code}]" in planned.stderr, planned.stderr
+    state = str(tmp_path / "state")
+    ran = dro("run", str(case), "--catalog", catalog, "--state-dir", state)
+    assert_no_internal_error(ran)
+    assert ran.returncode == 2 and f"error[{code}]" in ran.stderr
+    for command in ("status", "tick"):  # nothing half-written breaks the state directory, nor the scans of it
+        after = dro(command, "--state-dir", state)
+        assert_no_internal_error(after)
+        assert after.returncode == 0, (command, after.stderr)
