@@ -17,6 +17,9 @@ MAX_FILE_BYTES = 10 * 1024 * 1024  # DRO005
 MAX_DEPTH = 100  # DRO006: lists, maps, blocks and expressions inside each other
 MAX_ALIAS_EXPANSION = 100_000  # DRO007: values that YAML aliases repeat, in one file
 MAX_TEXT_LENGTH = 100_000  # DRO008: characters in one string (a template, a description)
+# At run time: what one template may render to (the step fails, as for any template error), and
+# what `*` may repeat in a template.
+MAX_RENDERED_LENGTH = 1_000_000
 
 # Values (catalogs: DRO211, DRO212; orders: DRO509-DRO512).
 MAX_DURATION_SECONDS = 3650 * 86400  # DRO211: ten years

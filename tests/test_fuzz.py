@@ -6,10 +6,7 @@ input that once failed (tests/cases/hostile/) gets its diagnostic within bounded
 
 from __future__ import annotations
 
-import os
-import resource
 import subprocess
-import sys
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -17,8 +14,8 @@ from typing import Any
 import pytest
 import yaml
 from goldens import CATALOGS, ROOT
+from helpers import assert_no_internal_error, bounded, mutate
 from helpers import catalog_with as shared_catalog_with
-from helpers import mutate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -121,28 +118,10 @@ def test_structurally_mutated_yaml_gives_only_diagnostics(path: Path, data: st.D
 # ---- hostile input: bounded time and memory --------------------------------------------------
 
 HOSTILE = ROOT / "tests" / "cases" / "hostile"
-MEMORY_LIMIT = 1024 * 1024 * 1024  # address space: the interpreter and its libraries take about 300 MB
-TIME_LIMIT = 60  # seconds for one command; each takes about one, the inputs once took forever
 
 
-def _bounded_memory() -> None:  # in the child, before it runs
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
-
-
-def bounded(*args: str, cwd: Path = ROOT, timeout: float = TIME_LIMIT) -> subprocess.CompletedProcess[str]:
-    """`python ARGS` in a child process whose memory is capped; a hang fails the test at `timeout`."""
-    env = {**os.environ, "NO_COLOR": "1", "DRO_DEBUG": "1", "DRO_NOW": "2026-12-01T10:00:00Z"}
-    return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=timeout, preexec_fn=_bounded_memory)
-
-
-def dro(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return bounded("-m", "dro_cli.main", *args, cwd=cwd)
-
-
-def assert_no_internal_error(done: subprocess.CompletedProcess[str]) -> None:
-    output = done.stdout + done.stderr
-    assert "Traceback" not in output and "internal error" not in output and "MemoryError" not in output, output
+def dro(*args: str) -> subprocess.CompletedProcess[str]:
+    return bounded("-m", "dro_cli.main", *args)
 
 
 def test_hostile_mutations_stay_within_time_and_memory() -> None:

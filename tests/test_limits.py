@@ -15,11 +15,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from goldens import CATALOGS
+from helpers import assert_no_internal_error, bounded
 
 from dro_cli.engine.forecast import requested_by
 from dro_cli.engine.instants import iso
 from dro_cli.main import cli
 from dro_cli.planning.orders import load_order
+from dro_cli.runtime.handlers.render import RenderError, render
 from dsl import check_catalog
 from dsl.diagnostics import Diagnostic
 from dsl.limits import (
@@ -255,3 +257,27 @@ def test_dates_at_the_limits_run(tmp_path: Path) -> None:
         ran = run("run", str(path), "--catalog", str(LAPTOP), "--state-dir", str(state))
         assert ran.exit_code in (0, 1) and "Traceback" not in ran.stderr, ran.stderr
         assert run("status", "--state-dir", str(state)).exit_code == 0
+
+
+# ---- what reading and rendering cost ------------------------------------------------------
+
+
+def test_a_long_string_is_lexed_in_little_memory(tmp_path: Path) -> None:
+    # The string regex backtracked over every character: 5 MB of string took 600 MB.
+    (tmp_path / "c.dro").write_text('lane a "' + "x" * 5_000_000 + '"\n')
+    done = bounded("-m", "dro_cli.main", "validate", str(tmp_path), memory=400 * 1024 * 1024)
+    assert_no_internal_error(done)
+    assert done.returncode == 2 and "error[DRO008]" in done.stdout
+
+
+@pytest.mark.parametrize(("template", "reason"), [
+    ("{{ item.note * item.quantity }}", "repeating makes more than 100,000 characters or items"),
+    ("{{ item.quantity ** item.quantity }}", "the power is larger than 2^4,096"),
+    ("{% for i in range(100000) %}{{ item.note }}{% endfor %}", "longer than 1,000,000 characters"),
+])
+def test_rendering_an_order_is_bounded(template: str, reason: str) -> None:
+    context = {"item": {"note": "x" * 1000, "quantity": 1_000_000}}
+    with pytest.raises(RenderError) as raised:
+        render({"body": template}, context, "config")
+    assert reason in raised.value.reason and raised.value.path == "config.body"
+    assert render("{{ item.quantity * 2 }} {{ 2 ** 10 }} {{ 'ab' * 3 }}", context, "x") == "2000000 1024 ababab"
