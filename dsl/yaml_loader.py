@@ -108,32 +108,30 @@ class _Builder:
                     detail="Each alias (*name) repeats what its anchor (&name) holds, here the anchor's value; "
                            "aliases of anchors that hold aliases multiply (a 'billion laughs').",
                     hint="write the repeated values out, or share less through anchors"))
-        if isinstance(node, ScalarNode) or node.tag not in _STANDARD_TAGS:
-            return self.leaf(node, at)
-        if depth >= MAX_DEPTH:
-            raise _Refused(too_deep(_span(self.path, node)))
-        again = id(node) in self.built
-        if again:
-            if not self.repeating:
-                self.repeating_from = node
-            self.repeating += 1
-        else:
-            self.built.add(id(node))
-        try:
-            return self.collection(node, at, depth + 1)
-        finally:
-            if again:
-                self.repeating -= 1
-
-    def leaf(self, node: Node, at: Path) -> Any:
         if node.tag not in _STANDARD_TAGS:
             self.diagnostics.append(error(
                 "DRO108", f"unsupported YAML tag '{node.tag}'", _span(self.path, node),
                 hint="catalog files hold plain data: remove the tag"))
             self.reported.add(at)
             return None
-        assert isinstance(node, ScalarNode)
-        return self.scalar(node, at)
+        if isinstance(node, ScalarNode):
+            return self.scalar(node, at)
+        if depth >= MAX_DEPTH:
+            raise _Refused(too_deep(_span(self.path, node)))
+        if id(node) in self.built:
+            return self.repeat(node, at, depth)
+        self.built.add(id(node))
+        return self.collection(node, at, depth + 1)
+
+    def repeat(self, node: Node, at: Path, depth: int) -> Any:
+        """A collection met again, through an alias: what it builds counts towards MAX_ALIAS_EXPANSION."""
+        if not self.repeating:
+            self.repeating_from = node
+        self.repeating += 1
+        try:
+            return self.collection(node, at, depth + 1)
+        finally:
+            self.repeating -= 1
 
     def collection(self, node: Node, at: Path, depth: int) -> Any:
         if isinstance(node, SequenceNode):
