@@ -15,7 +15,7 @@ from dsl.durations import parse_duration
 from dsl.limits import MAX_DURATION_TEXT, MAX_FACTOR, MAX_QUANTITY, MAX_RETRIES, duration_too_long
 
 # Attributes that hold a duration, on steps, endpoints, rules and retry settings.
-_DURATIONS = ("duration", "jeopardy", "timeout", "resume_after", "interval", "initial", "max")
+_DURATIONS = frozenset({"duration", "jeopardy", "timeout", "resume_after", "interval", "initial", "max"})
 # Numbers with a bound of their own (the loaders bound every number to what JSON keeps exact).
 _BOUNDS = {"retries": MAX_RETRIES, "factor": MAX_FACTOR}
 
@@ -35,16 +35,17 @@ def check_limits(catalog: Catalog) -> Iterator[Diagnostic]:
 
 
 def _values(decl: Decl, data: Mapping[str, Any], at: tuple[str, ...]) -> Iterator[Diagnostic]:
-    for key in _DURATIONS:
-        text = data.get(key)
+    for key in data.keys() & _DURATIONS:  # set operations in C: this runs for every step
+        text = data[key]
         if isinstance(text, str) and duration_too_long(parse_duration(text)):
             yield _too_long(decl, (*at, key), text)
-    for i, text in enumerate(data.get("intervals") or ()):
-        if isinstance(text, str) and duration_too_long(parse_duration(text)):
-            yield _too_long(decl, (*at, "intervals", i), text)
-    for key, limit in _BOUNDS.items():
-        if _above(data.get(key), limit):
-            yield _too_large(decl, (*at, key), key, limit)
+    if "intervals" in data:
+        for i, text in enumerate(data["intervals"] or ()):
+            if isinstance(text, str) and duration_too_long(parse_duration(text)):
+                yield _too_long(decl, (*at, "intervals", i), text)
+    for key in data.keys() & _BOUNDS.keys():
+        if _above(data[key], _BOUNDS[key]):
+            yield _too_large(decl, (*at, key), key, _BOUNDS[key])
 
 
 def _above(value: Any, limit: int) -> bool:
