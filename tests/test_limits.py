@@ -230,6 +230,8 @@ def test_a_plan_too_large_is_neither_shown_nor_run(tmp_path: Path) -> None:
     ran = run("run", str(path), "--catalog", str(LAPTOP), "--state-dir", str(state))
     assert ran.exit_code == 2 and "DRO512" in ran.stderr
     assert not (state / "orders" / "O1").exists()
+    diffed = run("diff", str(LAPTOP), str(LAPTOP), "--orders", str(tmp_path))
+    assert diffed.exit_code == 1 and "error[DRO512]" in diffed.stderr
 
 
 @pytest.mark.parametrize(("order", "summary"), [

@@ -44,7 +44,7 @@ def plan_order(loaded: OrderResult, templates: Mapping[str, Any], outcome: PlanO
     assert loaded.order is not None, "plan only an order that loaded"
     result = instantiate(templates, loaded.order)
     outcome.diagnostics += result.diagnostics
-    too_large = _large_plan(loaded, result.plan)
+    too_large = plan_too_large(loaded, result.plan)
     if too_large is not None:
         outcome.diagnostics.append(too_large)
     if has_errors(outcome.diagnostics):
@@ -64,8 +64,8 @@ def plan_order(loaded: OrderResult, templates: Mapping[str, Any], outcome: PlanO
     return outcome
 
 
-def _large_plan(loaded: OrderResult, plan: Mapping[str, Any]) -> Diagnostic | None:
-    """DRO512 for a plan too large to write, run or show."""
+def plan_too_large(loaded: OrderResult, plan: Mapping[str, Any]) -> Diagnostic | None:
+    """DRO512 for a plan too large to write, run or show (the planner itself is linear: it is not refused)."""
     steps = plan.get("steps", [])
     dependencies = sum(len(step["after"]) for step in steps)
     if len(steps) <= MAX_PLAN_STEPS and dependencies <= MAX_PLAN_DEPENDENCIES:
