@@ -18,6 +18,7 @@ from dsl.document import Path as DocPath
 from dsl.endpoint_check import check_http
 from dsl.gc_pause import collector_paused
 from dsl.graph import check_graphs
+from dsl.limits_check import check_limits
 from dsl.lower import lower
 from dsl.parser import parse_file
 from dsl.project import Project, load_project, project_of, several_catalogs
@@ -81,7 +82,7 @@ def _check(paths: Sequence[str | os.PathLike[str]], *, on_this_machine: bool = F
     if root is None and len(folders) == 1 and folders[0].is_dir() and catalog.duplicates:
         hint = several_catalogs(folders[0], catalog)
         diagnostics.extend([hint] if hint else [])
-    for check in (check_references, check_graphs, check_settings, check_text):
+    for check in (check_references, check_graphs, check_settings, check_limits, check_text):
         diagnostics.extend(check(catalog))
     if on_this_machine:
         from dsl.host_check import check_host

@@ -12,6 +12,10 @@ CODES: dict[str, str] = {
     "DRO002": "file is not UTF-8",
     "DRO003": "no catalog files found",
     "DRO004": "file cannot be read",
+    "DRO005": "file too large",
+    "DRO006": "data nested too deeply",
+    "DRO007": "YAML aliases expand too far",
+    "DRO008": "text too long",
     "DRO101": "syntax error",
     "DRO102": "unclosed block",
     "DRO103": "unterminated string",
@@ -33,6 +37,8 @@ CODES: dict[str, str] = {
     "DRO208": "invalid value",
     "DRO209": "credential written in the catalog",
     "DRO210": "unknown function",
+    "DRO211": "duration too long",
+    "DRO212": "number out of range",
     "DRO214": "bad URL",
     "DRO215": "bad HTTP header",
     "DRO301": "unknown lane",
@@ -69,14 +75,20 @@ CODES: dict[str, str] = {
     "DRO506": "bad decomposed quantity",
     "DRO507": "templates file cannot be used",
     "DRO508": "item decomposes into nothing",
+    "DRO509": "quantity too large",
+    "DRO510": "too many items",
+    "DRO511": "number out of range",
+    "DRO512": "plan too large",
     "DRO515": "order plans no step",
     "DRO601": "test file cannot be used",
     "DRO602": "no test files found",
 }
 
 # Problems with the input files themselves are usage errors (exit 2), not
-# catalog errors (exit 1).
-USAGE_CODES: frozenset[str] = frozenset({"DRO001", "DRO002", "DRO003", "DRO004"})
+# catalog errors (exit 1): one that cannot be read, or that is past a limit
+# of dsl/limits.py on what a file may hold.
+USAGE_CODES: frozenset[str] = frozenset(
+    {"DRO001", "DRO002", "DRO003", "DRO004", "DRO005", "DRO006", "DRO007", "DRO008"})
 
 # Diagnostics that need every declaration of the catalog: a name unknown or unused in the
 # files read may be declared or used in a file that could not be read or parsed. They are

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
@@ -11,7 +12,12 @@ _SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 def parse_duration(text: str) -> int | float | None:
     """Seconds in `text` (whole seconds as int), or None if it is not a duration."""
-    if not isinstance(text, str) or not _WHOLE.match(text):
+    return _seconds(text) if isinstance(text, str) else None
+
+
+@functools.lru_cache(maxsize=4096)  # catalogs repeat a few durations thousands of times
+def _seconds(text: str) -> int | float | None:
+    if not _WHOLE.match(text):
         return None
     total = sum(float(n) * _SECONDS[unit] for n, unit in _PART.findall(text))
     total = round(total, 3)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import threading
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import Any, TypeVar
 
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
@@ -15,6 +15,15 @@ from dsl import ast
 from dsl.braces import END
 from dsl.diagnostics import Diagnostic, Span, TextOrigin, error
 from dsl.grammar import load_grammar
+from dsl.limits import (
+    MAX_DEPTH,
+    MAX_TEXT_LENGTH,
+    number_out_of_range,
+    number_problem,
+    read_integer,
+    text_too_long,
+    too_deep,
+)
 from dsl.strings import decode
 from dsl.syntax_errors import describe_expression_error, describe_syntax_error
 
@@ -27,6 +36,8 @@ def parse_file(path: str, text: str) -> tuple[ast.File | None, list[Diagnostic]]
         except UnexpectedInput as exc:
             failure = exc
         else:
+            if builder.too_deep:  # lowering, checking and formatting walk the tree by recursion
+                return None, builder.diagnostics
             return ast.File(path, tuple(blocks)), builder.diagnostics
     return None, [describe_syntax_error(failure, path, text, reparse=_fails_at)]
 
@@ -55,6 +66,8 @@ def parse_expression(text: str, origin: TextOrigin) -> tuple[ast.Expr | None, li
             return None, [describe_expression_error(exc, text, origin)]
         except UnexpectedInput as exc:  # pragma: no cover - lark's other input errors
             return None, [error("DRO401", f"invalid expression: {exc}", origin.at(0, 0))]
+        if builder.too_deep:
+            return None, builder.diagnostics
         return expr, builder.diagnostics
 
 
@@ -82,10 +95,11 @@ def _parsing(file: str, origin: TextOrigin | None) -> Iterator[_Builder]:
 
 
 def _number(text: str) -> int | float:
-    return float(text) if "." in text else int(text)
+    return float(text) if "." in text else read_integer(text)
 
 
 Item = Any  # a Token, an AST node, a tuple of them, or None
+_Node = TypeVar("_Node", bound=ast.Value | ast.Expr | ast.Block)
 
 
 class _Body(tuple[ast.BodyItem, ...]):
@@ -109,6 +123,9 @@ class _Builder(Transformer[Token, Any]):
         self.file = file
         self.origin = origin
         self.diagnostics: list[Diagnostic] = []
+        # How deep each list, map, call, expression and nested block nests, by id(node): leaves are 0.
+        self.depths: dict[int, int] = {}
+        self.too_deep = False
 
     # -- positions --
 
@@ -143,7 +160,28 @@ class _Builder(Transformer[Token, Any]):
             self.diagnostics.append(error(
                 "DRO105", problem, span,
                 hint='escapes are \\" \\\\ \\n \\t \\r \\/ and \\uXXXX'))
+        if len(value) > MAX_TEXT_LENGTH:
+            self.diagnostics.append(text_too_long(span.shifted(0, 1), len(value)))
+            value = ""
         return ast.Str(span, value, origin)
+
+    def _nest(self, node: _Node, children: Iterable[Any]) -> _Node:
+        """`node`, its depth noted; the first node past MAX_DEPTH is reported (once: the tree is refused)."""
+        depths = self.depths
+        depth = 1 + max((depths.get(id(c), 0) for c in children), default=0)
+        depths[id(node)] = depth
+        if depth > MAX_DEPTH and not self.too_deep:
+            self.too_deep = True
+            self.diagnostics.append(too_deep(node.span))
+        return node
+
+    def _num(self, tok: Token) -> int | float:
+        value = _number(str(tok))
+        problem = number_problem(value)
+        if problem is not None:
+            self.diagnostics.append(number_out_of_range(str(tok), problem, self._tok(tok)))
+            return 0
+        return value
 
     def _key(self, tok: Token) -> str:
         return self._str(tok).value if tok.type == "STRING" else str(tok)
@@ -166,8 +204,9 @@ class _Builder(Transformer[Token, Any]):
         kind, block_id, *rest = children
         title = next((c for c in rest if isinstance(c, ast.Str)), None)
         body = next((c for c in rest if isinstance(c, _Body)), _Body())
-        return ast.Block(self._span(kind, body if body else title or block_id), str(kind), self._tok(kind),
-                         ast.Ident(self._tok(block_id), str(block_id)), title, tuple(body))
+        block = ast.Block(self._span(kind, body if body else title or block_id), str(kind), self._tok(kind),
+                          ast.Ident(self._tok(block_id), str(block_id)), title, tuple(body))
+        return self._nest(block, [item for item in body if isinstance(item, ast.Block)])
 
     def title(self, children: list[Token]) -> ast.Str:
         return self._str(children[0])
@@ -222,7 +261,7 @@ class _Builder(Transformer[Token, Any]):
         return self._str(children[0])
 
     def number(self, children: list[Token]) -> ast.Num:
-        return ast.Num(self._tok(children[0]), _number(str(children[0])))
+        return ast.Num(self._tok(children[0]), self._num(children[0]))
 
     def duration(self, children: list[Token]) -> ast.Duration:
         return ast.Duration(self._tok(children[0]), str(children[0]))
@@ -234,11 +273,12 @@ class _Builder(Transformer[Token, Any]):
         return ast.Ident(self._tok(children[0]), str(children[0]))
 
     def list_value(self, children: list[Item]) -> ast.ListValue:
-        return ast.ListValue(self._span(children[0], children[-1]),
-                             tuple(c for c in children[1:-1] if c is not None))
+        items = tuple(c for c in children[1:-1] if c is not None)
+        return self._nest(ast.ListValue(self._span(children[0], children[-1]), items), items)
 
     def map_value(self, children: list[Item]) -> ast.MapValue:
-        return ast.MapValue(self._span(children[0], children[-1]), tuple(children[1:-1]))
+        entries = tuple(children[1:-1])
+        return self._nest(ast.MapValue(self._span(children[0], children[-1]), entries), [e.value for e in entries])
 
     def pair(self, children: list[Item]) -> ast.Entry:
         key, value = children
@@ -246,47 +286,51 @@ class _Builder(Transformer[Token, Any]):
 
     def call(self, children: list[Item]) -> ast.CallValue:
         name, *args, closing = children
-        return ast.CallValue(self._span(name, closing), str(name), self._tok(name),
-                             tuple(a for a in args if a is not None))
+        values = tuple(a for a in args if a is not None)
+        return self._nest(ast.CallValue(self._span(name, closing), str(name), self._tok(name), values), values)
 
     # -- expressions --
 
     def or_(self, children: list[Item]) -> ast.BoolOp:
-        return ast.BoolOp(self._span(children[0], children[1]), "or", children[0], children[1])
+        return self._nest(ast.BoolOp(self._span(children[0], children[1]), "or", children[0], children[1]), children)
 
     def and_(self, children: list[Item]) -> ast.BoolOp:
-        return ast.BoolOp(self._span(children[0], children[1]), "and", children[0], children[1])
+        return self._nest(ast.BoolOp(self._span(children[0], children[1]), "and", children[0], children[1]),
+                          children)
 
     def not_(self, children: list[Item]) -> ast.Not:
-        return ast.Not(self._span(children[0], children[1]), children[1])
+        return self._nest(ast.Not(self._span(children[0], children[1]), children[1]), children[1:])
 
     def compare(self, children: list[Item]) -> ast.Compare:
         left, op, right = children
-        return ast.Compare(self._span(left, right), str(op), left, right)
+        return self._nest(ast.Compare(self._span(left, right), str(op), left, right), (left, right))
 
     def in_(self, children: list[Item]) -> ast.Compare:
-        return ast.Compare(self._span(children[0], children[-1]), "in", children[0], children[-1])
+        return self._nest(ast.Compare(self._span(children[0], children[-1]), "in", children[0], children[-1]),
+                          children)
 
     def not_in(self, children: list[Item]) -> ast.Compare:
-        return ast.Compare(self._span(children[0], children[-1]), "not in", children[0], children[-1])
+        return self._nest(ast.Compare(self._span(children[0], children[-1]), "not in", children[0], children[-1]),
+                          children)
 
     def e_string(self, children: list[Token]) -> ast.Literal:
         s = self._str(children[0])
         return ast.Literal(s.span, s.value)
 
     def e_number(self, children: list[Token]) -> ast.Literal:
-        return ast.Literal(self._tok(children[0]), _number(str(children[0])))
+        return ast.Literal(self._tok(children[0]), self._num(children[0]))
 
     def e_const(self, children: list[Token]) -> ast.Literal:
         return ast.Literal(self._tok(children[0]), _CONSTANTS[children[0].type])
 
     def e_list(self, children: list[Item]) -> ast.ListExpr:
-        return ast.ListExpr(self._span(children[0], children[-1]),
-                            tuple(c for c in children[1:-1] if c is not None))
+        items = tuple(c for c in children[1:-1] if c is not None)
+        return self._nest(ast.ListExpr(self._span(children[0], children[-1]), items), items)
 
     def e_call(self, children: list[Item]) -> ast.Call:
         name, *args, closing = children
-        return ast.Call(self._span(name, closing), str(name), tuple(a for a in args if a is not None))
+        values = tuple(a for a in args if a is not None)
+        return self._nest(ast.Call(self._span(name, closing), str(name), values), values)
 
     def path(self, children: list[Item]) -> ast.Path:
         root, *segments = children
@@ -300,7 +344,7 @@ class _Builder(Transformer[Token, Any]):
         tok, closing = children
         if tok.type == "STRING":
             return self._str(tok).value, closing
-        return int(_number(str(tok))), closing
+        return int(self._num(tok)), closing
 
 
 _CONSTANTS: dict[str, bool | None] = {"TRUE": True, "FALSE": False, "NULL": None}

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dsl.diagnostics import Diagnostic, Span, error
+from dsl.limits import MAX_FILE_BYTES
 
 DSL_SUFFIX = ".dro"
 YAML_SUFFIXES = (".dro.yaml", ".dro.yml")
@@ -32,12 +33,17 @@ class Sources:
     """The text of every file read, by display path, for rendering source lines."""
 
     texts: dict[str, str] = field(default_factory=dict)
+    # Each text's lines, split once: a file with thousands of diagnostics shows a line for each.
+    _lines: dict[str, tuple[str, list[str]]] = field(default_factory=dict, repr=False, compare=False)
 
     def line(self, file: str, number: int) -> str | None:
         text = self.texts.get(file)
         if text is None:
             return None
-        lines = text.splitlines()
+        split = self._lines.get(file)
+        if split is None or split[0] is not text:
+            split = self._lines[file] = (text, text.splitlines())
+        lines = split[1]
         return lines[number - 1] if 0 < number <= len(lines) else None
 
 
@@ -102,10 +108,18 @@ def collect(paths: Iterable[Path]) -> tuple[list[tuple[Path, Path]], list[Diagno
 
 
 def read_text(path: Path, shown: str) -> tuple[str | None, Diagnostic | None]:
+    """The text of a catalog or order file, or the diagnostic that says why there is none."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as file:
+            data = file.read(MAX_FILE_BYTES + 1)  # never more: the file may be endless (/dev/zero)
     except OSError as exc:
         return None, error("DRO004", f"cannot read '{shown}': {exc.strerror}", hint="check its permissions")
+    if len(data) > MAX_FILE_BYTES:
+        return None, error("DRO005", f"'{shown}' is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB",
+                           Span.point(shown, 1, 1),
+                           detail="dro reads catalog and order files of up to "
+                                  f"{MAX_FILE_BYTES:,} bytes; a larger one is most likely not one of them.",
+                           hint="split a catalog into several files; an order this large is not one order")
     try:
         return data.decode("utf-8").removeprefix("\ufeff"), None
     except UnicodeDecodeError as exc:

@@ -9,6 +9,17 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from dsl.diagnostics import Diagnostic, Span, TextOrigin, error
 from dsl.document import Document, Path, is_declaration
+from dsl.limits import (
+    MAX_ALIAS_EXPANSION,
+    MAX_DEPTH,
+    MAX_INTEGER_DIGITS,
+    MAX_TEXT_LENGTH,
+    number_out_of_range,
+    number_problem,
+    read_integer,
+    text_too_long,
+    too_deep,
+)
 
 try:  # the C composer is much faster; fall back where libyaml is missing
     _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
@@ -24,6 +35,8 @@ def load_yaml(path: str, text: str) -> tuple[Document | None, list[Diagnostic]]:
     try:
         nodes = list(yaml.compose_all(text, Loader=_Loader))
     except yaml.MarkedYAMLError as exc:
+        if "nesting depth" in str(exc.problem):  # libyaml's own limit, far past ours
+            return None, [too_deep(_mark_span(path, exc.problem_mark))]
         return None, [_syntax_error(path, text, exc)]
     except yaml.YAMLError as exc:  # pragma: no cover - errors without a mark
         return None, [error("DRO106", f"invalid YAML: {exc}", Span.point(path, 1, 1))]
@@ -35,11 +48,9 @@ def load_yaml(path: str, text: str) -> tuple[Document | None, list[Diagnostic]]:
     builder = _Builder(path)
     root = nodes[0] if nodes else None
     try:
-        data = builder.value(root, ()) if root is not None else {}
-    except RecursionError:
-        return None, [error("DRO108", "data nested too deeply", _span(path, root) if root else None,
-                            detail="Catalog files hold a few levels of maps and lists.",
-                            hint="flatten the structure")]
+        data = builder.value(root, (), 0) if root is not None else {}
+    except _Refused as refused:  # past a limit: nothing more of this file is worth building
+        return None, [refused.diagnostic]
     document = Document(path, data if data is not None else {}, NodeLocator(path, root, text),
                         reported=builder.reported)
     return document, builder.diagnostics
@@ -57,6 +68,18 @@ def _syntax_error(path: str, text: str, exc: yaml.MarkedYAMLError) -> Diagnostic
                  hint=hint)
 
 
+def _mark_span(path: str, mark: yaml.Mark | None) -> Span:
+    return Span.point(path, mark.line + 1, mark.column + 1) if mark is not None else Span.point(path, 1, 1)
+
+
+class _Refused(Exception):
+    """A limit of dsl/limits.py that stops building the file."""
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(diagnostic.summary)
+        self.diagnostic = diagnostic
+
+
 def _span(path: str, node: Node) -> Span:
     start, end = node.start_mark, node.end_mark
     return Span(path, start.line + 1, start.column + 1, end.line + 1, end.column + 1)
@@ -69,8 +92,22 @@ class _Builder:
         self.path = path
         self.diagnostics: list[Diagnostic] = []
         self.reported: set[Path] = set()
+        # An alias shares its anchor's node: a collection met again is being repeated.
+        self.built: set[int] = set()
+        self.repeating = 0  # how many repeated collections the current value is inside
+        self.repeated = 0  # values built inside them
+        self.repeating_from: Node | None = None  # the outermost collection being repeated now
 
-    def value(self, node: Node, at: Path) -> Any:
+    def value(self, node: Node, at: Path, depth: int) -> Any:
+        if self.repeating:
+            self.repeated += 1
+            if self.repeated > MAX_ALIAS_EXPANSION:
+                raise _Refused(error(
+                    "DRO007", f"YAML aliases repeat more than {MAX_ALIAS_EXPANSION:,} values",
+                    _span(self.path, self.repeating_from or node),
+                    detail="Each alias (*name) repeats what its anchor (&name) holds, here the anchor's value; "
+                           "aliases of anchors that hold aliases multiply (a 'billion laughs').",
+                    hint="write the repeated values out, or share less through anchors"))
         if node.tag not in _STANDARD_TAGS:
             self.diagnostics.append(error(
                 "DRO108", f"unsupported YAML tag '{node.tag}'", _span(self.path, node),
@@ -78,9 +115,27 @@ class _Builder:
             self.reported.add(at)
             return None
         if isinstance(node, ScalarNode):
-            return self.scalar(node)
+            return self.scalar(node, at)
+        if depth >= MAX_DEPTH:
+            raise _Refused(too_deep(_span(self.path, node)))
+        if id(node) in self.built:
+            return self.repeat(node, at, depth)
+        self.built.add(id(node))
+        return self.collection(node, at, depth + 1)
+
+    def repeat(self, node: Node, at: Path, depth: int) -> Any:
+        """A collection met again, through an alias: what it builds counts towards MAX_ALIAS_EXPANSION."""
+        if not self.repeating:
+            self.repeating_from = node
+        self.repeating += 1
+        try:
+            return self.collection(node, at, depth + 1)
+        finally:
+            self.repeating -= 1
+
+    def collection(self, node: Node, at: Path, depth: int) -> Any:
         if isinstance(node, SequenceNode):
-            return [self.value(item, (*at, i)) for i, item in enumerate(node.value)]
+            return [self.value(item, (*at, i), depth) for i, item in enumerate(node.value)]
         assert isinstance(node, MappingNode)
         mapping: dict[str, Any] = {}
         first: dict[str, Node] = {}
@@ -104,12 +159,18 @@ class _Builder:
                            "YAML would silently keep only the last one.",
                     hint="remove one, or rename it"))
                 continue
+            if len(key) > MAX_TEXT_LENGTH:
+                raise _Refused(text_too_long(_span(self.path, key_node), len(key)))
             first[key] = key_node
-            mapping[key] = self.value(value_node, (*at, key))
+            mapping[key] = self.value(value_node, (*at, key), depth)
         return mapping
 
-    def scalar(self, node: ScalarNode) -> Any:
+    def scalar(self, node: ScalarNode, at: Path) -> Any:
         tag = node.tag
+        if len(node.value) > MAX_TEXT_LENGTH:
+            self.diagnostics.append(text_too_long(_span(self.path, node), len(node.value)))
+            self.reported.add(at)
+            return None
         if tag == _TAG + "str":
             return node.value
         if tag == _TAG + "null":
@@ -118,7 +179,17 @@ class _Builder:
             return node.value.lower() in ("true", "yes", "on", "y")
         if tag == _TAG + "timestamp":  # dates stay text: JSON has no dates
             return node.value
-        return _constructor.construct_object(node)
+        if tag == _TAG + "int" and len(node.value) > MAX_INTEGER_DIGITS:  # not converted: out of range
+            value = read_integer(node.value)
+        else:
+            value = _constructor.construct_object(node)
+        problem = number_problem(value)
+        if problem is not None:
+            name = next((str(k) for k in reversed(at) if isinstance(k, str)), node.value)
+            self.diagnostics.append(number_out_of_range(name, problem, _span(self.path, node)))
+            self.reported.add(at)
+            return None
+        return value
 
 
 class NodeLocator:

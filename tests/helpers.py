@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import resource
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -56,3 +60,27 @@ def catalog_with(texts: Mapping[Path, str], original: Path, text: str) -> Iterat
             if sibling.parent == original.parent:
                 (copy / sibling.name).write_text(text if sibling == original else sibling_text, encoding="utf-8")
         yield copy
+
+
+# ---- child processes of bounded memory and time ---------------------------------------------
+
+_ROOT = Path(__file__).resolve().parent.parent
+MEMORY_LIMIT = 1024 * 1024 * 1024  # address space: the interpreter and its libraries take about 300 MB
+TIME_LIMIT = 60  # seconds for one command; each takes about one, the inputs once took forever
+
+
+def bounded(*args: str, cwd: Path = _ROOT, timeout: float = TIME_LIMIT,
+            memory: int = MEMORY_LIMIT) -> subprocess.CompletedProcess[str]:
+    """`python ARGS` in a child process whose address space is capped at `memory` bytes; a hang fails at `timeout`."""
+
+    def cap_memory() -> None:  # in the child, before it runs
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
+    env = {**os.environ, "NO_COLOR": "1", "DRO_DEBUG": "1", "DRO_NOW": "2026-12-01T10:00:00Z"}
+    return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=timeout, preexec_fn=cap_memory)
+
+
+def assert_no_internal_error(done: subprocess.CompletedProcess[str]) -> None:
+    output = done.stdout + done.stderr
+    assert "Traceback" not in output and "internal error" not in output and "MemoryError" not in output, output

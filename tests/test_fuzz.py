@@ -1,15 +1,21 @@
-"""Random mutations of the example catalogs never raise out of the compiler: only diagnostics."""
+"""Random mutations of the example catalogs never raise out of the compiler: only diagnostics.
+
+Hostile input too (tests/fuzz_hostile.py, in a process of bounded memory), and every hostile
+input that once failed (tests/cases/hostile/) gets its diagnostic within bounded time and memory.
+"""
 
 from __future__ import annotations
 
+import subprocess
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
-from goldens import CATALOGS
+from goldens import CATALOGS, ROOT
+from helpers import assert_no_internal_error, bounded, mutate
 from helpers import catalog_with as shared_catalog_with
-from helpers import mutate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -107,3 +113,52 @@ def test_structurally_mutated_yaml_gives_only_diagnostics(path: Path, data: st.D
     assert fast_check("catalog")(document) == validator("catalog").is_valid(document)
     with catalog_with(path, yaml.safe_dump(document, sort_keys=False)) as catalog:
         assert_only_diagnostics(catalog)
+
+
+# ---- hostile input: bounded time and memory --------------------------------------------------
+
+HOSTILE = ROOT / "tests" / "cases" / "hostile"
+
+
+def dro(*args: str) -> subprocess.CompletedProcess[str]:
+    return bounded("-m", "dro_cli.main", *args)
+
+
+def test_hostile_mutations_stay_within_time_and_memory() -> None:
+    done = bounded(str(ROOT / "tests" / "fuzz_hostile.py"), "--examples", "40", timeout=300)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    assert "80 examples passed" in done.stdout
+
+
+def _cases(kind: str) -> list[Path]:
+    return sorted((HOSTILE / kind).iterdir())
+
+
+@pytest.mark.parametrize("case", _cases("catalogs"), ids=lambda p: p.name)
+def test_a_hostile_catalog_that_once_failed(case: Path) -> None:
+    code = case.name.split("-")[0].upper()
+    done = dro("validate", str(case.relative_to(ROOT)))
+    assert_no_internal_error(done)
+    assert done.returncode in (1, 2) and f"error[{code}]" in done.stdout, done.stdout
+    if case.suffix == ".dro":
+        formatted = dro("fmt", "--check", str(case.relative_to(ROOT)))
+        assert_no_internal_error(formatted)
+        assert formatted.returncode in (1, 2)
+
+
+@pytest.mark.parametrize("case", _cases("orders"), ids=lambda p: p.name)
+def test_a_hostile_order_that_once_failed(case: Path, tmp_path: Path) -> None:
+    code = case.name.split("-")[0].upper()
+    catalog = str(CATALOGS / "laptop")
+    planned = dro("plan", str(case), "--catalog", catalog)
+    assert_no_internal_error(planned)
+    assert planned.returncode == 2 and f"error[{code}]" in planned.stderr, planned.stderr
+    (tmp_path / "state").mkdir()  # with no orders yet: the scans of it must still work after the refusal
+    state = str(tmp_path / "state")
+    ran = dro("run", str(case), "--catalog", catalog, "--state-dir", state)
+    assert_no_internal_error(ran)
+    assert ran.returncode == 2 and f"error[{code}]" in ran.stderr
+    for command in ("status", "tick"):  # nothing half-written breaks the state directory, nor the scans of it
+        after = dro(command, "--state-dir", state)
+        assert_no_internal_error(after)
+        assert after.returncode == 0, (command, after.stderr)

@@ -45,9 +45,11 @@ def test_invalid_case_reports_its_own_code(case: Path) -> None:
 def test_every_code_has_an_invalid_case() -> None:
     covered = {case.name.split("-")[0].upper() for case in [*invalid_cases(), *invalid_orders()]}
     # DRO001 (a missing path) and DRO004 (an unreadable file) cannot live in a directory: see test_cli.
+    # DRO005 needs a file of 10 MiB, DRO512 an order of thousands of items: see test_limits.
     # DRO506 and DRO508 need a catalog of their own, DRO507 a templates file: see test_plan_cli.
     # DRO601 and DRO602 are about test files: see test_scenario_tests.
-    assert set(CODES) - covered - {"DRO001", "DRO004", "DRO506", "DRO507", "DRO508", "DRO601", "DRO602"} == set()
+    elsewhere = {"DRO001", "DRO004", "DRO005", "DRO512", "DRO506", "DRO507", "DRO508", "DRO601", "DRO602"}
+    assert set(CODES) - covered - elsewhere == set()
 
 
 @pytest.mark.parametrize("catalog", catalogs(), ids=lambda p: p.name)

@@ -16,9 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dro_cli.planning.order_model import Order, OrderItem
-from dro_cli.planning.orders import MAX_DEPTH, OrderResult, load_order
+from dro_cli.planning.orders import OrderResult, load_order
 from dsl.codes import CODES
 from dsl.diagnostics import Diagnostic, Span
+from dsl.limits import MAX_DEPTH
 from dsl.schemas import fast_check, load_schema, validator
 
 SAMPLES = sorted(p for p in CATALOGS.glob("*/orders/*") if p.suffix in (".yaml", ".yml", ".json"))
@@ -280,11 +281,11 @@ def test_items_must_be_a_non_empty_list(tmp_path: Path) -> None:
 
 def test_non_finite_numbers_are_refused(tmp_path: Path) -> None:
     result = load(tmp_path, order_yaml("{id: L1, product: A, attributes: {w: .inf}}", head="  attributes: {x: .nan}"))
-    assert codes(result) == ["DRO208", "DRO208"]
+    assert codes(result) == ["DRO511", "DRO511"]
     assert [located(result, d) for d in result.diagnostics] == [".nan", ".inf"]
     text = '{"order": {"id": "O", "account": "A", "attributes": {"x": NaN}, "items": [{"id": "L", "product": "P"}]}}'
     result = load(tmp_path, text, "order.json")
-    assert only(result, "DRO208").summary == "x must be a finite number, not nan"
+    assert only(result, "DRO511").summary == "x is out of range: NaN is not a number"
 
 
 # ---- files that are not orders ------------------------------------------------------------
@@ -311,13 +312,13 @@ def test_deep_nesting_is_refused_before_it_is_built(tmp_path: Path) -> None:
     deep = "[" * 100_000 + "]" * 100_000
     for text, name in ((f'{{"order": {deep}}}', "o.json"), (f"order: {deep}\n", "o.yaml"),
                        ("order:\n  x:\n    " + "- " * (MAX_DEPTH + 5) + "x\n", "o.yaml")):
-        d = only(load(tmp_path, text, name), "DRO505")
+        d = only(load(tmp_path, text, name), "DRO006")
         assert str(MAX_DEPTH) in d.summary
 
 
 def test_deep_json_that_yaml_cannot_scan_is_refused_too(tmp_path: Path) -> None:
     text = '{"note": "\\ud800", "order": ' + "[" * 3000 + "]" * 3000 + "}"
-    assert str(MAX_DEPTH) in only(load(tmp_path, text, "o.json"), "DRO505").summary
+    assert str(MAX_DEPTH) in only(load(tmp_path, text, "o.json"), "DRO006").summary
 
 
 def test_a_directory_and_a_missing_file(tmp_path: Path) -> None:

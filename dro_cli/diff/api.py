@@ -127,6 +127,7 @@ def diff_catalogs(old: Revision, new: Revision, orders: Sequence[Path]) -> DiffR
 def _diff_orders(revisions: Sequence[tuple[str, dict[str, Any]]], orders: Sequence[Path],
                  orders_from: Revision) -> tuple[OrderDiff, ...]:
     """Each order planned with the templates of both revisions, (spec, templates), and compared."""
+    from dro_cli.planning.api import plan_too_large
     from dro_cli.planning.orders import load_order
     from dro_cli.planning.planner import instantiate
 
@@ -146,6 +147,9 @@ def _diff_orders(revisions: Sequence[tuple[str, dict[str, Any]]], orders: Sequen
         plans = []
         for spec, templates in revisions:
             planned = instantiate(templates, loaded.order)
+            too_large = plan_too_large(loaded, planned.plan)
+            if too_large is not None:
+                planned.diagnostics.append(too_large)
             if has_errors(planned.diagnostics):
                 diagnostics += orders_from.relabel(planned.diagnostics, Sources())[0]
                 failed.append(f"{shown} (with '{spec}')")

@@ -10,6 +10,7 @@ after the requested date, late once that date has come.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -56,6 +57,8 @@ def requested_by(text: str) -> float:
     """The instant a requested date means: a date alone is the end of that day, in UTC."""
     moment = datetime.fromisoformat(text)
     if len(text) == 10:  # YYYY-MM-DD
+        if moment.date() == moment.date().max:  # orders refuse it (dsl/limits.py); older plans may hold it
+            return math.inf
         moment += timedelta(days=1)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)

@@ -10,7 +10,11 @@ from datetime import UTC, datetime
 
 from dro_cli.errors import EXIT_USAGE, DroError
 
-EARLIEST = datetime.min.replace(tzinfo=UTC).timestamp()  # 0001-01-01T00:00:00Z
+# The instants ISO text can write (a day's margin at the start, where local time would fall before
+# the year 1). Durations are bounded (dsl/limits.py), but sums of them (an expected completion along a
+# long chain of steps) and exponential retries are not: later instants are written as the last one,
+# which says "never, in practice" without breaking.
+EARLIEST = datetime(1, 1, 2, tzinfo=UTC).timestamp()  # 0001-01-02T00:00:00Z
 LATEST = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp()  # 9999-12-31T23:59:59Z
 
 
@@ -29,8 +33,12 @@ def parse_instant(text: str, *, source: str = "timestamp") -> float:
 
 @functools.lru_cache(maxsize=4096)  # a batch of records, and the steps it touched, share one instant
 def iso(instant: float) -> str:
-    """Seconds since the epoch as the journal writes instants: UTC, `Z`, milliseconds only when needed."""
-    moment = datetime.fromtimestamp(round(instant, 3), UTC).replace(tzinfo=None)
+    """Seconds since the epoch as the journal writes instants: UTC, `Z`, milliseconds only when needed.
+
+    Instants beyond what the calendar holds (and NaN) are written as its first or last second.
+    """
+    clamped = LATEST if not instant <= LATEST else max(instant, EARLIEST)
+    moment = datetime.fromtimestamp(round(clamped, 3), UTC).replace(tzinfo=None)
     text = moment.isoformat(timespec="milliseconds" if moment.microsecond else "seconds")
     return text + "Z"
 

@@ -10,7 +10,8 @@ from typing import Any
 from dro_cli.planning.orders import OrderResult, load_order
 from dro_cli.planning.planner import instantiate
 from dro_cli.planning.templates_source import load_templates
-from dsl.diagnostics import Diagnostic, has_errors, warning
+from dsl.diagnostics import Diagnostic, error, has_errors, warning
+from dsl.limits import MAX_PLAN_DEPENDENCIES, MAX_PLAN_STEPS
 from dsl.sources import Sources
 
 
@@ -43,7 +44,10 @@ def plan_order(loaded: OrderResult, templates: Mapping[str, Any], outcome: PlanO
     assert loaded.order is not None, "plan only an order that loaded"
     result = instantiate(templates, loaded.order)
     outcome.diagnostics += result.diagnostics
-    if has_errors(result.diagnostics):
+    too_large = plan_too_large(loaded, result.plan)
+    if too_large is not None:
+        outcome.diagnostics.append(too_large)
+    if has_errors(outcome.diagnostics):
         outcome.usage_error = True  # the order's values make it unplannable
         return outcome
     for product, items in _by_product(result.unmatched).items():
@@ -71,6 +75,22 @@ def no_step(loaded: OrderResult) -> Diagnostic:
                "and call it completed.",
         hint="check that --catalog names the catalog this order is for; `dro run` refuses such an order "
              "unless --allow-empty says it is meant")
+
+
+def plan_too_large(loaded: OrderResult, plan: Mapping[str, Any]) -> Diagnostic | None:
+    """DRO512 for a plan too large to write, run or show (the planner itself is linear: it is not refused)."""
+    steps = plan.get("steps", [])
+    dependencies = sum(len(step["after"]) for step in steps)
+    if len(steps) <= MAX_PLAN_STEPS and dependencies <= MAX_PLAN_DEPENDENCIES:
+        return None
+    assert loaded.order is not None
+    return error("DRO512", f"the plan of order '{loaded.order.id}' is too large: {len(steps):,} step instances "
+                 f"and {dependencies:,} dependencies", loaded.document.span(("order", "items"))
+                 if loaded.document is not None else None,
+                 detail=f"A plan holds at most {MAX_PLAN_STEPS:,} step instances and {MAX_PLAN_DEPENDENCIES:,} "
+                        "dependencies. Steps of plan scope, or `after ... within plan`, depend on every instance "
+                        "of a step, so plans grow faster than orders.",
+                 hint="split the order into several orders")
 
 
 def _by_product(items: list[Any]) -> dict[str, list[Any]]:

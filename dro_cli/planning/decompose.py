@@ -9,6 +9,7 @@ from typing import Any
 from dro_cli.planning.evaluation import holds, value_of
 from dro_cli.planning.order_model import Order
 from dsl.diagnostics import Diagnostic, error
+from dsl.limits import MAX_QUANTITY
 
 
 @dataclass(frozen=True)
@@ -84,11 +85,12 @@ def _quantity(target: Mapping[str, Any], item: FulfillmentItem, scope: Mapping[s
     if target["quantity"] is None:
         return item.quantity
     quantity = value_of(target["quantity"], scope)
-    if isinstance(quantity, bool) or not isinstance(quantity, (int, float)) or quantity < 1 \
+    if isinstance(quantity, bool) or not isinstance(quantity, (int, float)) or not 1 <= quantity <= MAX_QUANTITY \
             or quantity != int(quantity):
         problems.append(error(
             "DRO506", f"bad decomposed quantity {quantity!r} for '{item.id}/{target['product']}'",
-            detail=f"The rule's quantity is `{target['quantity']}`; a quantity is a whole number of at least 1.",
+            detail=f"The rule's quantity is `{target['quantity']}`; a quantity is a whole number from 1 to "
+                   f"{MAX_QUANTITY:,}.",
             hint="fix the order item's attributes, or the rule's quantity expression"))
         return None
     return int(quantity)

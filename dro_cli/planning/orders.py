@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +14,24 @@ import yaml
 from yaml.nodes import MappingNode
 
 from dro_cli.planning.order_model import Order, OrderItem
+from dro_cli.planning.order_values import (
+    ITEMS,
+    capital,
+    check_bundle_sizes,
+    check_numbers,
+    check_values,
+    item_name,
+    order_items,
+)
 from dsl.diagnostics import Diagnostic, Span, did_you_mean, error, has_errors, sorted_diagnostics
 from dsl.document import Document
 from dsl.document import Path as DocPath
 from dsl.graph import find_cycles
+from dsl.limits import (
+    MAX_DEPTH,
+    read_integer,
+    too_deep,
+)
 from dsl.schema_check import check_document
 from dsl.sources import Sources, display_path, read_text
 from dsl.yaml_loader import NodeLocator, load_yaml
@@ -29,11 +41,7 @@ try:  # the C parser, as the YAML loader uses
 except AttributeError:  # pragma: no cover
     _Loader = yaml.SafeLoader
 
-# Deeper data is refused before it is built: the YAML composer and builder recurse.
-MAX_DEPTH = 100
 DOCS = "docs/orders.md"
-_TOO_DEEP = f"the order file nests lists and maps more than {MAX_DEPTH} deep"
-_ITEMS: DocPath = ("order", "items")
 _SUGGESTIONS = 10  # unknown parents that get a "did you mean"
 
 
@@ -58,9 +66,9 @@ class OrderResult:
         """Where item `item_id` is written, or its `key` ("product", "quantity"...), for later diagnostics."""
         if self.document is None:
             return None
-        for i, item in _items(self.document.data):
+        for i, item in order_items(self.document.data):
             if item.get("id") == item_id:
-                return self.document.span((*_ITEMS, i) if key is None else (*_ITEMS, i, key))
+                return self.document.span((*ITEMS, i) if key is None else (*ITEMS, i, key))
         return None
 
 
@@ -83,7 +91,7 @@ def load_order(path: Path) -> OrderResult:
         if doc is not None:
             diagnostics += _check(doc)
     except RecursionError:  # deep JSON that YAML could not scan for its depth first
-        return OrderResult(None, [_unusable(shown, _TOO_DEEP)], sources)
+        return OrderResult(None, [too_deep(Span.point(shown, 1, 1))], sources)
     order = _build(doc.data["order"]) if doc is not None and not has_errors(diagnostics) else None
     return OrderResult(order, sorted_diagnostics(diagnostics), sources, doc)
 
@@ -137,7 +145,7 @@ def _parse(shown: str, text: str, *, as_json: bool) -> tuple[Document | None, li
 
 def _parse_json(shown: str, text: str, text_for_yaml: str) -> tuple[Document | None, list[Diagnostic]]:
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_int=read_integer)  # thousands of digits are not converted
     except json.JSONDecodeError as exc:
         return None, [error("DRO106", f"invalid JSON: {exc.msg}", Span.point(shown, exc.lineno, exc.colno),
                             detail="The file is read as JSON because its name ends in .json.",
@@ -161,14 +169,14 @@ def _too_deep(shown: str, text: str) -> Diagnostic | None:
                 if depth > MAX_DEPTH:
                     mark = event.start_mark
                     where = Span.point(shown, mark.line + 1, mark.column + 1) if mark is not None else None
-                    return _unusable(shown, _TOO_DEEP, where)
+                    return too_deep(where)
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 depth -= 1
     except yaml.YAMLError as exc:
         if "nesting depth" in str(exc):  # some libyaml builds stop deep data themselves, first
             mark = getattr(exc, "problem_mark", None)
             where = Span.point(shown, mark.line + 1, mark.column + 1) if mark is not None else None
-            return _unusable(shown, _TOO_DEEP, where)
+            return too_deep(where)
         # Anything else is reported, with its location, when the file is loaded.
     return None
 
@@ -191,6 +199,8 @@ def _for_orders(diagnostic: Diagnostic, *, as_json: bool) -> Diagnostic:
     if hint and "catalog files" in hint:
         hint = hint.replace("catalog files", "order files")
     summary = diagnostic.summary
+    if diagnostic.code == "DRO212":  # the loader's code for catalogs; orders have their own
+        diagnostic = dataclasses.replace(diagnostic, code="DRO511")
     if as_json and diagnostic.code == "DRO106":
         summary = summary.replace("invalid YAML: ", "cannot read this JSON: ")
         hint = "write the text as UTF-8, or escape it as JSON does (\\uXXXX, surrogates in pairs)"
@@ -200,40 +210,23 @@ def _for_orders(diagnostic: Diagnostic, *, as_json: bool) -> Diagnostic:
 # ---- checks ----------------------------------------------------------------------------
 
 
-def _items(data: Any) -> list[tuple[int, dict[str, Any]]]:
-    """The items of the order that are maps, with their index."""
-    order = data.get("order") if isinstance(data, dict) else None
-    items = order.get("items") if isinstance(order, dict) else None
-    if not isinstance(items, list):
-        return []
-    return [(i, item) for i, item in enumerate(items) if isinstance(item, dict)]
-
-
-def _item_name(index: int, item: Any) -> str:
-    item_id = item.get("id") if isinstance(item, dict) else None
-    return f"item '{item_id}'" if isinstance(item_id, str) and item_id else f"item {index + 1}"
-
-
-def _capital(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
 def _check(doc: Document) -> list[Diagnostic]:
+    numbers = list(check_numbers(doc))  # first: the schema then says nothing more of those values
     problems, bad = check_document(doc, "order", owner=_owner)
-    return [*problems, *check_items(doc), *_check_values(doc, bad)]
+    return [*numbers, *problems, *check_items(doc), *check_values(doc, bad)]
 
 
 def _owner(doc: Document, path: DocPath) -> str:
     """What holds `path`, for schema messages: an item (by its id), the order, or the file."""
-    if len(path) >= 3 and path[:2] == _ITEMS and isinstance(path[2], int):
-        items = dict(_items(doc.data))
-        return _item_name(path[2], items.get(path[2]))
+    if len(path) >= 3 and path[:2] == ITEMS and isinstance(path[2], int):
+        items = dict(order_items(doc.data))
+        return item_name(path[2], items.get(path[2]))
     return "the order" if path[:1] == ("order",) else "the file"
 
 
 def check_items(doc: Document) -> Iterator[Diagnostic]:
     """Duplicate item ids, unknown parents and parent cycles: every one, each where it is written."""
-    items = _items(doc.data)
+    items = order_items(doc.data)
     first: dict[str, int] = {}
     for i, item in items:
         item_id = item.get("id")
@@ -242,9 +235,9 @@ def check_items(doc: Document) -> Iterator[Diagnostic]:
         if item_id not in first:
             first[item_id] = i
             continue
-        earlier = doc.span((*_ITEMS, first[item_id], "id"))
+        earlier = doc.span((*ITEMS, first[item_id], "id"))
         where = f" (line {earlier.line})" if earlier is not None else ""
-        yield error("DRO501", f"duplicate item id '{item_id}'", doc.span((*_ITEMS, i, "id")),
+        yield error("DRO501", f"duplicate item id '{item_id}'", doc.span((*ITEMS, i, "id")),
                     detail=f"Item {first[item_id] + 1}{where} already has the id '{item_id}'; "
                            "item ids are unique in an order, as fulfillment item ids are made from them.",
                     hint="give each item an id of its own")
@@ -259,16 +252,19 @@ def check_items(doc: Document) -> Iterator[Diagnostic]:
             yield _unknown_parent(doc, i, item, parent, ids, suggest=unknown <= _SUGGESTIONS)
         elif isinstance(item_id, str) and first[item_id] == i:  # a duplicate's parent is ambiguous
             parents[item_id] = [parent]
-    for cycle in find_cycles(parents):
+    cycles = find_cycles(parents)
+    for cycle in cycles:
         yield _parent_cycle(doc, items, cycle)
+    if not cycles:
+        yield from check_bundle_sizes(doc, first, parents)
 
 
 def _unknown_parent(doc: Document, index: int, item: dict[str, Any], parent: str, ids: list[str], *,
                     suggest: bool) -> Diagnostic:
     known = ", ".join(f"'{i}'" for i in ids[:8]) + (", ..." if len(ids) > 8 else "")
     hint = (did_you_mean(parent, ids) if suggest else None) or (f"the items of this order are {known}" if ids else None)
-    return error("DRO502", f"unknown parent item '{parent}'", doc.span((*_ITEMS, index, "parent")),
-                 detail=f"{_capital(_item_name(index, item))} belongs to '{parent}', "
+    return error("DRO502", f"unknown parent item '{parent}'", doc.span((*ITEMS, index, "parent")),
+                 detail=f"{capital(item_name(index, item))} belongs to '{parent}', "
                         f"but the order has no item '{parent}'.",
                  hint=hint or "remove `parent` to make the item a bundle root")
 
@@ -277,7 +273,7 @@ def _parent_cycle(doc: Document, items: list[tuple[int, dict[str, Any]]], cycle:
     start = cycle[0]
     following = cycle[1] if len(cycle) > 1 else start
     index = next(i for i, item in items if item.get("id") == start and item.get("parent") == following)
-    span = doc.span((*_ITEMS, index, "parent"))
+    span = doc.span((*ITEMS, index, "parent"))
     if len(cycle) == 1:
         return error("DRO503", f"item '{start}' is its own parent", span,
                      detail="An item cannot belong to itself; an item without a parent is a bundle root.",
@@ -287,59 +283,6 @@ def _parent_cycle(doc: Document, items: list[tuple[int, dict[str, Any]]], cycle:
                  detail="Each item's parent is the next one in this chain, which never reaches a bundle "
                         "root (an item without a parent).",
                  hint=f"remove `parent` from the item that is the bundle root (for example '{start}')")
-
-
-_DATE = re.compile(r"(\d{4})-(\d\d)-(\d\d)(?:[Tt ](\d\d):(\d\d)(?::(\d\d)(?:[.,]\d+)?)?"
-                   r"(?:[Zz]|[+-](\d\d):?(\d\d)?)?)?")
-
-
-def _real_date(text: str) -> bool:
-    """Whether a text the schema took for a date names a day (and a time) that exists."""
-    found = _DATE.fullmatch(text)
-    if found is None:
-        return True  # the schema reports the form
-    year, month, day, hour, minute, second, zone_hours, zone_minutes = (int(g or 0) for g in found.groups())
-    try:
-        datetime(year, month, day, hour, minute, second)
-    except ValueError:
-        return False
-    return zone_hours < 24 and zone_minutes < 60
-
-
-def _check_values(doc: Document, bad: set[DocPath]) -> Iterator[Diagnostic]:
-    order = doc.data.get("order")
-    if not isinstance(order, dict):
-        return
-    date = order.get("requested_date")
-    at: DocPath = ("order", "requested_date")
-    if isinstance(date, str) and at not in bad and not _real_date(date):
-        yield error("DRO208", f"'{date}' is not a real date", doc.span(at),
-                    detail="The requested date of the order names no day of the calendar (or no time of day).",
-                    hint="write a date as 2026-12-07, or a date and time as 2026-12-07T09:00:00Z")
-    items = order.get("items")
-    for path, value in _non_finite(order, ("order",)):
-        if path not in bad:
-            name = next((k for k in reversed(path) if isinstance(k, str)), "value")
-            index = path[2] if path[1:2] == ("items",) and len(path) > 2 else None
-            owner = "the order"
-            if isinstance(index, int) and isinstance(items, list):
-                owner = _item_name(index, items[index])
-            yield error("DRO208", f"{name} must be a finite number, not {value}", doc.span(path),
-                        detail=f"In {owner}: plans are JSON, which has no NaN or infinity.",
-                        hint="write a number, or quote the value to keep it as text")
-
-
-def _non_finite(data: Any, at: DocPath) -> Iterator[tuple[DocPath, float]]:
-    """Every NaN and infinity below `data` (JSON's NaN and 1e999, YAML's .nan and .inf)."""
-    stack: list[tuple[DocPath, Any]] = [(at, data)]
-    while stack:
-        path, value = stack.pop()
-        if isinstance(value, float) and not math.isfinite(value):
-            yield path, value
-        elif isinstance(value, dict):
-            stack.extend(((*path, k), v) for k, v in value.items())
-        elif isinstance(value, list):
-            stack.extend(((*path, i), v) for i, v in enumerate(value))
 
 
 # ---- the order -------------------------------------------------------------------------
