@@ -130,3 +130,88 @@ def test_dro_serve_binds_loopback_and_says_where(lab: Lab) -> None:
         process.wait(timeout=10)
         if process.stdout is not None:
             process.stdout.close()
+
+
+def ask(port: int, path: str, host: str | None, method: str = "GET", address: str = "127.0.0.1") -> tuple[int, bytes]:
+    """A request with exactly this Host header (None: none at all)."""
+    connection = http.client.HTTPConnection(address, port, timeout=10)
+    try:
+        connection.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+        if host is not None:
+            connection.putheader("Host", host)
+        connection.endheaders()
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("path", ["/", "/api/orders", "/orders/ORD-1", "/api/orders/ORD-1/version"])
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:8008", "localhost.evil.example", "127.0.0.1.nip.io"])
+def test_a_request_for_another_host_is_misdirected(server: int, path: str, host: str) -> None:
+    """DNS rebinding: evil.example re-pointed at 127.0.0.1 must not read the orders through a browser."""
+    status, body = ask(server, path, host)
+    assert status == 421
+    assert b"ORD-1" not in body and b"--allow-host" in body
+
+
+@pytest.mark.parametrize("host", [None, "", "a b", "[not-v6]", "[::1", "host:99999", "host:port", "a/b"])
+def test_a_request_without_a_valid_host_is_bad(server: int, host: str | None) -> None:
+    status, body = ask(server, "/api/orders", host)
+    assert status == 400 and b"ORD-1" not in body and b"Host" in body
+
+
+def test_head_of_a_misdirected_request_has_no_body(server: int) -> None:
+    assert ask(server, "/api/orders", "evil.example", method="HEAD") == (421, b"")
+
+
+@pytest.mark.parametrize("host", ["localhost", "LOCALHOST", "localhost.", "localhost:{port}", "127.0.0.1",
+                                  "127.0.0.1:{port}", "[::1]:{port}", "10.0.0.7"])
+def test_its_own_names_and_addresses_are_answered(server: int, host: str) -> None:
+    status, body = ask(server, "/api/orders", host.format(port=server))
+    assert status == 200 and b"ORD-1" in body
+
+
+def test_allow_host_adds_a_name(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DRO_NOW", lab.now)
+    running = make_server(lab.state, "127.0.0.1", 0, allowed_hosts=("Dashboard.Internal",))
+    thread = threading.Thread(target=running.serve_forever, daemon=True)
+    thread.start()
+    try:
+        port = running.server_address[1]
+        assert ask(port, "/api/orders", "dashboard.internal:443")[0] == 200
+        assert ask(port, "/api/orders", "other.internal")[0] == 421
+    finally:
+        running.shutdown()
+        running.server_close()
+
+
+def _ipv6_loopback() -> bool:
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _ipv6_loopback(), reason="this machine has no IPv6 loopback")
+def test_dro_serve_binds_ipv6_loopback(lab: Lab) -> None:
+    env = {**os.environ, "DRO_STATE_DIR": str(lab.state), "DRO_NOW": lab.now}
+    process = subprocess.Popen([sys.executable, "-m", "dro_cli.main", "serve", "--host", "::1", "--port", "0"],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.startswith("serving the orders of") and "http://[::1]:" in line, line
+        port = int(line.split("http://[::1]:")[1].split("/")[0])
+        assert ask(port, "/api/orders", f"[::1]:{port}", address="::1")[0] == 200
+        assert ask(port, "/api/orders", "evil.example", address="::1")[0] == 421
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()

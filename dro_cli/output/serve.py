@@ -7,7 +7,9 @@
 
 It reads through digests and folds, never takes a lock and writes nothing but digests
 (the caches scans leave). GET and HEAD (the headers of GET, for health checks) are
-answered, OPTIONS says so, and every other method is refused with 405.
+answered, OPTIONS says so, and every other method is refused with 405. A request whose
+Host header names another server gets 421 (serve_hosts.py: DNS rebinding), one without
+a valid Host 400.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from dro_cli.errors import DroError
 from dro_cli.journal.file import JOURNAL_FILE
 from dro_cli.journal.path_errors import path_error
 from dro_cli.journal.store import about_order, order_ids
+from dro_cli.output.serve_hosts import BadHost, HostCheck, address_family
 from dro_cli.runtime.clock import now
 from dro_cli.runtime.queues import Scan, jeopardy_rows
 
@@ -57,9 +60,13 @@ def dashboard(root: Path, at: float) -> dict[str, Any]:
     return {"orders": rows, "unreadable": [{"order": order, "error": why} for order, why in scan.unreadable]}
 
 
-def make_server(root: Path, host: str, port: int) -> ThreadingHTTPServer:
-    handler = type("DashboardHandler", (_Handler,), {"root": root})
-    server = ThreadingHTTPServer((host, port), handler)
+def make_server(root: Path, host: str, port: int, allowed_hosts: tuple[str, ...] = ()) -> ThreadingHTTPServer:
+    """A server of `root`'s orders on `host`:`port`, answering requests for `host`, localhost,
+    any address literal and `allowed_hosts`."""
+    handler = type("DashboardHandler", (_Handler,), {"root": root, "hosts": HostCheck.for_bind(host, allowed_hosts)})
+    server_class: type[ThreadingHTTPServer] = type("DashboardServer", (ThreadingHTTPServer,),
+                                                   {"address_family": address_family(host)})
+    server = server_class((host, port), handler)
     server.daemon_threads = True
     return server
 
@@ -69,8 +76,27 @@ ALLOWED = "GET, HEAD, OPTIONS"
 
 class _Handler(BaseHTTPRequestHandler):
     root: Path
+    hosts: HostCheck
     server_version = "dro-serve"
     _head = False  # answering HEAD: the headers GET would send, no body
+
+    def parse_request(self) -> bool:
+        """The standard parse, then the Host check, before any method sees the request."""
+        if not super().parse_request():
+            return False
+        try:
+            ours = self.hosts.accepts(self.headers.get("Host"))
+        except BadHost as error:
+            self._head, self.close_connection = self.command == "HEAD", True
+            self._send(HTTPStatus.BAD_REQUEST, "text/plain", f"{error}\n")
+            return False
+        if not ours:
+            self._head, self.close_connection = self.command == "HEAD", True
+            self._send(HTTPStatus.MISDIRECTED_REQUEST, "text/plain",
+                       "this server answers only for its own host names; start it with --allow-host NAME "
+                       "to add one\n")
+            return False
+        return True
 
     def do_HEAD(self) -> None:
         self._head = True
