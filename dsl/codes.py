@@ -82,6 +82,7 @@ CODES: dict[str, str] = {
     "DRO515": "order plans no step",
     "DRO601": "test file cannot be used",
     "DRO602": "no test files found",
+    "DRO603": "a test file is a link that leads outside",
 }
 
 # Problems with the input files themselves are usage errors (exit 2), not

@@ -58,10 +58,16 @@ def find_files(root: Path) -> list[Path]:
             if not is_catalog_file(name):
                 continue
             path = Path(folder) / name
-            if not path.resolve().is_relative_to(real_root):
+            if leads_outside(path, real_root):
                 continue
             found.append(path)
     return sorted(found)
+
+
+def leads_outside(path: Path, real_root: Path) -> bool:
+    """Whether `path`, found below a directory whose resolved path is `real_root`, is a link
+    (or lies in one) to somewhere else: searching a directory never reads beyond it."""
+    return not path.resolve().is_relative_to(real_root)
 
 
 def is_root(directory: Path) -> bool:

@@ -39,20 +39,21 @@ def test_command(paths: tuple[Path, ...], fmt: str, output: Path | None, verbose
     from dro_cli.scenario_tests.execute import Catalogs, run_file
     from dro_cli.scenario_tests.report import junit_report, text_report
     from dro_cli.scenario_tests.spec import find_test_files, load_test_file
-    from dsl.diagnostics import error
+    from dsl.diagnostics import error, has_errors
     from dsl.sources import Sources
 
     targets = list(paths) or [Path(os.environ.get("DRO_CATALOG", "."))]
     began = time.perf_counter()
     files, problems = find_test_files(targets)
-    if not files and not problems:
+    if not files and not has_errors(problems):
         shown = ", ".join(str(p) for p in targets)
-        problems = [error("DRO602", f"no test files (*.test.yaml) in {shown}",
-                          hint="write scenario tests beside the catalog, such as catalogs/acme/acme.test.yaml; "
-                               "see docs/testing.md")]
-    if problems:
+        problems.append(error("DRO602", f"no test files (*.test.yaml) in {shown}",
+                              hint="write scenario tests beside the catalog, such as catalogs/acme/acme.test.yaml; "
+                                   "see docs/testing.md"))
+    if problems:  # said before the cases run; only errors stop them
         REPORTERS["text"](Report(problems, Sources(), 0), color=use_color(), err=True, summary=False)
-        raise SystemExit(EXIT_USAGE)
+        if has_errors(problems):
+            raise SystemExit(EXIT_USAGE)
     catalogs = Catalogs()
     results = []
     deselected = 0

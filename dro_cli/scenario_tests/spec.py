@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dsl.diagnostics import Diagnostic, Span, TextOrigin, did_you_mean, error, has_errors, sorted_diagnostics
+from dsl.diagnostics import Diagnostic, Span, TextOrigin, did_you_mean, error, has_errors, sorted_diagnostics, warning
 from dsl.document import Document
 from dsl.document import Path as DocPath
 from dsl.schema_check import check_document
-from dsl.sources import display_path, enclosing_root, read_text
+from dsl.sources import display_path, enclosing_root, leads_outside, read_text
 from dsl.yaml_loader import load_yaml
 
 DEFAULT_START = "2026-01-01T00:00:00Z"
@@ -65,19 +65,33 @@ def is_test_file(path: Path) -> bool:
 
 
 def find_test_files(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
-    """The test files named, and those below the directories named (hidden directories skipped), sorted."""
+    """The test files named, and those below the directories named (hidden directories skipped), sorted.
+    As for catalogs, a link below a directory that leads out of it is not read: a warning says so."""
     found: list[Path] = []
     problems: list[Diagnostic] = []
     for path in paths:
         if path.is_dir():
-            found += sorted(p for p in path.rglob("*.test.y*ml")
-                            if is_test_file(p) and not _hidden(p.relative_to(path)))
+            real_root = path.resolve()
+            for candidate in sorted(p for p in path.rglob("*.test.y*ml")
+                                    if is_test_file(p) and not _hidden(p.relative_to(path))):
+                if leads_outside(candidate, real_root):
+                    problems.append(_outside(candidate, path))
+                else:
+                    found.append(candidate)
         elif path.is_file():
             found.append(path)
         else:
             problems.append(error("DRO001", f"path '{display_path(path)}' does not exist",
                                   hint="check the spelling, or give the catalog directory that holds the tests"))
     return list(dict.fromkeys(found)), problems
+
+
+def _outside(link: Path, searched: Path) -> Diagnostic:
+    return warning("DRO603", f"'{display_path(link)}' is a link that leads outside '{display_path(searched)}': "
+                             "not read", Span.point(display_path(link), 1, 1),
+                   detail="dro test reads only the test files inside the directories it searches, as dro "
+                          "validate does for catalogs, so that a link cannot make it print another file.",
+                   hint="copy the test file into the directory, or name it on the command line")
 
 
 def _hidden(relative: Path) -> bool:
