@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from dro_cli.output.reporters.repeats import Omitted, interleaved
 from dro_cli.output.reporters.report import Report
 
 
@@ -17,7 +18,10 @@ def _escape_property(text: str) -> str:
 
 def github_reporter(report: Report, *, color: bool | None, err: bool, summary: bool = True) -> None:
     """GitHub workflow commands, which become annotations on the pull request."""
-    for d in report.diagnostics:
+    for d in interleaved(report.diagnostics):
+        if isinstance(d, Omitted):  # GitHub shows ten annotations of a kind per step anyway
+            click.echo(f"::notice title={_escape_property(d.code)}::{_escape_data(str(d))}", err=err)
+            continue
         level = "error" if d.is_error else "warning"
         props = [f"title={_escape_property(d.code + ' ' + d.summary)}"]
         if d.span is not None:

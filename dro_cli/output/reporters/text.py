@@ -1,9 +1,12 @@
-"""Diagnostics for people: ruff-style blocks with the source line and a caret, then a summary."""
+"""Diagnostics for people: ruff-style blocks with the source line and a caret, then a summary.
+A long line is shown as a window around the caret, and a kind repeated in a file is counted after ten."""
 
 from __future__ import annotations
 
 import click
 
+from dro_cli.output.reporters.excerpt import excerpt
+from dro_cli.output.reporters.repeats import Omitted, interleaved
 from dro_cli.output.reporters.report import CatalogSummary, Report
 from dsl.diagnostics import Diagnostic, Severity, plural
 from dsl.sources import Sources
@@ -22,15 +25,12 @@ def render_text(diagnostic: Diagnostic, sources: Sources) -> str:
         lines.append(f"{gutter}{click.style('-->', fg='blue', bold=True)} {span}")
         source = sources.line(span.file, span.line)
         if source is not None:
-            shown = source.expandtabs(4)
-            col = len(source[: span.col - 1].expandtabs(4)) + 1
-            end = span.end_col if span.end_line == span.line else len(source) + 1
-            width = max(1, len(source[: end - 1].expandtabs(4)) - col + 1)
+            shown = excerpt(source, span.col, span.end_col if span.end_line == span.line else None)
             bar = click.style("|", fg="blue", bold=True)
             lines.append(f"{gutter} {bar}")
-            lines.append(f"{click.style(str(span.line), fg='blue', bold=True)} {bar} {shown}")
-            caret = click.style("^" * width, fg=_COLOR[diagnostic.severity], bold=True)
-            lines.append(f"{gutter} {bar} {' ' * (col - 1)}{caret}")
+            lines.append(f"{click.style(str(span.line), fg='blue', bold=True)} {bar} {shown.text}")
+            caret = click.style("^" * shown.caret_width, fg=_COLOR[diagnostic.severity], bold=True)
+            lines.append(f"{gutter} {bar} {' ' * shown.caret_at}{caret}")
     pad = gutter + " "
     if diagnostic.detail:
         lines.append(f"{pad}= note: {diagnostic.detail}")
@@ -40,8 +40,11 @@ def render_text(diagnostic: Diagnostic, sources: Sources) -> str:
 
 
 def text_reporter(report: Report, *, color: bool | None, err: bool, summary: bool = True) -> None:
-    for diagnostic in report.diagnostics:
-        click.echo(render_text(diagnostic, report.sources) + "\n", color=color, err=err)
+    for shown in interleaved(report.diagnostics):
+        if isinstance(shown, Omitted):
+            click.echo(click.style(str(shown), bold=True) + "\n", color=color, err=err)
+        else:
+            click.echo(render_text(shown, report.sources) + "\n", color=color, err=err)
     if not summary:
         return
     several = len(report.catalogs) > 1
