@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,3 +50,11 @@ def success(outputs: Mapping[str, Any] | None = None) -> Outcome:
 
 def failure(error: str, message: str, *, retryable: bool = True) -> Outcome:
     return Outcome({}, error, message, retryable)
+
+
+def escapes(exc: BaseException) -> bool:
+    """Whether an exception from step code must go on up: only a Ctrl-C, which Python raises in the
+    main thread. Anything else (SystemExit from sys.exit(), GeneratorExit, a KeyboardInterrupt a flow
+    raised on a worker thread, any BaseException) is the step's failure: let through, it would leave
+    the attempt without an outcome, stall its order and stop the run or the tick that ran it."""
+    return isinstance(exc, KeyboardInterrupt) and threading.current_thread() is threading.main_thread()
