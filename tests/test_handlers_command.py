@@ -17,10 +17,13 @@ PY = sys.executable
 
 
 def run_command(tmp_path: Path, command: list[str], *, timeout: float | None = None,
-                environ: dict[str, str] | None = None, endpoints: dict[str, Any] | None = None) -> Outcome:
+                environ: dict[str, str] | None = None, endpoints: dict[str, Any] | None = None,
+                env: list[str] | None = None) -> Outcome:
     config: dict[str, Any] = {"command": command}
     if timeout is not None:
         config["timeout"] = timeout
+    if env is not None:
+        config["env"] = env
     step = {"id": "create_account", "step": "create_account", "title": "Create account", "type": "auto",
             "lane": "billing", "scope": "plan", "run_as": None, "config": config}
     context = {"order": {"id": "ORD-3", "account": "ACME", "attributes": {"country": "DE"}}, "item": None,
@@ -34,7 +37,7 @@ def test_a_json_object_on_stdout_is_the_outputs(tmp_path: Path) -> None:
     script = ("import json, os; print('progress...', file=__import__('sys').stderr); "
               "print(json.dumps({k: os.environ[k] for k in ('DRO_ORDER', 'DRO_STEP', 'DRO_ATTEMPT', "
               "'DRO_IDEMPOTENCY_KEY', 'REGION')} | {'cwd': os.getcwd()}))")
-    outcome = run_command(tmp_path, [PY, "-c", script], environ={"REGION": "eu"})
+    outcome = run_command(tmp_path, [PY, "-c", script], environ={"REGION": "eu"}, env=["REGION"])
     assert outcome == Outcome({"DRO_ORDER": "ORD-3", "DRO_STEP": "create_account", "DRO_ATTEMPT": "1",
                                "DRO_IDEMPOTENCY_KEY": "ORD-3/create_account/1", "REGION": "eu",
                                "cwd": str(tmp_path)})
@@ -115,7 +118,7 @@ def test_credentials_on_stderr_are_redacted(tmp_path: Path) -> None:
     script = "import os, sys; print('login', os.environ['CRM_USER'], os.environ['CRM_PASSWORD'], file=sys.stderr); " \
              "sys.exit(1)"
     outcome = run_command(tmp_path, [PY, "-c", script], environ={"CRM_USER": "svc-user", "CRM_PASSWORD": "hunter2!"},
-                          endpoints=endpoints)
+                          endpoints=endpoints, env=["CRM_USER", "CRM_PASSWORD"])
     assert outcome.error == "exit_1"
     assert "login *** ***" in outcome.message
 
@@ -124,5 +127,48 @@ def test_outputs_with_credentials_are_redacted(tmp_path: Path) -> None:
     endpoints = {"crm": {"url": {"env": None, "default": "http://127.0.0.1:9"}, "timeout": None, "headers": {},
                          "auth": {"header": {"name": "X-Key", "value": {"env": "CRM_KEY"}}}, "title": None}}
     script = "import json, os; print(json.dumps({'echo': 'key=' + os.environ['CRM_KEY'], 'n': 1}))"
-    outcome = run_command(tmp_path, [PY, "-c", script], environ={"CRM_KEY": "k-9914321"}, endpoints=endpoints)
+    outcome = run_command(tmp_path, [PY, "-c", script], environ={"CRM_KEY": "k-9914321"}, endpoints=endpoints,
+                          env=["CRM_KEY"])
     assert json.dumps(outcome.outputs) == json.dumps({"echo": "key=***", "n": 1})
+
+
+# ---- the environment a command gets ---------------------------------------------------------------
+
+ENVIRON_SCRIPT = "import json, os; print(json.dumps(dict(os.environ)))"
+
+
+def test_a_command_gets_only_its_documented_environment(tmp_path: Path) -> None:
+    """PATH, HOME, TMPDIR, TZ, LANG and LC_*, DRO_NOW, what dro sets for the attempt, and what the step lists
+    in `env`; never the rest of the runner's environment, where its credentials are."""
+    runner = {"PATH": os.environ.get("PATH", ""), "HOME": "/home/ops", "TMPDIR": "/var/tmp", "TZ": "UTC",
+              "LANG": "C.UTF-8", "LC_TIME": "en_GB.UTF-8", "DRO_NOW": "2026-12-01T10:00:00Z",
+              "REGION": "eu-central-1", "EMPTY": "", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI-K7MDENG",
+              "WMS_TOKEN": "tok-12345678", "DRO_STATE_DIR": "/srv/dro", "PYTHONPATH": "/opt/lib",
+              "SSH_AUTH_SOCK": "/tmp/agent.sock"}
+    outcome = run_command(tmp_path, [PY, "-c", ENVIRON_SCRIPT], environ=runner, env=["REGION", "EMPTY"])
+    assert outcome.ok, outcome.message
+    got = dict(outcome.outputs)
+    got.pop("LC_CTYPE", None)  # the interpreter may set it itself (PEP 538)
+    assert got == {"PATH": runner["PATH"], "HOME": "/home/ops", "TMPDIR": "/var/tmp", "TZ": "UTC", "LANG": "C.UTF-8",
+                   "LC_TIME": "en_GB.UTF-8", "DRO_NOW": "2026-12-01T10:00:00Z", "REGION": "***", "EMPTY": "",
+                   "DRO_ORDER": "ORD-3", "DRO_STEP": "create_account", "DRO_ATTEMPT": "1",
+                   "DRO_IDEMPOTENCY_KEY": "ORD-3/create_account/1"}  # REGION is masked: see below
+
+
+def test_a_variable_the_step_lists_that_is_not_set_fails_before_the_command_runs(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    outcome = run_command(tmp_path, [PY, "-c", f"open({str(marker)!r}, 'w').close()"], env=["API_KEY"])
+    assert (outcome.error, outcome.retryable) == ("missing_env", False)
+    assert outcome.message == "environment variable API_KEY is not set (step create_account, env)"
+    assert not marker.exists()
+
+
+def test_values_passed_through_env_are_masked_in_what_the_command_gives_back(tmp_path: Path) -> None:
+    script = ("import json, os, sys; key = os.environ['DEPLOY_KEY']; print('using', key, file=sys.stderr); "
+              "print(json.dumps({'echo': 'key=' + key, 'short': os.environ['ZONE']})); sys.exit(0 if key else 1)")
+    environ = {"DEPLOY_KEY": "dk-0123456789", "ZONE": "eu"}
+    ok = run_command(tmp_path, [PY, "-c", script], environ=environ, env=["DEPLOY_KEY", "ZONE"])
+    assert ok.outputs == {"echo": "key=***", "short": "eu"}  # 'eu' is too short to mask (secrets.py)
+    failing = run_command(tmp_path, [PY, "-c", script.replace("sys.exit(0 if key else 1)", "sys.exit(2)")],
+                          environ=environ, env=["DEPLOY_KEY", "ZONE"])
+    assert failing.error == "exit_2" and "using ***" in failing.message and "dk-0123456789" not in failing.message

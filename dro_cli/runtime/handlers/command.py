@@ -1,8 +1,9 @@
 """Auto steps with a `command`: run a process (no shell) in the catalog directory; a JSON object on stdout is outputs.
 
-The process gets `invocation.environ` as its whole environment (the runner passes
-os.environ), plus DRO_ORDER, DRO_STEP, DRO_ATTEMPT and DRO_IDEMPOTENCY_KEY. It runs in a
-session of its own so that a timeout kills it with everything it started.
+The process gets a small documented environment (command_env.py), never the runner's
+whole one: DRO_ORDER, DRO_STEP, DRO_ATTEMPT and DRO_IDEMPOTENCY_KEY, and the variables the
+step lists in `env`. It runs in a session of its own so that a timeout kills it with
+everything it started.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from dro_cli.runtime.handlers.base import Invocation, Outcome, failure, success
+from dro_cli.runtime.handlers.command_env import command_environment
 from dro_cli.runtime.handlers.render import render
 from dro_cli.runtime.handlers.secrets import Redactor
 
@@ -33,13 +35,24 @@ def run_command(invocation: Invocation, redactor: Redactor) -> Outcome:
     timeout = config.get("timeout")
     if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
         timeout = DEFAULT_TIMEOUT
-    env = dict(invocation.environ)
-    env.update({
+    listed = config.get("env") or []
+    if not isinstance(listed, list) or not all(isinstance(name, str) for name in listed):
+        return failure("bad_config", f"step {invocation.step.get('id')}: env must be a list of variable names",
+                       retryable=False)
+    env, passed = command_environment(invocation, listed, {
         "DRO_ORDER": _order_id(invocation),
         "DRO_STEP": str(invocation.step.get("id", "")),
         "DRO_ATTEMPT": str(invocation.attempt),
         "DRO_IDEMPOTENCY_KEY": invocation.idempotency_key,
     })
+    if passed:
+        redactor = redactor.joined(passed)
+        return redactor.outcome(_run(argv, invocation, env, float(timeout), redactor))
+    return _run(argv, invocation, env, float(timeout), redactor)
+
+
+def _run(argv: list[str], invocation: Invocation, env: dict[str, str], timeout: float,
+         redactor: Redactor) -> Outcome:
     try:
         process = subprocess.Popen(argv, cwd=invocation.catalog_dir, env=env, stdin=subprocess.DEVNULL,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
@@ -48,10 +61,10 @@ def run_command(invocation: Invocation, redactor: Redactor) -> Outcome:
     except OSError as exc:  # out of processes or memory: may pass
         return failure("command_start_error", f"cannot start {argv[0]!r}: {exc}")
     try:
-        stdout, stderr = process.communicate(timeout=float(timeout))
+        stdout, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill(process)
-        return failure("timeout", f"command {argv[0]!r} did not finish within {float(timeout):g} s and was killed")
+        return failure("timeout", f"command {argv[0]!r} did not finish within {timeout:g} s and was killed")
     except BaseException:  # KeyboardInterrupt: take the process down with us
         _kill(process)
         raise

@@ -151,6 +151,12 @@ class Redactor:
     def for_endpoints(cls, endpoints: Mapping[str, Any], environ: Mapping[str, str]) -> Redactor:
         return cls(secret_values(endpoints, environ))
 
+    def joined(self, secrets: Iterable[str]) -> Redactor:
+        """This redactor and `secrets` too (the values a command step's `env` passes)."""
+        joined = Redactor(secrets)
+        joined._secrets = tuple(sorted({*self._secrets, *joined._secrets}, key=lambda s: (-len(s), s)))
+        return joined
+
     def __bool__(self) -> bool:
         return bool(self._secrets)
 
