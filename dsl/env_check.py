@@ -59,7 +59,7 @@ def _name_problems(doc: Document, at: Path, step_id: str, name: str) -> Iterator
     elif name.startswith(DRO_PREFIX):
         yield error("DRO217", f"'{name}' is one of dro's own variables", doc.span(at),
                     detail=f"In step '{step_id}', env: dro sets the DRO_ variables of a command itself "
-                           "(DRO_ORDER, DRO_STEP, DRO_ATTEMPT, DRO_IDEMPOTENCY_KEY, and DRO_NOW "
+                           "(DRO_ORDER, DRO_STEP, DRO_ATTEMPT, DRO_IDEMPOTENCY_KEY, DRO_ATTEMPT_ID, and DRO_NOW "
                            "when dro runs with it); a variable of that name from dro's environment is never "
                            "passed.",
                     hint="remove it; the command reads dro's value, or give your variable another name")

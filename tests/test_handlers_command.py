@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -18,7 +20,7 @@ PY = sys.executable
 
 def run_command(tmp_path: Path, command: list[str], *, timeout: float | None = None,
                 environ: dict[str, str] | None = None, endpoints: dict[str, Any] | None = None,
-                env: list[str] | None = None) -> Outcome:
+                env: list[str] | None = None, attempt_id: str | None = None, restarted: bool = False) -> Outcome:
     config: dict[str, Any] = {"command": command}
     if timeout is not None:
         config["timeout"] = timeout
@@ -29,8 +31,11 @@ def run_command(tmp_path: Path, command: list[str], *, timeout: float | None = N
     context = {"order": {"id": "ORD-3", "account": "ACME", "attributes": {"country": "DE"}}, "item": None,
                "bundle": None, "plan": {"id": "ORD-3"}, "step": {"id": "create_account", "attempt": 1},
                "outputs": {}}
-    return run_step(Invocation(step, 1, "ORD-3/create_account/1", context, endpoints or {}, tmp_path,
-                               {"PATH": os.environ.get("PATH", ""), **(environ or {})}))
+    invocation = Invocation(step, 1, "ORD-3/create_account/1", context, endpoints or {}, tmp_path,
+                            {"PATH": os.environ.get("PATH", ""), **(environ or {})}, restarted=restarted)
+    if attempt_id is not None:
+        invocation = dataclasses.replace(invocation, attempt_id=attempt_id)
+    return run_step(invocation)
 
 
 def test_a_json_object_on_stdout_is_the_outputs(tmp_path: Path) -> None:
@@ -105,6 +110,29 @@ def test_a_command_that_runs_too_long_is_killed_with_its_children(tmp_path: Path
     assert not marker.exists()
 
 
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="finding an attempt's processes needs /proc")
+def test_a_timeout_ends_the_whole_tree_a_child_that_left_the_session_included(tmp_path: Path) -> None:
+    pids, marker = tmp_path / "pids", tmp_path / "survived"
+    (tmp_path / "child.py").write_text("import os, sys, time\n"
+                                       "os.setsid()  # its own session and process group: killpg misses it\n"
+                                       f"open({str(pids)!r}, 'a').write(f'{{os.getpid()}}\\n')\n"
+                                       f"time.sleep(1.5)\nopen({str(marker)!r}, 'w').close()\n")
+    (tmp_path / "parent.py").write_text("import os, subprocess, sys, time\n"
+                                        f"open({str(pids)!r}, 'a').write(f'{{os.getpid()}}\\n')\n"
+                                        "subprocess.Popen([sys.executable, 'child.py'], stdout=subprocess.DEVNULL,"
+                                        " stderr=subprocess.DEVNULL)\ntime.sleep(30)\n")
+    started = time.monotonic()
+    outcome = run_command(tmp_path, [PY, "parent.py"], timeout=0.8)
+    assert outcome.error == "timeout"
+    assert time.monotonic() - started < 5
+    tree = [int(pid) for pid in pids.read_text().split()]
+    assert len(tree) == 2
+    time.sleep(1.5)
+    assert not marker.exists()
+    assert not [pid for pid in tree if Path(f"/proc/{pid}").exists()
+                and Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"]
+
+
 def test_a_template_error_in_an_argument(tmp_path: Path) -> None:
     outcome = run_command(tmp_path, [PY, "-c", "pass", "{{ order.nope }}"])
     assert (outcome.error, outcome.retryable) == ("template_error", False)
@@ -148,6 +176,7 @@ def test_a_command_gets_only_its_documented_environment(tmp_path: Path) -> None:
     outcome = run_command(tmp_path, [PY, "-c", ENVIRON_SCRIPT], environ=runner, env=["REGION", "EMPTY"])
     assert outcome.ok, outcome.message
     got = dict(outcome.outputs)
+    assert got.pop("DRO_ATTEMPT_ID").startswith("local:")  # the attempt's mark on its processes (a runner sets it)
     got.pop("LC_CTYPE", None)  # the interpreter may set it itself (PEP 538)
     assert got == {"PATH": runner["PATH"], "HOME": "/home/ops", "TMPDIR": "/var/tmp", "TZ": "UTC", "LANG": "C.UTF-8",
                    "LC_TIME": "en_GB.UTF-8", "DRO_NOW": "2026-12-01T10:00:00Z", "REGION": "***", "EMPTY": "",
@@ -172,3 +201,24 @@ def test_values_passed_through_env_are_masked_in_what_the_command_gives_back(tmp
     failing = run_command(tmp_path, [PY, "-c", script.replace("sys.exit(0 if key else 1)", "sys.exit(2)")],
                           environ=environ, env=["DEPLOY_KEY", "ZONE"])
     assert failing.error == "exit_2" and "using ***" in failing.message and "dk-0123456789" not in failing.message
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="finding an attempt's processes needs /proc")
+def test_an_attempt_sent_again_ends_its_own_survivors_and_nobody_elses(tmp_path: Path) -> None:
+    """Processes marked with the attempt's DRO_ATTEMPT_ID are ended (SIGTERM) before the command runs again;
+    those of another order directory's same attempt, or of the attempt before, are left alone."""
+    mine = "a1b2c3d4e5f6:ORD-3/create_account/1"
+    sleepers = {mark: subprocess.Popen([PY, "-c", "import time; time.sleep(60)"], env={"DRO_ATTEMPT_ID": mark},
+                                       start_new_session=True)
+                for mark in (mine, "ffffffffffff:ORD-3/create_account/1", "a1b2c3d4e5f6:ORD-3/create_account/0")}
+    try:
+        time.sleep(0.2)  # their environment is in place once the interpreter runs
+        outcome = run_command(tmp_path, [PY, "-c", "print('{\"ran\": 1}')"], attempt_id=mine, restarted=True)
+        assert outcome.outputs == {"ran": 1}
+        assert outcome.notes and f"pids {sleepers[mine].pid}" in outcome.notes[0]
+        assert sleepers[mine].wait(5) == -15  # SIGTERM, within the grace
+        assert all(process.poll() is None for mark, process in sleepers.items() if mark != mine)
+    finally:
+        for process in sleepers.values():
+            process.kill()
+            process.wait()

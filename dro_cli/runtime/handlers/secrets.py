@@ -217,7 +217,8 @@ class Redactor:
     def outcome(self, outcome: Outcome) -> Outcome:
         if not self._secrets:
             return outcome
-        return Outcome(self.value(outcome.outputs), outcome.error, self.text(outcome.message), outcome.retryable)
+        return Outcome(self.value(outcome.outputs), outcome.error, self.text(outcome.message), outcome.retryable,
+                       outcome.notes)
 
 
 def _separated_before(text: str, start: int) -> bool:
