@@ -295,7 +295,9 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="finding an attempt's processes needs /proc")
-def test_a_command_left_running_by_a_killed_runner_is_ended_before_it_runs_again(tmp_path: Path) -> None:
+@pytest.mark.parametrize("continued_by", ["run", "tick"])
+def test_a_command_left_running_by_a_killed_runner_is_ended_before_it_runs_again(tmp_path: Path,
+                                                                                  continued_by: str) -> None:
     catalog = tmp_path / "catalog"
     catalog.mkdir()
     (catalog / "commands.dro").write_text(COMMAND_CATALOG.replace("PYTHON", json.dumps(sys.executable)))
@@ -310,7 +312,7 @@ def test_a_command_left_running_by_a_killed_runner_is_ended_before_it_runs_again
     survivors = [int(line.split()[1]) for line in log.read_text().splitlines()]
     assert all(_alive(pid) for pid in survivors)  # the command and its child outlived the runner
 
-    again = dro(world, "run", ORDER_ID)
+    again = dro(world, "run", ORDER_ID) if continued_by == "run" else dro(world, "tick")
     out, err = again.communicate(timeout=60)
     assert again.returncode == 0, (out + err).decode()
     lines = log.read_text().splitlines()
