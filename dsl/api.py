@@ -16,6 +16,7 @@ from dsl.diagnostics import Diagnostic, has_errors, plural, sorted_diagnostics
 from dsl.document import Document
 from dsl.document import Path as DocPath
 from dsl.endpoint_check import check_http
+from dsl.env_check import check_command_env
 from dsl.gc_pause import collector_paused
 from dsl.graph import check_graphs
 from dsl.limits_check import check_limits
@@ -113,6 +114,7 @@ def _read(files: list[Path], sources: Sources) -> tuple[list[tuple[Document, set
             continue
         diagnostics.extend(problems)
         diagnostics.extend(check_http(doc))
+        diagnostics.extend(check_command_env(doc))
         schema_problems, bad = check_document(doc)
         diagnostics.extend(schema_problems)
         documents.append((doc, bad))

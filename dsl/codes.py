@@ -41,6 +41,8 @@ CODES: dict[str, str] = {
     "DRO212": "number out of range",
     "DRO214": "bad URL",
     "DRO215": "bad HTTP header",
+    "DRO216": "bad environment variable name",
+    "DRO217": "environment variable dro sets itself",
     "DRO301": "unknown lane",
     "DRO302": "unknown endpoint",
     "DRO303": "unknown group or step in scenario",

@@ -4,7 +4,8 @@ The catalog has flows that log every call and callouts to a real HTTP server on
 127.0.0.1 that logs every request with its idempotency key. Whatever the moment of
 the kill, the plan completes, every step completes exactly once in the journal, no
 completed step runs again, and an in-doubt flow or callout runs again only with its
-first idempotency key.
+first idempotency key. A command outlives the runner's SIGKILL (it runs in a session of
+its own): the next run ends it, with what it started, before it runs it again.
 """
 
 from __future__ import annotations
@@ -232,3 +233,96 @@ def test_killed_again_and_again_at_random_moments(world: dict[str, Any]) -> None
             process.send_signal(signal.SIGKILL)
         process.communicate()
     finish(world)
+
+
+# ---- a command, with a child of its own, outlives the runner's SIGKILL ------------------------------
+
+COMMAND_CATALOG = """
+lane ops "Operations"
+
+group commands "A command that starts a child" {
+  step work { type auto lane ops command [PYTHON, "work.py"] env ["WORK_LOG"] timeout 60s }
+  step done { type milestone lane ops after work }
+}
+
+scenario everything "Everything" {
+  when item.product == "P"
+  add  commands
+}
+"""
+WORK = '''
+import json, os, subprocess, sys, time
+
+LOG = os.environ["WORK_LOG"]
+
+
+def note(*words):
+    with open(LOG, "a") as log:
+        log.write(" ".join(map(str, words)) + "\\n")
+        log.flush()
+        os.fsync(log.fileno())
+
+
+def alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+if sys.argv[1:] == ["child"]:
+    os.setsid()  # out of the command's session and process group: only its mark says whose it is
+    note("child-start", os.getpid())
+    time.sleep(1.5)
+    note("child-end", os.getpid())
+    sys.exit(0)
+earlier = [int(line.split()[1]) for line in open(LOG).read().splitlines()] if os.path.exists(LOG) else []
+note("start", os.getpid(), "alive:" + ",".join(str(pid) for pid in earlier if alive(pid)))
+child = subprocess.Popen([sys.executable, __file__, "child"])
+time.sleep(1.5)
+child.wait()
+note("end", os.getpid())
+print(json.dumps({"pid": os.getpid()}))
+'''
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="finding an attempt's processes needs /proc")
+@pytest.mark.parametrize("continued_by", ["run", "tick"])
+def test_a_command_left_running_by_a_killed_runner_is_ended_before_it_runs_again(tmp_path: Path,
+                                                                                  continued_by: str) -> None:
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    (catalog / "commands.dro").write_text(COMMAND_CATALOG.replace("PYTHON", json.dumps(sys.executable)))
+    (catalog / "work.py").write_text(WORK)
+    (tmp_path / "order.yaml").write_text(ORDER)
+    log = tmp_path / "work.log"
+    env = {**os.environ, "WORK_LOG": str(log), "DRO_STATE_DIR": str(tmp_path / "state"), "NO_COLOR": "1"}
+    env.pop("DRO_NOW", None)
+    world = {"root": tmp_path, "env": env}
+    first = dro(world, "run", str(tmp_path / "order.yaml"), "--catalog", str(catalog))
+    assert kill_when(first, lambda: "child-start" in (log.read_text() if log.exists() else ""))
+    survivors = [int(line.split()[1]) for line in log.read_text().splitlines()]
+    assert all(_alive(pid) for pid in survivors)  # the command and its child outlived the runner
+
+    again = dro(world, "run", ORDER_ID) if continued_by == "run" else dro(world, "tick")
+    out, err = again.communicate(timeout=60)
+    assert again.returncode == 0, (out + err).decode()
+    lines = log.read_text().splitlines()
+    starts = [line for line in lines if line.startswith("start ")]
+    assert len(starts) == 2
+    assert starts[1].endswith("alive:"), lines  # nothing of the first copy ran when the second started
+    assert not any(_alive(pid) for pid in survivors)
+    assert f"child-end {survivors[1]}" not in lines  # ended, not left to finish beside the second copy
+    assert "ended what its command, left running by a runner that died" in err.decode()
+    records = read(tmp_path / "state" / "orders" / ORDER_ID / "journal.jsonl")
+    kinds = [(r["type"], r["payload"].get("step")) for r in records]
+    assert ("step.restarted", "work") in kinds and kinds.count(("step.completed", "work")) == 1
+    assert records[-1]["type"] == "plan.completed"

@@ -312,6 +312,64 @@ def test_the_endpoint_timeout_applies_when_the_step_has_none(server: Server) -> 
     assert callout({}, {"wms": endpoint(server.base, timeout=0.15)}).error == "timeout"
 
 
+class _Trickle(BaseHTTPRequestHandler):
+    """Answers 200 with a 12-byte body, sending one byte every 0.5 s: of the status line and headers, of the
+    body, or of a chunked body."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+
+    def do_GET(self) -> None:
+        mode = self.path.strip("/")
+        body = b'{"ok": true}'
+        if mode == "chunked":
+            head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+            rest = b"".join(b"1\r\n" + bytes([byte]) + b"\r\n" for byte in body) + b"0\r\n\r\n"
+        else:
+            head = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                    + str(len(body)).encode() + b"\r\n\r\n")
+            rest = body
+        if mode == "headers":
+            chunks = [bytes([byte]) for byte in head] + [rest]
+        else:
+            self.wfile.write(head)
+            step = 6 if mode == "chunked" else 1  # a chunk of one byte is 6 bytes on the wire
+            chunks = [rest[i:i + step] for i in range(0, len(rest), step)]
+        try:
+            for chunk in chunks:
+                self.wfile.write(chunk)
+                self.wfile.flush()
+                time.sleep(0.5)
+        except OSError:  # the client gave up
+            self.close_connection = True
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.mark.parametrize("mode", ["headers", "body", "chunked"])
+def test_the_timeout_is_a_deadline_for_the_whole_exchange(mode: str) -> None:
+    """A real server that trickles its answer, each byte well within the timeout: the callout fails at the
+    timeout, it does not wait for the last byte."""
+    trickle = ThreadingHTTPServer(("127.0.0.1", 0), _Trickle)
+    trickle.daemon_threads = True
+    thread = threading.Thread(target=trickle.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{trickle.server_address[1]}"
+        started = time.monotonic()
+        outcome = callout({"path": f"/{mode}", "timeout": 1.0}, {"wms": endpoint(base)})
+        took = time.monotonic() - started
+    finally:
+        close_connections()
+        trickle.shutdown()
+        trickle.server_close()
+        thread.join()
+    assert (outcome.error, outcome.retryable) == ("timeout", True), outcome
+    assert "within 1 s" in outcome.message
+    assert 0.9 < took < 1.5, took
+
+
 def test_template_errors_name_the_attribute(server: Server) -> None:
     outcome = callout({"method": "POST", "body": {"lines": [{"sku": "{{ item.nope }}"}]}},
                       {"wms": endpoint(server.base)})

@@ -257,3 +257,110 @@ def test_credentials_in_a_flow_message_are_redacted(tmp_path: Path, flows: MakeF
     assert outcome.error == "ValueError"
     assert "tok-42-secret" not in outcome.message
     assert "token *** rejected" in outcome.message
+
+
+# ---- step code that raises what is not an Exception (sys.exit() and its kin) -----------------------
+
+@pytest.mark.parametrize("timeout", [None, 5.0])
+@pytest.mark.parametrize(("body", "named"), [
+    ("sys.exit(3)", "SystemExit: 3"),
+    ("sys.exit()", "SystemExit"),
+    ("raise KeyboardInterrupt", "KeyboardInterrupt"),  # raised by the flow itself, not a Ctrl-C
+    ("raise GeneratorExit", "GeneratorExit"),
+    ("raise asyncio.CancelledError('gone')", "CancelledError: gone"),
+    ("raise Custom('odd')", "Custom: odd"),
+])
+def test_a_flow_that_raises_a_base_exception_is_a_failed_attempt(tmp_path: Path, flows: MakeFlows,
+                                                                  body: str, named: str,
+                                                                  timeout: float | None) -> None:
+    module = flows(f"""
+        import asyncio, sys
+
+        class Custom(BaseException):
+            pass
+
+        def bail(ctx):
+            {body}
+    """)
+    outcomes: list[Outcome] = []
+    worker = threading.Thread(target=lambda: outcomes.append(run_flow(tmp_path, f"{module}:bail", timeout=timeout)))
+    worker.start()  # as the runner calls it: on a worker thread, where no Ctrl-C can land
+    worker.join(10)
+    [outcome] = outcomes
+    assert (outcome.error, outcome.retryable) == ("handler_error", False)
+    assert f"raised {named}" in outcome.message
+    assert f"{module}.py:" in outcome.message
+
+
+def test_a_flow_module_that_exits_at_import_is_an_import_error(tmp_path: Path, flows: MakeFlows) -> None:
+    module = flows("import sys\nsys.exit('no config')\n")
+    outcome = run_flow(tmp_path, f"{module}:run")
+    assert (outcome.error, outcome.retryable) == ("flow_import_error", False)
+    assert "SystemExit: no config" in outcome.message
+
+
+def test_a_real_ctrl_c_in_the_main_thread_still_stops_the_run(tmp_path: Path, flows: MakeFlows) -> None:
+    module = flows("def stop(ctx):\n    raise KeyboardInterrupt\n")
+    with pytest.raises(KeyboardInterrupt):
+        run_flow(tmp_path, f"{module}:stop")
+
+
+TICK_CATALOG = """
+lane ops "Operations"
+
+group exits "A flow that calls sys.exit()" {
+  step wait { type pause lane ops resume_after 1h }
+  step work { type auto  lane ops after wait flow "tick_flows:{flow}" }
+}
+
+scenario everything "Everything" {
+  when item.product == "P"
+  add  exits
+}
+"""
+TICK_FLOWS = '''
+import sys
+
+def bail(ctx):
+    sys.exit(4)
+
+def fine(ctx):
+    return {"done": ctx["idempotency_key"]}
+'''
+
+
+def test_dro_tick_goes_on_after_a_flow_that_calls_sys_exit(tmp_path: Path) -> None:
+    """Real `dro` processes: ORD-A's flow calls sys.exit(4) when the tick resumes it; ORD-B comes after it."""
+    import json
+    import os
+    import subprocess
+
+    env = {**os.environ, "DRO_STATE_DIR": str(tmp_path / "state"), "NO_COLOR": "1", "DRO_NOW": "2026-12-01T10:00:00Z"}
+    env.pop("DRO_DEBUG", None)
+    for order, flow in (("ORD-A", "bail"), ("ORD-B", "fine")):
+        catalog = tmp_path / f"catalog-{order}"
+        catalog.mkdir()
+        (catalog / "exits.dro").write_text(TICK_CATALOG.replace("{flow}", flow))
+        (catalog / "tick_flows.py").write_text(TICK_FLOWS)
+        (tmp_path / f"{order}.yaml").write_text(f"order:\n  id: {order}\n  account: ACME\n"
+                                                "  items:\n    - {id: I1, product: P}\n")
+        planned = subprocess.run([sys.executable, "-m", "dro_cli.main", "run", str(tmp_path / f"{order}.yaml"),
+                                  "--catalog", str(catalog)], env=env, capture_output=True, text=True, timeout=60)
+        assert planned.returncode == 0, planned.stdout + planned.stderr
+    later = {**env, "DRO_NOW": "2026-12-01T11:30:00Z"}
+    tick = subprocess.run([sys.executable, "-m", "dro_cli.main", "tick", "--format", "json"], env=later,
+                          capture_output=True, text=True, timeout=60)
+    assert tick.returncode == 1, tick.stdout + tick.stderr  # a step fell out
+    assert "Traceback" not in tick.stderr
+    states = {}
+    for order in ("ORD-A", "ORD-B"):
+        status = subprocess.run([sys.executable, "-m", "dro_cli.main", "status", order, "--format", "json"],
+                                env=later, capture_output=True, text=True, timeout=60)
+        states[order] = {step["id"]: step["state"] for step in json.loads(status.stdout)["steps"]}
+    assert states == {"ORD-A": {"wait": "completed", "work": "fatally_failed"},
+                      "ORD-B": {"wait": "completed", "work": "completed"}}
+    log = subprocess.run([sys.executable, "-m", "dro_cli.main", "log", "ORD-A", "--format", "json"], env=later,
+                         capture_output=True, text=True, timeout=60)
+    records = [json.loads(line) for line in log.stdout.splitlines()]
+    [failed] = [r["payload"] for r in records if r["type"] == "step.failed"]
+    assert failed["code"] == "handler_error" and "SystemExit: 4" in failed["message"]

@@ -45,5 +45,8 @@ def tick_command(state_dir: Path | None, catalog: Path | None, parallel: int, fm
                      at=report.at, scanned=report.scanned)
     elif not quiet():
         click.echo(render_tick(report, color_stdout()), nl=False)
+    for continued in report.continued:  # what a run tells its operator (a command a dead runner left, ended)
+        for warning in continued.result.warnings:
+            click.echo(f"warning: order {continued.order}: {warning}", err=True)
     warn_unreadable(report.failed, "not continued")
     raise SystemExit(EXIT_FAILED if report.fell_out or report.failed else EXIT_OK)

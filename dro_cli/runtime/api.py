@@ -266,10 +266,12 @@ def _continue(order: OpenOrder, options: RunOptions, result: RunResult) -> RunRe
     if options.catalog is not None and created.get("catalog") and Path(created["catalog"]) != catalog:
         result.warnings.append(f"order {result.order_id} was planned with the catalog {created['catalog']}; "
                                f"its flows import from {options.catalog} (--catalog) in this run")
+    runner = Runner(order, catalog_dir=flows_dir, clock=options.clock, parallel=options.parallel,
+                    environ=options.environ, handler=options.handler, listener=options.listener)
     try:
-        Runner(order, catalog_dir=flows_dir, clock=options.clock, parallel=options.parallel,
-               environ=options.environ, handler=options.handler, listener=options.listener).run()
+        runner.run()
     finally:
+        result.warnings.extend(runner.warnings)
         if options.handler is None:
             from dro_cli.runtime.handlers import close_connections
 

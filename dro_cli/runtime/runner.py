@@ -5,12 +5,14 @@ journals those events with one fsync, and only then hands the started steps to
 their handlers. As handlers finish, their outcomes and the engine's next decisions
 are journaled together, and so on until nothing is running and nothing more can
 happen now. An attempt that was started but has no outcome in the journal (the
-previous runner died) is sent again with the same idempotency key.
+previous runner died) is sent again with the same idempotency key, and marked as sent
+again, so that a command's handler first ends what the dead runner's copy left running.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -41,6 +43,9 @@ class Runner:
         self.handler = handler or _default_handler()
         self.listener = listener
         self.contexts = StepContexts(self.engine)
+        self.warnings: list[str] = []  # the handlers' notes for the operator (Outcome.notes)
+        # Which order directory this is, so that an attempt's mark on its processes is its alone on the machine.
+        self._origin = hashlib.sha256(os.fsencode(os.path.realpath(order.order_dir))).hexdigest()[:12]
 
     def run(self) -> None:
         """Work until nothing is running and nothing more can happen now. An exception from the engine's
@@ -61,11 +66,13 @@ class Runner:
         running: dict[Future[Outcome], tuple[str, int]] = {}
         try:
             self._record(events, now)
-            self._launch(pool, running, redo + _started(engine, events))
+            self._launch(pool, running, redo, restarted=True)
+            self._launch(pool, running, _started(engine, events))
             while running:
                 done, _ = wait(running, timeout=self._until_next_crossing(), return_when=FIRST_COMPLETED)
                 now = self.clock()
                 outcomes = [(running.pop(future), future.result()) for future in done]
+                self.warnings.extend(note for _, outcome in outcomes for note in outcome.notes)
                 with deciding():
                     events = engine.crossings(now)  # a step that went late while it ran is journaled late first
                     for (sid, attempt), outcome in outcomes:
@@ -92,14 +99,16 @@ class Runner:
                 self.listener(events)
 
     def _launch(self, pool: ThreadPoolExecutor, running: dict[Future[Outcome], tuple[str, int]],
-                attempts: Sequence[tuple[str, int]]) -> None:
+                attempts: Sequence[tuple[str, int]], *, restarted: bool = False) -> None:
         for sid, attempt in attempts:
-            running[pool.submit(self.handler, self.invocation(sid, attempt))] = (sid, attempt)
+            running[pool.submit(self.handler, self.invocation(sid, attempt, restarted))] = (sid, attempt)
 
-    def invocation(self, sid: str, attempt: int) -> Invocation:
+    def invocation(self, sid: str, attempt: int, restarted: bool = False) -> Invocation:
         engine = self.engine
-        return Invocation(engine.steps[sid], attempt, engine.key(sid, attempt), self.contexts.of(sid, attempt),
-                          engine.plan["endpoints"], self.catalog_dir, self.environ)
+        key = engine.key(sid, attempt)
+        return Invocation(engine.steps[sid], attempt, key, self.contexts.of(sid, attempt),
+                          engine.plan["endpoints"], self.catalog_dir, self.environ,
+                          attempt_id=f"{self._origin}:{key}", restarted=restarted)
 
 
 def _started(engine: Engine, events: Sequence[Event]) -> list[tuple[str, int]]:

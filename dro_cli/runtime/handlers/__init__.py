@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dro_cli.runtime.handlers.base import Invocation, Outcome, failure, success
+from dro_cli.runtime.handlers.base import Invocation, Outcome, escapes, failure, success
 
 if TYPE_CHECKING:
     from dro_cli.runtime.handlers.secrets import Redactor
@@ -24,8 +24,8 @@ __all__ = ["Invocation", "Outcome", "close_connections", "failure", "run_step", 
 def run_step(invocation: Invocation) -> Outcome:
     """Run one attempt of `invocation.step` ("auto": a flow or a command; "callout": an HTTP request).
 
-    Never raises, but for KeyboardInterrupt and SystemExit: every failure, a bug in a
-    handler included, is an Outcome with an error code. Every credential of the plan's
+    Never raises, but for a Ctrl-C (`base.escapes`): every failure, a bug in a handler and a
+    sys.exit() in step code included, is an Outcome with an error code. Every credential of the plan's
     endpoints is replaced by "***" in the outcome's message and outputs (see secrets.py).
     """
     from dro_cli.runtime.handlers.secrets import redactor_for
@@ -36,7 +36,9 @@ def run_step(invocation: Invocation) -> Outcome:
         return failure("handler_error", f"cannot read the plan's endpoints ({type(exc).__name__})", retryable=False)
     try:
         outcome = _run(invocation, redactor)
-    except Exception as exc:
+    except BaseException as exc:
+        if escapes(exc):
+            raise
         outcome = _failure_of(invocation, exc)
     return redactor.outcome(outcome)
 
@@ -71,7 +73,7 @@ def _run(invocation: Invocation, redactor: Redactor) -> Outcome:
     return run_callout(invocation, redactor)
 
 
-def _failure_of(invocation: Invocation, exc: Exception) -> Outcome:
+def _failure_of(invocation: Invocation, exc: BaseException) -> Outcome:
     from dro_cli.runtime.handlers.render import RenderError
     from dro_cli.runtime.handlers.secrets import InsecureSecret, MissingEnv
 

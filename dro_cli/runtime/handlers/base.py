@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +27,10 @@ class Invocation:
     endpoints: Mapping[str, Any]  # the plan's endpoints (env variable names, never values)
     catalog_dir: Path | None  # flows import from here first; commands run here
     environ: Mapping[str, str] = field(default_factory=dict)  # where env("NAME") looks
+    # Marks the attempt's processes (DRO_ATTEMPT_ID): the same for the same attempt of the same order
+    # directory, whichever runner sends it, and no other's on this machine. The runner sets it.
+    attempt_id: str = field(default_factory=lambda: f"local:{uuid.uuid4().hex}")
+    restarted: bool = False  # sent again: the runner that first sent it died without its outcome
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,7 @@ class Outcome:
     error: str | None = None
     message: str = ""
     retryable: bool = True
+    notes: tuple[str, ...] = ()  # what the operator should know of this attempt, printed by the run, not journaled
 
     @property
     def ok(self) -> bool:
@@ -49,3 +56,11 @@ def success(outputs: Mapping[str, Any] | None = None) -> Outcome:
 
 def failure(error: str, message: str, *, retryable: bool = True) -> Outcome:
     return Outcome({}, error, message, retryable)
+
+
+def escapes(exc: BaseException) -> bool:
+    """Whether an exception from step code must go on up: only a Ctrl-C, which Python raises in the
+    main thread. Anything else (SystemExit from sys.exit(), GeneratorExit, a KeyboardInterrupt a flow
+    raised on a worker thread, any BaseException) is the step's failure: let through, it would leave
+    the attempt without an outcome, stall its order and stop the run or the tick that ran it."""
+    return isinstance(exc, KeyboardInterrupt) and threading.current_thread() is threading.main_thread()

@@ -20,6 +20,7 @@ import functools
 import http.client
 import json
 import ssl
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -145,9 +146,11 @@ def _timeout(step: Any, endpoint: Any) -> float:
 
 def exchange(key: connections.Key, method: str, path: str, payload: bytes | None, headers: Mapping[str, str],
              timeout: float) -> tuple[int, str, bytes]:
-    """Send one request and read its whole response: (status, reason, body). Resends at most once (module doc)."""
+    """Send one request and read its whole response: (status, reason, body), all of it within `timeout`
+    seconds (TimeoutError). Resends at most once (module doc), within the same time."""
+    deadline = time.monotonic() + timeout
     for first in (True, False):
-        connection, reused = connections.checkout(key, timeout)
+        connection, reused = connections.checkout(key, deadline)
         try:
             try:
                 connection.request(method, path, body=payload, headers=dict(headers))

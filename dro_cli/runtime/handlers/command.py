@@ -1,20 +1,26 @@
 """Auto steps with a `command`: run a process (no shell) in the catalog directory; a JSON object on stdout is outputs.
 
-The process gets `invocation.environ` as its whole environment (the runner passes
-os.environ), plus DRO_ORDER, DRO_STEP, DRO_ATTEMPT and DRO_IDEMPOTENCY_KEY. It runs in a
-session of its own so that a timeout kills it with everything it started.
+The process gets a small documented environment (command_env.py), never the runner's
+whole one: DRO_ORDER, DRO_STEP, DRO_ATTEMPT, DRO_IDEMPOTENCY_KEY, DRO_ATTEMPT_ID and the
+variables the step lists in `env`. It runs in a session of its own, marked with
+DRO_ATTEMPT_ID, so that a timeout ends it with everything it started, and so that an
+attempt sent again after its runner died first ends what the dead runner's command left
+running (processes.py): two copies of one attempt never run at once.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from dro_cli.runtime.handlers.base import Invocation, Outcome, failure, success
+from dro_cli.runtime.handlers.command_env import command_environment
+from dro_cli.runtime.handlers.processes import MARK, attempt_processes, end
 from dro_cli.runtime.handlers.render import render
 from dro_cli.runtime.handlers.secrets import Redactor
 
@@ -33,13 +39,43 @@ def run_command(invocation: Invocation, redactor: Redactor) -> Outcome:
     timeout = config.get("timeout")
     if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
         timeout = DEFAULT_TIMEOUT
-    env = dict(invocation.environ)
-    env.update({
+    listed = config.get("env") or []
+    if not isinstance(listed, list) or not all(isinstance(name, str) for name in listed):
+        return failure("bad_config", f"step {invocation.step.get('id')}: env must be a list of variable names",
+                       retryable=False)
+    env, passed = command_environment(invocation, listed, {
         "DRO_ORDER": _order_id(invocation),
         "DRO_STEP": str(invocation.step.get("id", "")),
         "DRO_ATTEMPT": str(invocation.attempt),
         "DRO_IDEMPOTENCY_KEY": invocation.idempotency_key,
+        MARK: invocation.attempt_id,
     })
+    notes: tuple[str, ...] = ()
+    if invocation.restarted:
+        left = attempt_processes(invocation.attempt_id)
+        if left:
+            stuck = end(left)
+            if stuck:
+                return failure("command_still_running",
+                               f"step {invocation.step.get('id')}: the command of attempt {invocation.attempt} that "
+                               f"a runner which died left running (pids {_pids(stuck)}) did not end on SIGKILL; "
+                               "it is not started again while it runs", retryable=False)
+            notes = (f"step {invocation.step.get('id')}, attempt {invocation.attempt}: ended what its command, left "
+                     f"running by a runner that died, still ran (pids {_pids(p.pid for p in left)}) before running "
+                     "it again",)
+    if passed:
+        redactor = redactor.joined(passed)
+    outcome = redactor.outcome(_run(argv, invocation, env, float(timeout), redactor)) if passed \
+        else _run(argv, invocation, env, float(timeout), redactor)
+    return dataclasses.replace(outcome, notes=notes) if notes else outcome
+
+
+def _pids(pids: Iterable[int]) -> str:
+    return ", ".join(map(str, pids))
+
+
+def _run(argv: list[str], invocation: Invocation, env: dict[str, str], timeout: float,
+         redactor: Redactor) -> Outcome:
     try:
         process = subprocess.Popen(argv, cwd=invocation.catalog_dir, env=env, stdin=subprocess.DEVNULL,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
@@ -48,12 +84,12 @@ def run_command(invocation: Invocation, redactor: Redactor) -> Outcome:
     except OSError as exc:  # out of processes or memory: may pass
         return failure("command_start_error", f"cannot start {argv[0]!r}: {exc}")
     try:
-        stdout, stderr = process.communicate(timeout=float(timeout))
+        stdout, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        _kill(process)
-        return failure("timeout", f"command {argv[0]!r} did not finish within {float(timeout):g} s and was killed")
+        _kill(process, invocation.attempt_id)
+        return failure("timeout", f"command {argv[0]!r} did not finish within {timeout:g} s and was killed")
     except BaseException:  # KeyboardInterrupt: take the process down with us
-        _kill(process)
+        _kill(process, invocation.attempt_id)
         raise
     code = process.returncode
     if code != 0:
@@ -66,11 +102,13 @@ def _order_id(invocation: Invocation) -> str:
     return str(order.get("id", "")) if isinstance(order, Mapping) else ""
 
 
-def _kill(process: subprocess.Popen[bytes]) -> None:
+def _kill(process: subprocess.Popen[bytes], attempt_id: str) -> None:
+    """SIGKILL the command's process group, then whatever else of its session or with its mark lives on."""
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         process.kill()
+    end(attempt_processes(attempt_id, leader=process.pid), grace=0)
     try:
         process.communicate(timeout=5)  # reaps it and closes the pipes
     except subprocess.TimeoutExpired:  # a grandchild left its own session and holds the pipes

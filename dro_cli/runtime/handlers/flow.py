@@ -10,6 +10,10 @@ With a config `timeout`, the flow runs in a daemon thread and the step fails wit
 `timeout` when it is not done in time. Python cannot stop a thread: the flow goes on
 in the background and its result is dropped, so a retry may overlap with it; flows
 should be idempotent on their `idempotency_key` anyway.
+
+Whatever a flow raises is its attempt's failure, a BaseException too: an Exception is
+coded by its class name; SystemExit (sys.exit()), GeneratorExit and the other
+BaseExceptions are `handler_error`, not retried. Only a Ctrl-C goes on up (`escapes`).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from types import MappingProxyType
 from typing import Any
 
 from dro_cli.engine.flow_errors import NonRetryable
-from dro_cli.runtime.handlers.base import Invocation, Outcome, failure, success
+from dro_cli.runtime.handlers.base import Invocation, Outcome, escapes, failure, success
 from dro_cli.runtime.handlers.render import render
 from dro_cli.runtime.handlers.secrets import Redactor
 from dro_cli.runtime.handlers.shared import by_identity
@@ -59,7 +63,9 @@ def run_flow(invocation: Invocation, redactor: Redactor) -> Outcome:
         return _call_with_timeout(spec, function, ctx, float(timeout), redactor)
     try:
         result = function(ctx)
-    except Exception as exc:
+    except BaseException as exc:
+        if escapes(exc):
+            raise
         return _raised(spec, exc, redactor)
     return _returned(spec, result)
 
@@ -94,7 +100,9 @@ def _import(module_name: str, catalog_dir: Path | None) -> Any:
                 place = f"in {catalog_dir} or " if catalog_dir is not None else ""
                 raise FlowNotFound(f"flow module {module_name!r} not found {place}in the installed packages") from None
             raise FlowImportError(_described(f"importing flow module {module_name!r} failed", exc)) from None
-        except Exception as exc:  # SyntaxError, an error at its top level, a missing dependency
+        except BaseException as exc:  # SyntaxError, an error or a sys.exit() at its top level, a missing dependency
+            if escapes(exc):
+                raise
             raise FlowImportError(_described(f"importing flow module {module_name!r} failed", exc)) from None
         finally:
             if entry is not None:
@@ -162,13 +170,13 @@ def _call_with_timeout(spec: str, function: Callable[[Any], Any], ctx: Mapping[s
     finished, result = box[0]
     if finished:
         return _returned(spec, result)
-    if not isinstance(result, Exception):  # KeyboardInterrupt, SystemExit: not ours to swallow
-        raise result
-    return _raised(spec, result, redactor)
+    return _raised(spec, result, redactor)  # raised in the flow's own thread: never a Ctrl-C
 
 
-def _raised(spec: str, exc: Exception, redactor: Redactor) -> Outcome:
+def _raised(spec: str, exc: BaseException, redactor: Redactor) -> Outcome:
     message = redactor.excerpt(_described(f"flow {spec!r} raised", exc), MESSAGE_LIMIT)
+    if not isinstance(exc, Exception):  # sys.exit() and its kin: a bug in the flow, which a retry repeats
+        return failure("handler_error", message, retryable=False)
     return failure(type(exc).__name__, message, retryable=not isinstance(exc, NonRetryable))
 
 

@@ -151,6 +151,12 @@ class Redactor:
     def for_endpoints(cls, endpoints: Mapping[str, Any], environ: Mapping[str, str]) -> Redactor:
         return cls(secret_values(endpoints, environ))
 
+    def joined(self, secrets: Iterable[str]) -> Redactor:
+        """This redactor and `secrets` too (the values a command step's `env` passes)."""
+        joined = Redactor(secrets)
+        joined._secrets = tuple(sorted({*self._secrets, *joined._secrets}, key=lambda s: (-len(s), s)))
+        return joined
+
     def __bool__(self) -> bool:
         return bool(self._secrets)
 
@@ -211,7 +217,8 @@ class Redactor:
     def outcome(self, outcome: Outcome) -> Outcome:
         if not self._secrets:
             return outcome
-        return Outcome(self.value(outcome.outputs), outcome.error, self.text(outcome.message), outcome.retryable)
+        return Outcome(self.value(outcome.outputs), outcome.error, self.text(outcome.message), outcome.retryable,
+                       outcome.notes)
 
 
 def _separated_before(text: str, start: int) -> bool:

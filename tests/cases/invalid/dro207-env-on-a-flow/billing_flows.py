@@ -1,0 +1,2 @@
+def open_account(ctx):
+    return None
