@@ -69,6 +69,7 @@ CODES: dict[str, str] = {
     "DRO403": "unknown function in expression",
     "DRO404": "template syntax error",
     "DRO405": "unknown root in template",
+    "DRO406": "unknown field in template",
     "DRO501": "duplicate item id",
     "DRO502": "unknown parent item",
     "DRO503": "parent cycle",

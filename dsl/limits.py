@@ -20,6 +20,8 @@ MAX_TEXT_LENGTH = 100_000  # DRO008: characters in one string (a template, a des
 # At run time: what one template may render to (the step fails, as for any template error), and
 # what `*` may repeat in a template.
 MAX_RENDERED_LENGTH = 1_000_000
+MAX_LOOP_ITERATIONS = 1_000_000  # of all `{% for %}` loops in one rendering: nested loops multiply
+MAX_RENDER_SECONDS = 2.0  # one rendering; templates take microseconds, and the order's lock is held
 
 # Values (catalogs: DRO211, DRO212; orders: DRO509-DRO512).
 MAX_DURATION_SECONDS = 3650 * 86400  # DRO211: ten years

@@ -1,60 +1,189 @@
-"""Jinja templates in catalog strings: sandboxed environment, compile-time inspection."""
+"""Jinja templates in catalog strings: sandboxed, bounded environment; compile-time inspection."""
 
 from __future__ import annotations
 
 import functools
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from dsl.limits import MAX_TEXT_LENGTH
+from dsl.limits import MAX_LOOP_ITERATIONS, MAX_RENDER_SECONDS, MAX_RENDERED_LENGTH
+from dsl.template_bounds import binop_problem, call_problem, format_problem
 
 if TYPE_CHECKING:
+    from jinja2 import Template
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 TEMPLATE_ROOTS = frozenset({"order", "item", "bundle", "plan", "step", "outputs"})
+# The fields of each root (dro_cli/runtime/step_context.py builds them; test_templates keeps the two
+# in step). `outputs` holds what the dependencies captured: any name.
+TEMPLATE_FIELDS: Mapping[str, frozenset[str]] = {
+    "order": frozenset({"id", "account", "attributes", "requested_date", "items"}),
+    "item": frozenset({"id", "product", "quantity", "action", "attributes", "bundle", "source"}),
+    "bundle": frozenset({"id", "product", "quantity", "action", "attributes", "parent"}),
+    "plan": frozenset({"id"}),
+    "step": frozenset({"id", "attempt"}),
+}
 _MARKERS = ("{{", "{%", "{#")
-_MAX_POWER_BITS = 4096  # far beyond any number a plan holds (dsl/limits.py: MAX_SAFE_INTEGER)
+_CHECK_EVERY = 1024  # loop iterations between looks at the clock
+
+
+class RenderLimit(Exception):
+    """A rendering that went past a bound: too long, too many loop iterations, too slow."""
 
 
 def is_template(text: str) -> bool:
     return any(marker in text for marker in _MARKERS)
 
 
+class _Budget(threading.local):
+    """What the rendering on this thread may still spend."""
+
+    deadline = float("inf")
+    iterations = 0
+
+
+_budget = _Budget()
+
+
+def render_bounded(template: Template, context: Mapping[str, Any]) -> str:
+    """`template` rendered with `context`, stopped with RenderLimit at the first bound it passes:
+    MAX_RENDERED_LENGTH characters, MAX_LOOP_ITERATIONS loop iterations, MAX_RENDER_SECONDS."""
+    _budget.deadline = time.monotonic() + MAX_RENDER_SECONDS
+    _budget.iterations = 0
+    parts, length = [], 0
+    try:
+        for part in template.generate(context):
+            length += len(part)
+            if length > MAX_RENDERED_LENGTH:
+                raise RenderLimit(f"the text rendered is longer than {MAX_RENDERED_LENGTH:,} characters")
+            _check_time()
+            parts.append(part)
+    finally:
+        _budget.deadline = float("inf")
+    return "".join(parts)
+
+
+def _check_time() -> None:
+    if time.monotonic() > _budget.deadline:
+        raise RenderLimit(f"rendering took more than {MAX_RENDER_SECONDS:g} s")
+
+
+def _bounded_iter(iterable: Iterable[Any]) -> Iterator[Any]:
+    """What a `{% for %}` loop iterates: the same items, counted against the rendering's budget."""
+    for item in iterable:
+        _budget.iterations += 1
+        if _budget.iterations % _CHECK_EVERY == 0:
+            if _budget.iterations > MAX_LOOP_ITERATIONS:
+                raise RenderLimit(f"the loops ran more than {MAX_LOOP_ITERATIONS:,} times")
+            _check_time()
+        yield item
+
+
 @functools.lru_cache(maxsize=1)
 def environment() -> ImmutableSandboxedEnvironment:
     """The one environment templates render in: sandboxed, immutable, strict about undefined names.
 
-    `*` and `**` are bounded: with an order's values as operands (`{{ item.attributes.note *
-    item.quantity }}`) they could make text of any size, or numbers that take forever.
+    Bounded, because an order's values are operands: `*` and `**` refuse results too large
+    to compute, every `{% for %}` counts its iterations and looks at the clock (with
+    render_bounded), and constants are never folded, so checking a template computes nothing.
+    Keys of a mapping win over its methods: `order.items` is the order's items, not dict.items.
     """
     # Imported here so that commands which render nothing do not pay for jinja.
-    from jinja2 import StrictUndefined
+    from jinja2 import StrictUndefined, nodes
+    from jinja2.compiler import Frame
     from jinja2.exceptions import SecurityError
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+    class BoundedLoops(_unfolded()):  # type: ignore[misc]
+        def visit_For(self, node: nodes.For, frame: Frame) -> None:
+            node.iter = nodes.Call(nodes.EnvironmentAttribute("bounded_iter"), [node.iter], [], None, None)
+            super().visit_For(node, frame)
+
     class BoundedEnvironment(ImmutableSandboxedEnvironment):
-        intercepted_binops = frozenset({"*", "**"})
+        intercepted_binops = frozenset({"*", "**", "%"})  # also keeps them from being folded
+        code_generator_class = BoundedLoops
 
         def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-            problem = _binop_problem(operator, left, right)
-            if problem is not None:
-                raise SecurityError(problem)
+            _refuse(binop_problem(operator, left, right))
             return super().call_binop(context, operator, left, right)
 
-    return BoundedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+        def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+            _check_time()
+            if isinstance(getattr(__obj, "__self__", None), str):  # 'x'.center(10**9)
+                _refuse(call_problem(__obj.__name__, __obj.__self__, args, kwargs))
+            return super().call(__context, __obj, *args, **kwargs)
+
+        def getattr(self, obj: Any, attribute: str) -> Any:
+            if isinstance(obj, Mapping):
+                try:
+                    return obj[attribute]
+                except (KeyError, TypeError):
+                    pass
+            return super().getattr(obj, attribute)
+
+        def wrap_str_format(self, value: Any) -> Any:
+            sandboxed = super().wrap_str_format(value)  # 'x'.format(...) and format_map(...)
+            if sandboxed is None:
+                return None
+            text = value.__self__
+
+            def checked(*args: Any, **kwargs: Any) -> Any:
+                _refuse(format_problem(text))
+                return sandboxed(*args, **kwargs)
+
+            return checked
+
+    def _refuse(problem: str | None) -> None:
+        if problem is not None:
+            raise SecurityError(problem)
+
+    env = BoundedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True,
+                             optimized=False)
+    env.bounded_iter = _bounded_iter  # type: ignore[attr-defined]
+    for name in _SIZED_FILTERS:
+        env.filters[name] = _sized_filter(name, env.filters[name], _refuse)
+    return env
 
 
-def _binop_problem(operator: str, left: Any, right: Any) -> str | None:
-    """Why `left OPERATOR right` would be too large to compute, or None."""
-    if operator == "*":
-        for sequence, times in ((left, right), (right, left)):
-            if isinstance(sequence, (str, list, tuple)) and isinstance(times, int) \
-                    and len(sequence) * times > MAX_TEXT_LENGTH:
-                return f"repeating makes more than {MAX_TEXT_LENGTH:,} characters or items"
-    if operator == "**" and isinstance(left, int) and isinstance(right, int) and right > 0 \
-            and abs(left) > 1 and right * abs(left).bit_length() > _MAX_POWER_BITS:
-        return f"the power is larger than 2^{_MAX_POWER_BITS:,}"
-    return None
+_SIZED_FILTERS = ("center", "indent", "format", "replace")
+
+
+def _sized_filter(name: str, function: Any, refuse: Any) -> Any:
+    """`function` (a Jinja filter) checked by call_problem before it runs."""
+    passes_context = getattr(function, "jinja_pass_arg", None) is not None  # replace takes eval_ctx first
+
+    @functools.wraps(function)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        value, rest = (args[1], args[2:]) if passes_context else (args[0], args[1:])
+        refuse(call_problem(name, value, rest, kwargs))
+        return function(*args, **kwargs)
+
+    return checked
+
+
+@functools.lru_cache(maxsize=1)
+def _unfolded() -> type:
+    """Jinja's code generator, but never computing an output's constant parts while compiling:
+    checking or compiling `{{ 'a'|center(10**9) }}` must not build it."""
+    from jinja2 import nodes
+    from jinja2.compiler import CodeGenerator
+
+    class Unfolded(CodeGenerator):
+        def _output_child_to_const(self, node: nodes.Expr, frame: Any, finalize: Any) -> str:
+            raise nodes.Impossible()
+
+    return Unfolded
+
+
+@functools.lru_cache(maxsize=1)
+def _tracking() -> type:
+    """jinja2.meta's generator that collects undeclared names, without constant folding."""
+    from jinja2.meta import TrackingCodeGenerator
+
+    return type("UnfoldedTracking", (TrackingCodeGenerator, _unfolded()), {})
 
 
 @dataclass(frozen=True)
@@ -62,15 +191,39 @@ class TemplateInfo:
     roots: frozenset[str]
     error_line: int | None = None  # 1-based line inside the template
     error_message: str | None = None
+    unknown_fields: tuple[tuple[str, str], ...] = ()  # (root, field): `item.items`, `order['acount']`
 
 
 @functools.lru_cache(maxsize=16384)
 def inspect_template(text: str) -> TemplateInfo:
-    """The root names a template reads, or its syntax error. Cached: catalogs repeat templates."""
-    from jinja2 import TemplateSyntaxError, meta
+    """The root names a template reads, the fields it reads of them that they do not have, or its
+    syntax error. Cached: catalogs repeat templates."""
+    from jinja2 import TemplateSyntaxError
 
     try:
         tree = environment().parse(text)
     except TemplateSyntaxError as exc:
         return TemplateInfo(frozenset(), exc.lineno, exc.message or "invalid template")
-    return TemplateInfo(frozenset(meta.find_undeclared_variables(tree)))
+    tracking = _tracking()(tree.environment)
+    tracking.visit(tree)
+    roots = frozenset(tracking.undeclared_identifiers)
+    return TemplateInfo(roots, unknown_fields=tuple(_unknown_fields(tree, roots)))
+
+
+def _unknown_fields(tree: Any, roots: frozenset[str]) -> Iterator[tuple[str, str]]:
+    """`root.field` and `root['field']` where `root` is a template root the template never assigns
+    (a loop variable `item` is not the step's item) and `field` is not one of its fields."""
+    from jinja2 import nodes
+
+    assigned = {n.name for n in tree.find_all(nodes.Name) if n.ctx != "load"}
+    checked = {root for root in roots & TEMPLATE_FIELDS.keys() if root not in assigned}
+    seen: set[tuple[str, str]] = set()
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        target = node.node
+        if not isinstance(target, nodes.Name) or target.name not in checked:
+            continue
+        field = node.attr if isinstance(node, nodes.Getattr) else \
+            node.arg.value if isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str) else None
+        if field is not None and field not in TEMPLATE_FIELDS[target.name] and (target.name, field) not in seen:
+            seen.add((target.name, field))
+            yield target.name, field

@@ -13,7 +13,7 @@ from dsl.diagnostics import Diagnostic, Span, TextOrigin, did_you_mean, error
 from dsl.document import Path
 from dsl.expressions import check as check_expression
 from dsl.parser import parse_expression
-from dsl.templates import TEMPLATE_ROOTS, inspect_template, is_template
+from dsl.templates import TEMPLATE_FIELDS, TEMPLATE_ROOTS, inspect_template, is_template
 
 # Step attributes whose strings (at any depth) are templates.
 TEMPLATE_ATTRIBUTES = ("path", "headers", "body", "instructions", "command", "inputs", "run_as")
@@ -101,7 +101,7 @@ def _templates(step: Decl, keys: Path, value: Any) -> Iterator[Diagnostic]:
 
 def _template(step: Decl, keys: Path, text: str) -> Iterator[Diagnostic]:
     info = inspect_template(text)
-    if info.error_message is None and info.roots <= TEMPLATE_ROOTS:
+    if info.error_message is None and info.roots <= TEMPLATE_ROOTS and not info.unknown_fields:
         return  # the common case: nothing to locate
     path = step.path + keys
     origin = step.doc.text_origin(path)
@@ -117,16 +117,34 @@ def _template(step: Decl, keys: Path, text: str) -> Iterator[Diagnostic]:
         yield error("DRO405", f"unknown name '{root}' in template", _name_span(text, root, origin, whole),
                     detail=f"In step '{step.id}'. Templates read " + ", ".join(sorted(TEMPLATE_ROOTS)) + ".",
                     hint=did_you_mean(root, TEMPLATE_ROOTS) or "use one of the names above")
+    for root, field in info.unknown_fields:
+        fields = sorted(TEMPLATE_FIELDS[root])
+        yield error("DRO406", f"'{root}' has no field '{field}'", _field_span(text, root, field, origin, whole),
+                    detail=f"In step '{step.id}'. In templates, {root} has " + ", ".join(fields)
+                           + " (a mapping's keys, never its methods: order.items is the order's items).",
+                    hint=did_you_mean(field, fields) or ("use one of the fields above; an order's own values are "
+                                                         f"under {root}.attributes" if "attributes" in fields
+                                                         else "use one of the fields above"))
+
+
+def _field_span(text: str, root: str, field: str, origin: TextOrigin | None, whole: Span | None) -> Span | None:
+    found = re.search(rf"(?<![\w.]){re.escape(root)}\s*(?:\.\s*|\[\s*['\"]){re.escape(field)}\b", text)
+    return _located(text, found.start(), found.end() - found.start(), origin, whole) if found else whole
 
 
 def _name_span(text: str, name: str, origin: TextOrigin | None, whole: Span | None) -> Span | None:
     found = re.search(rf"(?<![\w.]){re.escape(name)}\b", text)
-    if found is None or origin is None:
+    return _located(text, found.start(), len(name), origin, whole) if found else whole
+
+
+def _located(text: str, start: int, length: int, origin: TextOrigin | None, whole: Span | None) -> Span | None:
+    """The span of `length` characters at offset `start` of a template, in its file."""
+    if origin is None:
         return whole
-    before = text[: found.start()]
+    before = text[:start]
     line = before.count("\n")
-    col = found.start() - (before.rfind("\n") + 1 if line else 0)
-    return origin.at(line, col, len(name))
+    col = start - (before.rfind("\n") + 1 if line else 0)
+    return origin.at(line, col, length)
 
 
 def _get(data: Any, keys: Path) -> Any:

@@ -6,8 +6,7 @@ import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from dsl.limits import MAX_RENDERED_LENGTH
-from dsl.templates import environment, is_template
+from dsl.templates import RenderLimit, environment, is_template, render_bounded
 
 if TYPE_CHECKING:
     from jinja2 import Template
@@ -50,7 +49,7 @@ def render(value: Any, context: Mapping[str, Any], path: str) -> Any:
         if not is_template(value):
             return value
         try:
-            return _bounded_render(compiled(value), context)
+            return render_bounded(compiled(value), context)
         except Exception as exc:  # UndefinedError, SecurityError, a TypeError inside an expression...
             raise RenderError(path, _reason(exc)) from None
     if isinstance(value, Mapping):
@@ -60,23 +59,8 @@ def render(value: Any, context: Mapping[str, Any], path: str) -> Any:
     return value
 
 
-class _TooLong(Exception):
-    pass
-
-
-def _bounded_render(template: Template, context: Mapping[str, Any]) -> str:
-    """The rendered text, stopped as soon as it passes MAX_RENDERED_LENGTH (a loop over a large order)."""
-    parts, length = [], 0
-    for part in template.generate(context):
-        length += len(part)
-        if length > MAX_RENDERED_LENGTH:
-            raise _TooLong(f"the text rendered is longer than {MAX_RENDERED_LENGTH:,} characters")
-        parts.append(part)
-    return "".join(parts)
-
-
 def _reason(exc: Exception) -> str:
     from jinja2 import TemplateError
 
     text = str(exc) or type(exc).__name__
-    return text if isinstance(exc, (TemplateError, _TooLong)) else f"{type(exc).__name__}: {text}"
+    return text if isinstance(exc, (TemplateError, RenderLimit)) else f"{type(exc).__name__}: {text}"
