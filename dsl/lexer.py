@@ -38,7 +38,8 @@ class FastLexer(Lexer):
         # (?=(X))\1 matches X atomically (never giving any back), so that a match
         # cannot end a comment early and read the rest of it as tokens.
         self.token = re.compile(f"(?=((?:{skip})*))\\1(?:{alternatives})", conf.g_regex_flags)
-        self.trailing = re.compile(f"(?:{skip})*\\Z", conf.g_regex_flags)
+        # Possessive: `(?:WS+)*` could split a run of n blanks 2^n ways before failing at `@`.
+        self.trailing = re.compile(f"(?:{skip})*+\\Z", conf.g_regex_flags)
         self.fallback: ContextualLexer | None = None
 
     def lex(self, lexer_state: LexerState, parser_state: Any) -> Iterator[Token]:
