@@ -80,6 +80,7 @@ CODES: dict[str, str] = {
     "DRO511": "number out of range",
     "DRO512": "plan too large",
     "DRO515": "order plans no step",
+    "DRO516": "plan changed after planning",
     "DRO601": "test file cannot be used",
     "DRO602": "no test files found",
 }

@@ -544,7 +544,7 @@ def test_a_full_disk_during_a_run_keeps_the_journal_and_says_so(prepared: Path, 
         assert journal.read_bytes() == before
         assert not [name for name in os.listdir(journal.parent) if name.endswith(".tmp")]
         assert _in_a_process(["verify", "ORD-1"], state, LATER, unprivileged=False)[1] == \
-            "ORD-1: journal intact, 7 records, checksums chained\n"
+            "ORD-1: journal intact, 7 records, checksums chained; plan.json, snapshot and digest agree with it\n"
         filler.unlink()
         code, out, err = _in_a_process(["run", "ORD-1"], state, LATER, unprivileged=False)
         assert code == 1 and "order ORD-1: in_progress, 41/44 steps finished" in out, (out, err)

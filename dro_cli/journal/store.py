@@ -185,15 +185,16 @@ def read_order(order_dir: Path) -> OrderView:
     else by folding the whole journal (and caching that fold for next time)."""
     plan, plan_sha = read_plan(order_dir)
     path = order_dir / JOURNAL_FILE
+    if not path.exists():
+        return OrderView(order_dir, plan, Engine(plan), None)
+    check_plan(order_dir.name, _first_payload(path), plan_sha)
     cached = snapshot.load(order_dir, plan, plan_sha)
     if cached is not None:
         engine, position = cached
         tail = read_after(path, position)
         if tail is not None:
             _fold(engine, tail)
-            return OrderView(order_dir, plan, engine, _created_payload(order_dir, engine))
-    if not path.exists():
-        return OrderView(order_dir, plan, Engine(plan), None)
+            return OrderView(order_dir, plan, engine, _first_payload(path) if engine.created else None)
     records, end = read_positioned(path)
     engine = _fold(Engine(plan), records)
     if len(records) >= SNAPSHOT_EVERY:
@@ -224,13 +225,34 @@ def digest_of(order_dir: str | Path) -> dict[str, Any] | None:
     return made
 
 
-def _created_payload(order_dir: Path, engine: Engine) -> Mapping[str, Any] | None:
-    """The first record's payload, without reading the rest of the journal."""
-    if not engine.created:
+def _first_payload(journal: Path) -> Mapping[str, Any] | None:
+    """The payload of `plan.created`, the first record, without reading the rest of the journal; None
+    while the journal holds no whole record of that type (a damaged one is the fold's to report)."""
+    with about_path(journal, "read", elsewhere=None), open(journal, "rb") as handle:
+        line = handle.readline()
+    try:
+        record = json.loads(line)
+    except ValueError:
         return None
-    with about_path(order_dir / JOURNAL_FILE, "read", elsewhere=None), open(order_dir / JOURNAL_FILE, "rb") as handle:
-        payload: Mapping[str, Any] = json.loads(handle.readline())["payload"]
-        return payload
+    if not (line.endswith(b"\n") and type(record) is dict and record.get("type") == "plan.created"
+            and type(record.get("payload")) is dict):
+        return None
+    payload: Mapping[str, Any] = record["payload"]
+    return payload
+
+
+def check_plan(order_id: str, created: Mapping[str, Any] | None, plan_sha256: str) -> None:
+    """DRO516 unless plan.json is the plan `plan.created` journaled (by its sha256): a plan changed on
+    disk would have the next act send what nobody planned, so the order is refused and nothing written."""
+    if created is None or created.get("plan_sha256") == plan_sha256:
+        return
+    raise DroError(
+        f"plan.json of order {order_id} is not the plan its journal was created with: its sha256 is "
+        f"{plan_sha256[:12]}..., plan.created recorded {str(created.get('plan_sha256'))[:12]}...",
+        code="DRO516", exit_code=EXIT_FAILED,
+        hint="plan.json was changed after the order was planned; nothing was written. Restore it from a backup "
+             f"(`dro verify {order_id}` checks the order's files); dro neither runs nor shows an order whose plan "
+             "is not the one journaled")
 
 
 def _fold(engine: Engine, records: Sequence[Record]) -> Engine:
@@ -267,6 +289,7 @@ class OpenOrder:
     def load_plan(self) -> Engine:
         """Read plan.json and fold the journal over it (from the snapshot when it matches)."""
         self.plan, self.plan_sha = read_plan(self.order_dir)
+        check_plan(self.order_dir.name, self.created, self.plan_sha)
         records = self.journal.records
         with about_order(self.order_dir.name):
             cached = snapshot.load(self.order_dir, self.plan, self.plan_sha)
