@@ -137,3 +137,24 @@ def test_the_plan_as_planned_runs_and_verifies(lab: Lab) -> None:
     assert lab.service.paths == ["/z/work"]
     verified = lab.dro("verify", ORDER_ID)
     assert verified.returncode == 0 and "intact" in verified.stdout, verified.stderr
+
+
+# ---- 3. a whole last record that fails its checksum is damage, not a torn write ---------------------
+
+def test_a_bit_flipped_in_the_last_fsynced_record_is_refused_not_cut_off(lab: Lab) -> None:
+    journal = lab.order / "journal.jsonl"
+    lines = journal.read_bytes().splitlines(keepends=True)
+    assert b"operator.complete" in b"".join(lines[-3:])  # the operator's act, and what it started
+    flipped = bytearray(lines[-1])
+    flipped[flipped.index(b'"seq":') - 3] ^= 0x01  # one bit of the payload, the line still whole
+    journal.write_bytes(b"".join(lines[:-1]) + bytes(flipped))
+    before = lab.files()
+    for command in (["run", ORDER_ID], ["complete", ORDER_ID, "check"], ["status", ORDER_ID]):
+        refused = lab.dro(*command)
+        assert refused.returncode == 1, (command, refused.stdout, refused.stderr)
+        assert "error[DRO521]" in refused.stderr and "not a torn write" in refused.stderr, refused.stderr
+    assert lab.files() == before  # the record is still there, for whoever restores it
+    assert lab.service.paths == []
+    verified = lab.dro("verify", ORDER_ID)
+    assert verified.returncode == 1 and f"damaged at line {len(lines)}" in verified.stderr, verified.stderr
+    assert "torn" not in verified.stdout

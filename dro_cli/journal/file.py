@@ -7,8 +7,9 @@ and `checksum`: the sha256 of the previous record's checksum (64 zeros for the f
 followed by the canonical JSON of the record without `checksum`. Since `checksum` sorts
 first, a reader hashes the bytes of the line after it and re-serializes nothing.
 
-Opening the journal cuts off a torn or bad last line (a write that never finished)
-and reports it; damage before good records is refused and nothing is changed.
+Opening the journal cuts off a torn last line (an unfinished one, without its newline:
+a write that never finished) and reports it; a whole line that fails its checks, the
+last one included, is damage (DRO521 for the last): refused, and nothing is changed.
 """
 
 from __future__ import annotations
