@@ -81,6 +81,9 @@ CODES: dict[str, str] = {
     "DRO512": "plan too large",
     "DRO515": "order plans no step",
     "DRO516": "plan changed after planning",
+    "DRO517": "journal shorter than once seen",
+    "DRO520": "order journal missing",
+    "DRO521": "last journal record damaged",
     "DRO601": "test file cannot be used",
     "DRO602": "no test files found",
 }
