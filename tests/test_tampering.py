@@ -273,7 +273,7 @@ def test_a_deleted_journal_is_refused_and_never_made_again(lab: Lab) -> None:
     (lab.order / "journal.jsonl").unlink()
     before = lab.files()
     for command in (["run", ORDER_ID], ["complete", ORDER_ID, "check"], ["status", ORDER_ID], ["verify", ORDER_ID],
-                    ["run", str(lab.root / "order.yaml"), "--catalog", str(lab.catalog)]):
+                    ["log", ORDER_ID], ["run", str(lab.root / "order.yaml"), "--catalog", str(lab.catalog)]):
         refused = lab.dro(*command)
         assert refused.returncode == 1, (command, refused.stdout, refused.stderr)
         assert "error[DRO520]: order ORD-T has a plan but no journal" in refused.stderr, (command, refused.stderr)
