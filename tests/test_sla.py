@@ -173,6 +173,7 @@ def test_the_runner_wakes_to_journal_a_crossing_while_a_step_still_runs(tmp_path
     slow = timed("slow", "auto", duration=0.2, jeopardy=None)
     order_dir = tmp_path / "orders" / "ORD-1"
     order_dir.mkdir(parents=True)
+    (order_dir / "journal.jsonl").write_bytes(b"")  # the journal before the plan, as dro makes them (else DRO520)
     write_plan(order_dir, {**plan(slow), "kind": "dro/plan", "schema_version": 1, "templates": "t", "lanes": {}})
     from dro_cli.journal.store import OpenOrder
 
