@@ -84,6 +84,7 @@ CODES: dict[str, str] = {
     "DRO517": "journal shorter than once seen",
     "DRO520": "order journal missing",
     "DRO521": "last journal record damaged",
+    "DRO522": "state file not a regular file",
     "DRO601": "test file cannot be used",
     "DRO602": "no test files found",
 }

@@ -30,7 +30,7 @@ from dro_cli.engine.retry import for_error
 from dro_cli.engine.sla import sla_thresholds
 from dro_cli.engine.states import DISPATCHED_TYPES, FINISHED, StepState
 from dro_cli.journal.file import JOURNAL_FILE, Position
-from dro_cli.journal.files import write_atomically
+from dro_cli.journal.files import open_regular, write_atomically
 from dro_cli.journal.records import PREFIX, canonical
 
 DIGEST_FILE = "digest.json"
@@ -96,7 +96,7 @@ def save(order_dir: Path, digest: dict[str, Any]) -> None:
 def read_genuine(order_dir: str | Path) -> dict[str, Any] | None:
     """The digest as written by dro (its content hashes to its `digest_sha256`), stale or not; else None."""
     try:
-        with open(os.path.join(os.fspath(order_dir), DIGEST_FILE), "rb") as handle:
+        with open_regular(os.path.join(os.fspath(order_dir), DIGEST_FILE)) as handle:
             digest = json.loads(handle.read())
         if type(digest) is dict and digest.get("kind") == KIND and digest.get("schema_version") == VERSION \
                 and digest.get("digest_sha256") == content_sha256(digest):
@@ -116,7 +116,7 @@ def load(order_dir: str | Path) -> dict[str, Any] | None:
     try:
         start, end = digest["last_line_start"], digest["journal_end"]
         expected = PREFIX + str(digest["last_checksum"]).encode() + b'",'
-        with open(os.path.join(os.fspath(order_dir), JOURNAL_FILE), "rb") as handle:
+        with open_regular(os.path.join(os.fspath(order_dir), JOURNAL_FILE)) as handle:
             if os.fstat(handle.fileno()).st_size != end or type(start) is not int or not 0 <= start < end:
                 return None
             handle.seek(start)

@@ -27,7 +27,7 @@ from types import TracebackType
 from typing import Any
 
 from dro_cli.errors import EXIT_USAGE, DroError
-from dro_cli.journal.files import fsync_directory, write_file
+from dro_cli.journal.files import fsync_directory, open_regular, read_regular, write_file
 from dro_cli.journal.path_errors import about_path, path_error
 from dro_cli.journal.records import (
     PREFIX,
@@ -109,8 +109,7 @@ class Journal:
             with about_path(path, "open", elsewhere=None):
                 if created:
                     fsync_directory(order_dir)
-                with open(path, "rb") as handle:
-                    scan = scan_bytes(handle.read())
+                scan = scan_bytes(read_regular(path))
             recovered = None
             if scan.bad_line is not None:
                 if not scan.torn:
@@ -226,7 +225,7 @@ def read_after(path: Path, position: Position) -> list[Record] | None:
     """The records after `position`, if the journal still holds record `position.seq` with that checksum
     there and everything after it chains on; None if not (the caller reads the whole journal instead)."""
     try:
-        with open(path, "rb") as handle:
+        with open_regular(path) as handle:
             handle.seek(position.line_start)
             anchor = handle.read(position.end - position.line_start)
             rest = handle.read()
@@ -268,7 +267,7 @@ def read_positioned(path: Path) -> tuple[list[Record], Position | None]:
 
 def _read(path: Path) -> bytes:
     try:
-        return path.read_bytes()
+        return read_regular(path)
     except FileNotFoundError:
         raise DroError(f"no journal at {path}", exit_code=EXIT_USAGE) from None
     except OSError as error:

@@ -20,6 +20,7 @@ from typing import Any
 from dro_cli.errors import EXIT_FAILED, DroError
 from dro_cli.journal import digest, snapshot
 from dro_cli.journal.file import JOURNAL_FILE, Position
+from dro_cli.journal.files import open_regular
 from dro_cli.journal.path_errors import about_path
 
 
@@ -62,7 +63,7 @@ def shorter_than_seen(order_id: str, records: int, seq: int, seen_by: str) -> Dr
 def last_position(journal: Path, size: int) -> Position | None:
     """Where the journal's last whole record of its first `size` bytes stands, read from the end."""
     chunk = 1 << 16
-    with about_path(journal, "read", elsewhere=None), open(journal, "rb") as handle:
+    with about_path(journal, "read", elsewhere=None), open_regular(journal) as handle:
         while True:
             start = max(0, size - chunk)
             handle.seek(start)

@@ -30,7 +30,7 @@ from dro_cli.engine.machine import Engine
 from dro_cli.engine.states import StepState
 from dro_cli.engine.step_run import StepRun
 from dro_cli.journal.file import Position
-from dro_cli.journal.files import write_atomically
+from dro_cli.journal.files import read_regular, write_atomically
 from dro_cli.journal.records import canonical
 
 SNAPSHOT_FILE = "snapshot.json"
@@ -73,7 +73,7 @@ def content_sha256(data: Mapping[str, Any]) -> str:
 def read_data(order_dir: Path) -> dict[str, Any] | None:
     """The snapshot's content if it is one this dro wrote and it hashes to its `state_sha256`; else None."""
     try:
-        data = json.loads((order_dir / SNAPSHOT_FILE).read_bytes())
+        data = json.loads(read_regular(order_dir / SNAPSHOT_FILE))
         if type(data) is dict and data.get("kind") == KIND and data.get("schema_version") == VERSION \
                 and data.get("state_sha256") == content_sha256(data):
             return data

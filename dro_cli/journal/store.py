@@ -33,7 +33,7 @@ from dro_cli.journal.file import (
     read_after,
     read_positioned,
 )
-from dro_cli.journal.files import fsync_directory
+from dro_cli.journal.files import fsync_directory, open_regular, read_regular
 from dro_cli.journal.lock import OrderLock
 from dro_cli.journal.marks import check_end, last_position, no_journal
 from dro_cli.journal.path_errors import about_path, is_path_error, path_error
@@ -167,7 +167,7 @@ def find_order(root: Path, order_id: str) -> Path:
 def read_plan(order_dir: Path) -> tuple[dict[str, Any], str]:
     """The order's plan and the sha256 of its file."""
     with about_path(order_dir / PLAN_FILE, "read", elsewhere=None):
-        data = (order_dir / PLAN_FILE).read_bytes()
+        data = read_regular(order_dir / PLAN_FILE)
     try:
         plan = json.loads(data)
     except ValueError as exc:
@@ -243,7 +243,7 @@ def digest_of(order_dir: str | Path) -> dict[str, Any] | None:
 def _first_payload(journal: Path) -> Mapping[str, Any] | None:
     """The payload of `plan.created`, the first record, without reading the rest of the journal; None
     while the journal holds no whole record of that type (a damaged one is the fold's to report)."""
-    with about_path(journal, "read", elsewhere=None), open(journal, "rb") as handle:
+    with about_path(journal, "read", elsewhere=None), open_regular(journal) as handle:
         line = handle.readline()
     try:
         record = json.loads(line)
