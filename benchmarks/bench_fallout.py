@@ -419,7 +419,16 @@ def clone(state: Path, t: Template, plan_text: str, records: Sequence[Mapping[st
 
     old = t.order_id
     path = order_dir(state, new_id)
-    plan_sha = hashlib.sha256(write_plan(path, json.loads(plan_text.replace(old, new_id))).read_bytes()).hexdigest()
+    with OpenOrder(path) as order:  # the journal first, then the plan, as `dro run` makes them (a plan alone is DRO520)
+        plan_sha = hashlib.sha256(write_plan(path, json.loads(plan_text.replace(old, new_id))).read_bytes()).hexdigest()
+        order.journal.append(_entries(t, records, new_id, orders, plan_sha))
+        order.load_plan()              # closing leaves digest.json, as after any write
+
+
+def _entries(t: Template, records: Sequence[Mapping[str, Any]], new_id: str, orders: Path,
+             plan_sha: str) -> list[tuple[str, Any, str]]:
+    """The template's records under the clone's id, its plan.created naming the clone's files."""
+    old = t.order_id
     entries = []
     for record in records:
         payload = json.loads(json.dumps(record["payload"]).replace(old, new_id))
@@ -428,9 +437,7 @@ def clone(state: Path, t: Template, plan_text: str, records: Sequence[Mapping[st
             payload["order_sha256"] = hashlib.sha256(t.order_text(new_id).encode()).hexdigest()
             payload["plan_sha256"] = plan_sha
         entries.append((record["type"], payload, record["ts"]))
-    with OpenOrder(path) as order:
-        order.journal.append(entries)
-        order.load_plan()              # closing leaves digest.json, as after any write
+    return entries
 
 
 def check_clones(state: Path) -> None:

@@ -84,3 +84,28 @@ def bounded(*args: str, cwd: Path = _ROOT, timeout: float = TIME_LIMIT,
 def assert_no_internal_error(done: subprocess.CompletedProcess[str]) -> None:
     output = done.stdout + done.stderr
     assert "Traceback" not in output and "internal error" not in output and "MemoryError" not in output, output
+
+
+def replan(order_dir: Path, plan: Mapping[str, Any]) -> None:
+    """Write `plan` as the order's plan.json and re-chain its journal to it, as if the order had been
+    planned so (dro refuses a plan.json that is not the one `plan.created` hashed: DRO516). For the
+    tests of a plan that an older or buggy dro might have written and the engine trips on."""
+    import hashlib
+    import json
+
+    from dro_cli.journal.records import ZERO_CHECKSUM, canonical
+
+    data = json.dumps(plan, sort_keys=True, indent=2).encode()
+    (order_dir / "plan.json").write_bytes(data)
+    journal = order_dir / "journal.jsonl"
+    records = [json.loads(line) for line in journal.read_bytes().splitlines()]
+    records[0]["payload"]["plan_sha256"] = hashlib.sha256(data).hexdigest()
+    last, lines = ZERO_CHECKSUM, []
+    for record in records:
+        record.pop("checksum")
+        body = canonical(record)
+        last = hashlib.sha256(last.encode() + body).hexdigest()
+        lines.append(canonical({**record, "checksum": last}) + b"\n")
+    journal.write_bytes(b"".join(lines))
+    for cache in ("snapshot.json", "digest.json"):
+        (order_dir / cache).unlink(missing_ok=True)

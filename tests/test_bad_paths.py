@@ -32,6 +32,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from dro_cli.errors import DroError
 from dro_cli.main import COMMANDS, cli
 
 NOW = "2026-12-01T10:00:00Z"
@@ -544,7 +545,7 @@ def test_a_full_disk_during_a_run_keeps_the_journal_and_says_so(prepared: Path, 
         assert journal.read_bytes() == before
         assert not [name for name in os.listdir(journal.parent) if name.endswith(".tmp")]
         assert _in_a_process(["verify", "ORD-1"], state, LATER, unprivileged=False)[1] == \
-            "ORD-1: journal intact, 7 records, checksums chained\n"
+            "ORD-1: journal intact, 7 records, checksums chained; plan.json, snapshot and digest agree with it\n"
         filler.unlink()
         code, out, err = _in_a_process(["run", "ORD-1"], state, LATER, unprivileged=False)
         assert code == 1 and "order ORD-1: in_progress, 41/44 steps finished" in out, (out, err)
@@ -568,3 +569,23 @@ def test_fmt_says_why_it_cannot_rewrite_a_file_and_leaves_it(tmp_path: Path, kin
         assert "1 file could not be formatted" in err
         assert (fs / "c.dro").read_text() == messy
         assert sorted(os.listdir(fs)) == (["c.dro"] if kind == "read-only" else ["c.dro", "filler"])
+
+
+@pytest.mark.parametrize("special", ["/dev/zero", "fifo"])
+def test_a_state_file_that_is_not_a_regular_file_is_refused_not_read_for_ever(tmp_path: Path, special: str) -> None:
+    """journal.jsonl or plan.json as a device that never ends (/dev/zero) or a FIFO nobody writes:
+    read, it would exhaust memory or block; it is refused as DRO522, exit 1."""
+    from dro_cli.journal.file import read
+    from dro_cli.journal.store import read_plan
+
+    for name, reader in (("journal.jsonl", lambda: read(tmp_path / "journal.jsonl")),
+                         ("plan.json", lambda: read_plan(tmp_path))):
+        target = tmp_path / name
+        if special == "fifo":
+            os.mkfifo(target)
+        else:
+            target.symlink_to(special)
+        with pytest.raises(DroError) as refused:
+            reader()
+        assert refused.value.code == "DRO522" and "not a regular file" in refused.value.message
+        assert refused.value.exit_code == 1

@@ -182,6 +182,9 @@ def finish(world: dict[str, Any]) -> None:
                             env=world["env"], cwd=world["root"], capture_output=True, check=True)
     steps = json.loads(status.stdout)["steps"]
     assert {s["id"]: s["state"] for s in steps} == {sid: "completed" for sid in STEPS}
+    verified = subprocess.run([sys.executable, "-m", "dro_cli.main", "verify", ORDER_ID], env=world["env"],
+                              cwd=world["root"], capture_output=True, text=True)  # plan, snapshot, digest, end
+    assert verified.returncode == 0 and "intact" in verified.stdout, verified.stdout + verified.stderr
 
 
 def lines(path: Path) -> int:
@@ -326,3 +329,34 @@ def test_a_command_left_running_by_a_killed_runner_is_ended_before_it_runs_again
     kinds = [(r["type"], r["payload"].get("step")) for r in records]
     assert ("step.restarted", "work") in kinds and kinds.count(("step.completed", "work")) == 1
     assert records[-1]["type"] == "plan.completed"
+
+
+@pytest.mark.parametrize("damage", ["cut at a record boundary", "emptied", "deleted", "plan changed"])
+def test_killed_then_damaged_beside_the_chain_is_refused_not_continued(world: dict[str, Any], damage: str) -> None:
+    """A run killed half-way, then a loss the chain alone cannot show (issue 15, items 1 and 4): the next
+    `dro run` refuses it, sends nothing and writes nothing."""
+    kill_when(start(world), lambda: lines(world["journal"]) >= 8)
+    start(world).communicate(timeout=60)  # continued to the end: its writer leaves the digest as it closes
+    journal: Path = world["journal"]
+    records = journal.read_bytes().splitlines(keepends=True)
+    assert len(records) >= 8
+    order = journal.parent
+    if damage == "cut at a record boundary":
+        journal.write_bytes(b"".join(records[:4]))
+    elif damage == "emptied":
+        journal.write_bytes(b"")
+    elif damage == "deleted":
+        journal.unlink()
+    else:
+        plan = order / "plan.json"
+        plan.write_text(plan.read_text().replace('"/work"', '"/EVIL"'))
+    before = {path.name: path.read_bytes() for path in order.iterdir() if path.name != "lock"}
+    sent = len(world["service"].keys)
+    for args in (["run", ORDER_ID], ["run", str(world["root"] / "order.yaml"), "--catalog", str(world["catalog"])],
+                 ["verify", ORDER_ID]):
+        out, err = dro(world, *args).communicate(timeout=60)
+        code = {"cut at a record boundary": "DRO517", "emptied": "DRO517", "deleted": "DRO520",
+                "plan changed": "DRO516"}[damage]
+        assert f"error[{code}]".encode() in err, (args, out, err)
+    assert {path.name: path.read_bytes() for path in order.iterdir() if path.name != "lock"} == before
+    assert len(world["service"].keys) == sent

@@ -139,13 +139,34 @@ def _cut_mid_line(good: bytes, last: bytes) -> bytes:
 TORN = {
     "cut mid-line": _cut_mid_line,
     "cut after the opening brace": lambda good, last: good + b"{",
-    "garbage last line": lambda good, last: good + last + b"garbage\n",
     "zeros at the end": lambda good, last: good + last + b"\0" * 300,
     "missing final newline": lambda good, last: good + last[:-1],
+    "garbage without its newline": lambda good, last: good + last + b"garbage",
+}
+
+# A whole last line (newline-terminated, so written in full and fsynced) that fails its checks is damage,
+# not a torn write: cutting it off would lose what it holds (issue 15.3: an operator.complete with outputs).
+WHOLE_BAD_LAST = {
+    "a bit flipped in the last record": lambda good, last: good + last.replace(b'"n":4', b'"n":5'),
+    "garbage last line": lambda good, last: good + last + b"garbage\n",
     "empty last line": lambda good, last: good + last + b"\n",
-    "bad checksum on the last line": lambda good, last: good + last.replace(b'"n":4', b'"n":5'),
     "not a record": lambda good, last: good + last + b'{"seq":5}\n',
 }
+
+
+@pytest.mark.parametrize("damage", WHOLE_BAD_LAST.values(), ids=WHOLE_BAD_LAST.keys())
+def test_a_whole_last_line_that_fails_is_damage_refused_and_never_cut_off(order: Path, damage: Any) -> None:
+    whole = write_records(order, 4)
+    last_start = whole.rindex(b"\n", 0, len(whole) - 1) + 1
+    damaged = damage(whole[:last_start], whole[last_start:])
+    (order / "journal.jsonl").write_bytes(damaged)
+    report = verify(order / "journal.jsonl")
+    assert (report.ok, report.recoverable) == (False, False)
+    for attempt in (lambda: Journal.open(order), lambda: read(order / "journal.jsonl")):
+        with pytest.raises(JournalDamaged) as refused:
+            attempt()
+        assert refused.value.code == "DRO521" and "not a torn write" in refused.value.message
+    assert (order / "journal.jsonl").read_bytes() == damaged  # nothing cut off
 
 
 @pytest.mark.parametrize("damage", TORN.values(), ids=TORN.keys())

@@ -3,6 +3,7 @@ a fold), retry rounds, the plan's expected completion, and a runner that wakes t
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from pathlib import Path
 from typing import Any
@@ -173,11 +174,13 @@ def test_the_runner_wakes_to_journal_a_crossing_while_a_step_still_runs(tmp_path
     slow = timed("slow", "auto", duration=0.2, jeopardy=None)
     order_dir = tmp_path / "orders" / "ORD-1"
     order_dir.mkdir(parents=True)
+    (order_dir / "journal.jsonl").write_bytes(b"")  # the journal before the plan, as dro makes them (else DRO520)
     write_plan(order_dir, {**plan(slow), "kind": "dro/plan", "schema_version": 1, "templates": "t", "lanes": {}})
     from dro_cli.journal.store import OpenOrder
 
     with OpenOrder(order_dir) as order:
-        order.append([("plan.created", {"order": "ORD-1", "catalog": None})], T0)
+        plan_sha = hashlib.sha256((order_dir / "plan.json").read_bytes()).hexdigest()  # as dro journals it
+        order.append([("plan.created", {"order": "ORD-1", "catalog": None, "plan_sha256": plan_sha})], T0)
     journaled = threading.Event()
     seen: list[Event] = []
 

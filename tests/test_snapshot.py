@@ -9,9 +9,10 @@ import pytest
 from goldens import CATALOGS
 
 from dro_cli.engine import acts
+from dro_cli.errors import DroError
 from dro_cli.journal import store
 from dro_cli.journal.file import JournalDamaged
-from dro_cli.journal.snapshot import SNAPSHOT_FILE
+from dro_cli.journal.snapshot import SNAPSHOT_FILE, content_sha256
 from dro_cli.journal.store import read_order
 from dro_cli.runtime.api import RunOptions, act, run_order
 from dro_cli.runtime.handlers.base import success
@@ -59,7 +60,8 @@ def test_records_after_the_snapshot_are_folded_on_top(order_dir: Path, tmp_path:
     assert status == folded(order_dir)
 
 
-@pytest.mark.parametrize("damage", ["garbage", "other plan", "moved anchor", "other checksum", "missing journal"])
+@pytest.mark.parametrize("damage", ["garbage", "state edited", "other plan", "moved anchor", "other checksum",
+                                    "missing journal"])
 def test_a_snapshot_that_does_not_match_is_ignored(order_dir: Path, damage: str) -> None:
     truth = folded(order_dir)
     path = order_dir / SNAPSHOT_FILE
@@ -74,11 +76,15 @@ def test_a_snapshot_that_does_not_match_is_ignored(order_dir: Path, damage: str)
             data["position"]["line_start"] += 1
         elif damage == "other checksum":
             data["position"]["checksum"] = "f" * 64
+        if damage != "state edited":  # the content hash alone would catch the others: recompute it, test the rest
+            data["state_sha256"] = content_sha256(data)
         path.write_text(json.dumps(data))
-    if damage == "missing journal":
+    if damage == "missing journal":  # emptied: the snapshot saw more, so the loss is reported (DRO517)
         path.write_text(json.dumps(data))
         (order_dir / "journal.jsonl").write_bytes(b"")
-        assert order_status(read_order(order_dir), T0)["state"] == "not_started"
+        with pytest.raises(DroError, match="shorter than once seen: it holds no record") as refused:
+            read_order(order_dir)
+        assert refused.value.code == "DRO517"
         return
     assert order_status(read_order(order_dir), T0) == truth
 

@@ -148,6 +148,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
         scenario(labs[name])
     fresh = tmp_path_factory.mktemp("fresh") / "orders" / "ORD-1001"  # planned, nothing journaled yet
     fresh.mkdir(parents=True)
+    (fresh / JOURNAL_FILE).write_bytes(b"")  # dro makes the journal before the plan (a plan alone is DRO520)
     shutil.copy(labs["happy"].state / "orders" / "ORD-1001" / PLAN_FILE, fresh / PLAN_FILE)
     statuses = {label: status for lab in labs.values() for label, status in lab.statuses}
     statuses["fresh"] = order_status(read_order(fresh), T0)

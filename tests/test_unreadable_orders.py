@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from helpers import replan
 from test_fallout_queues import Lab, into_fallout
 
 from dro_cli.engine.horizon import OutOfRange, out_of_range
@@ -33,7 +34,7 @@ BROKEN = {  # order -> (what is done to its plan.json, the exception reading it 
 
 
 def _break(lab: Lab, order_id: str) -> None:
-    """Edit the order's plan.json by hand as BROKEN says, and drop the digest a scan would trust."""
+    """Edit the order's plan.json as BROKEN says, its journal re-chained to it (see helpers.replan)."""
     folder = lab.state / "orders" / order_id
     plan = json.loads((folder / "plan.json").read_text())
     check = next(step for step in plan["steps"] if step["id"] == "check")
@@ -43,8 +44,7 @@ def _break(lab: Lab, order_id: str) -> None:
         check["duration"] = 10 ** 400
     else:
         check["after"] = ["nope"]
-    (folder / "plan.json").write_text(json.dumps(plan, indent=2))
-    (folder / "digest.json").unlink(missing_ok=True)
+    replan(folder, plan)
 
 
 @pytest.fixture
@@ -181,7 +181,7 @@ def test_an_act_on_an_order_whose_status_cannot_be_made_is_journaled_and_says_so
     plan_file = lab.state / "orders" / "ORD-7" / "plan.json"
     plan = json.loads(plan_file.read_text())
     plan["context"]["order"]["requested_date"] = "soon"
-    plan_file.write_text(json.dumps(plan))
+    replan(plan_file.parent, plan)
     result = lab.dro("complete", "ORD-7", "check")
     assert result.exit_code == 1
     assert result.stderr.startswith("error: the status of order ORD-7 cannot be shown: ValueError: ")
@@ -234,7 +234,7 @@ def test_an_engine_failure_mid_run_stops_with_the_order_named_and_the_journal_in
     plan = json.loads(plan_file.read_text())
     reserve = next(step for step in plan["steps"] if step["id"] == "reserve")
     reserve["retry"]["policy"] = "whenever"  # no such policy: the engine trips on it when reserve fails
-    plan_file.write_text(json.dumps(plan))
+    replan(plan_file.parent, plan)
     before = lab.types("ORD-8")
     result = lab.dro("complete", "ORD-8", "check")
     assert result.exit_code == 1

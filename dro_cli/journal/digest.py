@@ -5,14 +5,20 @@
 beside its journal: the steps in fallout, the unfinished steps with an SLA, and the
 next timer and SLA crossing. Nothing in it depends on the time of reading. It holds
 the journal's size when it was made and is used only while the journal still has
-that size (the journal only grows, and a writer that cuts a torn line shrinks it);
-otherwise the order is folded again and the digest rewritten. Like the snapshot, it
-is a cache: never the truth, and not fsynced.
+that size (the journal only grows, and a writer that cuts a torn line shrinks it)
+and still ends with the record it names (`last_seq`, `last_checksum`, at byte
+`last_line_start`), and while its content hashes to its `digest_sha256` (chained to
+that checksum); otherwise the order is folded again and the digest rewritten. Like
+the snapshot, it is a cache: never the truth, and not fsynced; and like the
+snapshot's anchor, its last record is a high-water mark (DRO517, store.py). The hash
+detects damage and naive forgery, not a forger who runs this code (see snapshot.py);
+`dro verify` compares the digest with one made afresh from the records.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -23,16 +29,17 @@ from dro_cli.engine.machine import DEFAULT_FALLOUT_QUEUE, Engine
 from dro_cli.engine.retry import for_error
 from dro_cli.engine.sla import sla_thresholds
 from dro_cli.engine.states import DISPATCHED_TYPES, FINISHED, StepState
-from dro_cli.journal.file import JOURNAL_FILE
-from dro_cli.journal.files import write_atomically
+from dro_cli.journal.file import JOURNAL_FILE, Position
+from dro_cli.journal.files import open_regular, write_atomically
+from dro_cli.journal.records import PREFIX, canonical
 
 DIGEST_FILE = "digest.json"
 KIND = "dro/digest"
-VERSION = 3
+VERSION = 4
 
 
-def build(engine: Engine, journal_end: int) -> dict[str, Any]:
-    """The digest of an order whose journal, `journal_end` bytes long, folds to `engine`."""
+def build(engine: Engine, position: Position) -> dict[str, Any]:
+    """The digest of an order whose journal, ending at `position`, folds to `engine`."""
     fallout, watch = [], []
     for sid, run in engine.runs.items():
         if run.state in FINISHED:
@@ -48,12 +55,21 @@ def build(engine: Engine, journal_end: int) -> dict[str, Any]:
             if due is not None:
                 watch.append({"id": sid, "step": step["step"], "lane": step["lane"], "ready_at": iso(run.ready_at),
                               "due": iso(due), "jeopardy_from": iso_or_none(jeopardy_from)})
-    return {
-        "kind": KIND, "schema_version": VERSION, "journal_end": journal_end,
+    made = {
+        "kind": KIND, "schema_version": VERSION, "journal_end": position.end, "last_seq": position.seq,
+        "last_checksum": position.checksum, "last_line_start": position.line_start,
         "order": engine.order_id, "state": str(engine.state), "progress": list(engine.progress()),
         "next_timer": iso_or_none(engine.next_timer()), "next_crossing": iso_or_none(engine.next_crossing()),
         "in_doubt": bool(engine.in_doubt()), "fallout": fallout, "watch": watch, "queues": queues(engine),
     }
+    made["digest_sha256"] = content_sha256(made)
+    return made
+
+
+def content_sha256(digest: dict[str, Any]) -> str:
+    """The sha256 of the digest's content (every key but `digest_sha256`), chained to its last record's checksum."""
+    body = {key: value for key, value in digest.items() if key != "digest_sha256"}
+    return hashlib.sha256(str(digest.get("last_checksum")).encode() + canonical(body)).hexdigest()
 
 
 def queues(engine: Engine) -> list[str]:
@@ -77,17 +93,36 @@ def save(order_dir: Path, digest: dict[str, Any]) -> None:
                          durable=False)
 
 
-def load(order_dir: str | Path) -> dict[str, Any] | None:
-    """The order's digest, if it was made from the journal as it is now. (Plain string paths: a scan
-    calls this 10,000 times, and pathlib's joins would cost more than the reads.)"""
-    folder = os.fspath(order_dir)
+def read_genuine(order_dir: str | Path) -> dict[str, Any] | None:
+    """The digest as written by dro (its content hashes to its `digest_sha256`), stale or not; else None."""
     try:
-        with open(os.path.join(folder, DIGEST_FILE), "rb") as handle:
+        with open_regular(os.path.join(os.fspath(order_dir), DIGEST_FILE)) as handle:
             digest = json.loads(handle.read())
-        size = os.stat(os.path.join(folder, JOURNAL_FILE)).st_size
-    except (OSError, ValueError):
+        if type(digest) is dict and digest.get("kind") == KIND and digest.get("schema_version") == VERSION \
+                and digest.get("digest_sha256") == content_sha256(digest):
+            return digest
+    except (OSError, ValueError, TypeError):
+        pass
+    return None
+
+
+def load(order_dir: str | Path) -> dict[str, Any] | None:
+    """The order's digest, if it was made from the journal as it is now: genuine, the journal's size, and
+    the journal's last line the record it names. (Plain string paths: a scan calls this 10,000 times, and
+    pathlib's joins would cost more than the reads.)"""
+    digest = read_genuine(order_dir)
+    if digest is None:
         return None
-    if type(digest) is not dict or digest.get("kind") != KIND or digest.get("schema_version") != VERSION \
-            or digest.get("journal_end") != size:
+    try:
+        start, end = digest["last_line_start"], digest["journal_end"]
+        expected = PREFIX + str(digest["last_checksum"]).encode() + b'",'
+        with open_regular(os.path.join(os.fspath(order_dir), JOURNAL_FILE)) as handle:
+            if os.fstat(handle.fileno()).st_size != end or type(start) is not int or not 0 <= start < end:
+                return None
+            handle.seek(start)
+            line = handle.read(end - start)
+    except (OSError, KeyError, TypeError, ValueError):
+        return None
+    if not (line.startswith(expected) and line.endswith(b"\n") and line.count(b"\n") == 1):
         return None
     return digest

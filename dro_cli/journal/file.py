@@ -7,8 +7,9 @@ and `checksum`: the sha256 of the previous record's checksum (64 zeros for the f
 followed by the canonical JSON of the record without `checksum`. Since `checksum` sorts
 first, a reader hashes the bytes of the line after it and re-serializes nothing.
 
-Opening the journal cuts off a torn or bad last line (a write that never finished)
-and reports it; damage before good records is refused and nothing is changed.
+Opening the journal cuts off a torn last line (an unfinished one, without its newline:
+a write that never finished) and reports it; a whole line that fails its checks, the
+last one included, is damage (DRO521 for the last): refused, and nothing is changed.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from types import TracebackType
 from typing import Any
 
 from dro_cli.errors import EXIT_USAGE, DroError
-from dro_cli.journal.files import fsync_directory, write_file
+from dro_cli.journal.files import fsync_directory, open_regular, read_regular, write_file
 from dro_cli.journal.path_errors import about_path, path_error
 from dro_cli.journal.records import (
     PREFIX,
@@ -108,8 +109,7 @@ class Journal:
             with about_path(path, "open", elsewhere=None):
                 if created:
                     fsync_directory(order_dir)
-                with open(path, "rb") as handle:
-                    scan = scan_bytes(handle.read())
+                scan = scan_bytes(read_regular(path))
             recovered = None
             if scan.bad_line is not None:
                 if not scan.torn:
@@ -225,7 +225,7 @@ def read_after(path: Path, position: Position) -> list[Record] | None:
     """The records after `position`, if the journal still holds record `position.seq` with that checksum
     there and everything after it chains on; None if not (the caller reads the whole journal instead)."""
     try:
-        with open(path, "rb") as handle:
+        with open_regular(path) as handle:
             handle.seek(position.line_start)
             anchor = handle.read(position.end - position.line_start)
             rest = handle.read()
@@ -267,7 +267,7 @@ def read_positioned(path: Path) -> tuple[list[Record], Position | None]:
 
 def _read(path: Path) -> bytes:
     try:
-        return path.read_bytes()
+        return read_regular(path)
     except FileNotFoundError:
         raise DroError(f"no journal at {path}", exit_code=EXIT_USAGE) from None
     except OSError as error:

@@ -2,11 +2,39 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import tempfile
 from pathlib import Path
+from typing import BinaryIO
 
-from dro_cli.journal.path_errors import about_path
+from dro_cli.journal.path_errors import NotRegularFile, about_path
+
+_KINDS = ((stat.S_ISFIFO, "named pipe (FIFO)"), (stat.S_ISCHR, "character device"),
+          (stat.S_ISBLK, "block device"), (stat.S_ISSOCK, "socket"))
+
+
+def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
+    """`open(path, "rb")`, refusing (NotRegularFile) anything but a regular file, and without blocking
+    on a FIFO while it is found out. Symbolic links are followed: to a regular file, they are fine."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):  # as open() says it: "X is a directory, not a file"
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fspath(path))
+        if not stat.S_ISREG(mode):
+            raise NotRegularFile(path, next((kind for test, kind in _KINDS if test(mode)), "special file"))
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_regular(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of a regular file (see `open_regular`)."""
+    with open_regular(path) as handle:
+        return handle.read()
 
 
 def write_atomically(path: Path, text: str, *, durable: bool = True) -> None:

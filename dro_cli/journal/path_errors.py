@@ -20,6 +20,15 @@ DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 DEVICE = frozenset({*DISK_FULL, errno.EIO, errno.EROFS, errno.EFBIG})  # errors about the disk, not the path
 
 
+class NotRegularFile(OSError):
+    """A state file (plan.json, journal.jsonl, a cache) that is a FIFO, a device or a socket: reading
+    one could block for ever or never end (/dev/zero), so dro refuses it instead."""
+
+    def __init__(self, path: str | os.PathLike[str], kind: str) -> None:
+        super().__init__(errno.EINVAL, f"it is a {kind}, not a regular file", os.fspath(path))
+        self.kind = kind
+
+
 def path_error(error: OSError, path: str | os.PathLike[str] | None = None, action: str = "write",
                *, then: str | None = None, elsewhere: str | None = "choose another path") -> DroError:
     """`error`, met while trying to `action` `path`, as a DroError: "cannot write out/t.json: the
@@ -39,6 +48,12 @@ def path_error(error: OSError, path: str | os.PathLike[str] | None = None, actio
         blocker = _file_in_the_way(where)
         what = f"{blocker} is a file, not a directory" if blocker else "a part of the path is not a directory"
         fix = "move the file out of the way"
+    elif isinstance(error, NotRegularFile):
+        what, fix, code = f"{where} is a {error.kind}, not a regular file", "move it out of the way", EXIT_FAILED
+        hint = fix + (f", or {elsewhere}" if elsewhere else "") + (f"; {then}" if then else "")
+        return DroError(f"cannot {action}{shown}: {what}", code="DRO522", exit_code=code,
+                        hint=f"{hint}; dro keeps the files of an order (plan.json, journal.jsonl, lock, snapshot.json, "
+                             "digest.json) as regular files, so restore it from a backup")
     elif number == errno.EISDIR:
         what, fix = f"{where} is a directory, not a file", "move the directory out of the way"
     elif number in (errno.EACCES, errno.EPERM):

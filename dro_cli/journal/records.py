@@ -28,8 +28,8 @@ _sha256 = hashlib.sha256
 class JournalDamaged(DroError):
     """The journal is damaged before its last record (or written by another dro): nothing was changed."""
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint, exit_code=EXIT_FAILED)
+    def __init__(self, message: str, *, hint: str | None = None, code: str | None = None) -> None:
+        super().__init__(message, hint=hint, exit_code=EXIT_FAILED, code=code)
 
 
 @dataclass(frozen=True)
@@ -42,10 +42,13 @@ class Scan:
     cut: int = 0  # bytes from the bad line to the end of the file
     foreign: bool = False  # the bad line is a record of another schema version: never cut it
     last_line: int = 0  # bytes in the last good record's line, its newline included
+    whole: bool = False  # the bad line ends with a newline: it was written to the end, so it is not torn
 
     @property
     def torn(self) -> bool:
-        return self.bad_line == self.lines and not self.foreign
+        """A write that never finished: an unfinished last line. A whole last line that fails its checks
+        was written (and fsynced) in full, then changed: damage, never cut off."""
+        return self.bad_line == self.lines and not self.foreign and not self.whole
 
 
 def scan_bytes(data: bytes, first_seq: int = 1, last_checksum: str = ZERO_CHECKSUM) -> Scan:
@@ -63,7 +66,7 @@ def scan_bytes(data: bytes, first_seq: int = 1, last_checksum: str = ZERO_CHECKS
                 and is_shaped(record, hashed=True)):
             record, reason, foreign = _check_alone(line, number + skip, last)  # the slow way, to say what is wrong
             if record is None:
-                return _stopped(records, lines, data, total, number, reason, foreign)
+                return _stopped(records, lines, data, total, number, reason, foreign, whole=True)
         records.append(record)
         last = record["checksum"].encode()
     if tail:
@@ -73,10 +76,10 @@ def scan_bytes(data: bytes, first_seq: int = 1, last_checksum: str = ZERO_CHECKS
 
 
 def _stopped(records: list[Record], lines: list[bytes], data: bytes, total: int, bad_line: int, reason: str,
-             foreign: bool) -> Scan:
+             foreign: bool, *, whole: bool = False) -> Scan:
     good_end = sum(map(len, lines[:len(records)])) + len(records)
     last_line = len(lines[len(records) - 1]) + 1 if records else 0
-    return Scan(records, good_end, total, bad_line, reason, len(data) - good_end, foreign, last_line)
+    return Scan(records, good_end, total, bad_line, reason, len(data) - good_end, foreign, last_line, whole)
 
 
 def _parse(lines: list[bytes]) -> list[Any]:
@@ -137,6 +140,13 @@ def refusal(path: Path, scan: Scan) -> JournalDamaged:
         return JournalDamaged(f"{path} line {scan.bad_line}: {scan.reason}",
                               hint="use the dro that wrote this journal, or a newer one")
     after = scan.lines - (scan.bad_line or 0)
+    if after == 0:
+        return JournalDamaged(
+            f"{path} is damaged at line {scan.bad_line}, its last record: {scan.reason}; the line is whole "
+            "(it ends with a newline), so it was written in full and changed since: not a torn write",
+            code="DRO521",
+            hint="nothing was changed; the record may hold an operator's act or a step's outputs, so dro does not "
+                 "cut it off: restore the journal from a backup, or delete that line by hand if you accept losing it")
     follow = "1 more line follows" if after == 1 else f"{after} more lines follow"
     return JournalDamaged(
         f"{path} is damaged at line {scan.bad_line}: {scan.reason}; {follow} it, so it is not a torn last write",

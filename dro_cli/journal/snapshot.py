@@ -1,15 +1,25 @@
 """A cached fold of an order's journal, so that reading a long journal's state costs only its tail.
 
 `snapshot.json` holds the engine's state after record `seq`, anchored to that record's
-checksum and byte position. It is only used when the journal still holds that record
-there, for the same plan; otherwise the journal is folded from the start. The journal
-is the truth: a stale, foreign or damaged snapshot is ignored, never trusted.
+checksum and byte position, and `state_sha256`: the sha256 of its own content (plan,
+anchor and state) chained to that checksum. It is only used when its content hashes
+to that value and the journal still holds that record there, for the same plan;
+otherwise the journal is folded from the start. The journal is the truth: a stale,
+foreign, damaged or naively forged snapshot is ignored, never trusted. Its anchor is
+also a high-water mark: a journal that no longer reaches record `seq` lost records
+(DRO517, store.py).
+
+Threat model: the hash detects damage and a snapshot edited by hand; it is no
+signature. Whoever can write the state directory and read this code can recompute
+it (and the journal's own chain). `dro verify` goes further and compares the
+snapshot's state with a replay of the records up to its seq (audit.py).
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,7 +30,8 @@ from dro_cli.engine.machine import Engine
 from dro_cli.engine.states import StepState
 from dro_cli.engine.step_run import StepRun
 from dro_cli.journal.file import Position
-from dro_cli.journal.files import write_atomically
+from dro_cli.journal.files import read_regular, write_atomically
+from dro_cli.journal.records import canonical
 
 SNAPSHOT_FILE = "snapshot.json"
 KIND = "dro/snapshot"
@@ -34,24 +45,55 @@ def save(order_dir: Path, engine: Engine, position: Position | None, plan_sha256
     """Cache the engine's state; a failure to write it costs nothing but speed, so it is not an error."""
     if position is None or position.seq != engine.seq:
         return
-    data = {
+    data = state_of(engine, position, plan_sha256)
+    data["state_sha256"] = content_sha256(data)
+    with contextlib.suppress(OSError):
+        write_atomically(order_dir / SNAPSHOT_FILE, json.dumps(data, separators=(",", ":"), ensure_ascii=False))
+
+
+def state_of(engine: Engine, position: Position, plan_sha256: str) -> dict[str, Any]:
+    """What a snapshot of `engine` at `position` holds, but its own hash."""
+    return {
         "kind": KIND, "schema_version": VERSION, "plan_sha256": plan_sha256,
         "position": dataclasses.asdict(position),
         "plan": {"created": engine.created, "canceled": engine.canceled,
                  "completed_at": None if engine.completed_at is None else iso(engine.completed_at)},
         "steps": {sid: _run_data(run) for sid, run in engine.runs.items() if run != _PENDING},
     }
-    with contextlib.suppress(OSError):
-        write_atomically(order_dir / SNAPSHOT_FILE, json.dumps(data, separators=(",", ":"), ensure_ascii=False))
+
+
+def content_sha256(data: Mapping[str, Any]) -> str:
+    """The sha256 of a snapshot's content (every key but `state_sha256`, canonical JSON), chained to the
+    checksum of the record it stands after, so that it is bound to that point of the journal."""
+    body = {key: value for key, value in data.items() if key != "state_sha256"}
+    anchor = str(data["position"]["checksum"]).encode()
+    return hashlib.sha256(anchor + canonical(body)).hexdigest()
+
+
+def read_data(order_dir: Path) -> dict[str, Any] | None:
+    """The snapshot's content if it is one this dro wrote and it hashes to its `state_sha256`; else None."""
+    try:
+        data = json.loads(read_regular(order_dir / SNAPSHOT_FILE))
+        if type(data) is dict and data.get("kind") == KIND and data.get("schema_version") == VERSION \
+                and data.get("state_sha256") == content_sha256(data):
+            return data
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass
+    return None
 
 
 def load(order_dir: Path, plan: Mapping[str, Any], plan_sha256: str) -> tuple[Engine, Position] | None:
-    """The cached engine and the journal position it stands at, if the snapshot is one of this plan."""
+    """The cached engine and the journal position it stands at, if the snapshot is one of this plan
+    and its content is what was written."""
+    data = read_data(order_dir)
+    return None if data is None else from_data(data, plan, plan_sha256)
+
+
+def from_data(data: Mapping[str, Any], plan: Mapping[str, Any], plan_sha256: str) -> tuple[Engine, Position] | None:
+    """`load`, from the content `read_data` gave."""
+    if data.get("plan_sha256") != plan_sha256:
+        return None
     try:
-        data = json.loads((order_dir / SNAPSHOT_FILE).read_bytes())
-        if not (data.get("kind") == KIND and data.get("schema_version") == VERSION
-                and data.get("plan_sha256") == plan_sha256):
-            return None
         position = Position(**data["position"])
         engine = Engine(plan)
         for sid, fields in data["steps"].items():

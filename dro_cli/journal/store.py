@@ -24,9 +24,18 @@ from dro_cli.engine.instants import iso
 from dro_cli.engine.machine import Engine, Event
 from dro_cli.errors import EXIT_FAILED, EXIT_USAGE, DroError
 from dro_cli.journal import digest, snapshot
-from dro_cli.journal.file import JOURNAL_FILE, PLAN_FILE, STATE_ELSEWHERE, Journal, read_after, read_positioned
-from dro_cli.journal.files import fsync_directory
+from dro_cli.journal.file import (
+    JOURNAL_FILE,
+    PLAN_FILE,
+    STATE_ELSEWHERE,
+    Journal,
+    Position,
+    read_after,
+    read_positioned,
+)
+from dro_cli.journal.files import fsync_directory, open_regular, read_regular
 from dro_cli.journal.lock import OrderLock
+from dro_cli.journal.marks import check_end, last_position, no_journal
 from dro_cli.journal.path_errors import about_path, is_path_error, path_error
 from dro_cli.journal.records import Record
 from dsl.diagnostics import did_you_mean
@@ -158,7 +167,7 @@ def find_order(root: Path, order_id: str) -> Path:
 def read_plan(order_dir: Path) -> tuple[dict[str, Any], str]:
     """The order's plan and the sha256 of its file."""
     with about_path(order_dir / PLAN_FILE, "read", elsewhere=None):
-        data = (order_dir / PLAN_FILE).read_bytes()
+        data = read_regular(order_dir / PLAN_FILE)
     try:
         plan = json.loads(data)
     except ValueError as exc:
@@ -185,16 +194,20 @@ def read_order(order_dir: Path) -> OrderView:
     else by folding the whole journal (and caching that fold for next time)."""
     plan, plan_sha = read_plan(order_dir)
     path = order_dir / JOURNAL_FILE
-    cached = snapshot.load(order_dir, plan, plan_sha)
+    if not path.exists():
+        raise no_journal(order_dir)
+    check_plan(order_dir.name, _first_payload(path), plan_sha)
+    data = snapshot.read_data(order_dir)
+    cached = None if data is None else snapshot.from_data(data, plan, plan_sha)
     if cached is not None:
         engine, position = cached
         tail = read_after(path, position)
         if tail is not None:
             _fold(engine, tail)
-            return OrderView(order_dir, plan, engine, _created_payload(order_dir, engine))
-    if not path.exists():
-        return OrderView(order_dir, plan, Engine(plan), None)
+            check_end(order_dir, engine.seq, data)
+            return OrderView(order_dir, plan, engine, _first_payload(path) if engine.created else None)
     records, end = read_positioned(path)
+    check_end(order_dir, len(records), data)
     engine = _fold(Engine(plan), records)
     if len(records) >= SNAPSHOT_EVERY:
         snapshot.save(order_dir, engine, end, plan_sha)
@@ -214,23 +227,47 @@ def digest_of(order_dir: str | Path) -> dict[str, Any] | None:
     try:
         before = os.stat(journal).st_size
     except FileNotFoundError:
-        return None
+        raise no_journal(order_dir) from None
     view = read_order(order_dir)
     if view.created is None:
         return None
-    made = digest.build(view.engine, before)
-    if os.stat(journal).st_size == before:  # no writer appended while it was read: the digest is exact
+    position = last_position(journal, before)
+    if position is None or position.seq != view.engine.seq:
+        position = Position(view.engine.seq, "", 0, before)  # a writer is appending: build, but do not cache
+    made = digest.build(view.engine, position)
+    if position.checksum and os.stat(journal).st_size == before:  # no writer appended while it was read
         digest.save(order_dir, made)
     return made
 
 
-def _created_payload(order_dir: Path, engine: Engine) -> Mapping[str, Any] | None:
-    """The first record's payload, without reading the rest of the journal."""
-    if not engine.created:
+def _first_payload(journal: Path) -> Mapping[str, Any] | None:
+    """The payload of `plan.created`, the first record, without reading the rest of the journal; None
+    while the journal holds no whole record of that type (a damaged one is the fold's to report)."""
+    with about_path(journal, "read", elsewhere=None), open_regular(journal) as handle:
+        line = handle.readline()
+    try:
+        record = json.loads(line)
+    except ValueError:
         return None
-    with about_path(order_dir / JOURNAL_FILE, "read", elsewhere=None), open(order_dir / JOURNAL_FILE, "rb") as handle:
-        payload: Mapping[str, Any] = json.loads(handle.readline())["payload"]
-        return payload
+    if not (line.endswith(b"\n") and type(record) is dict and record.get("type") == "plan.created"
+            and type(record.get("payload")) is dict):
+        return None
+    payload: Mapping[str, Any] = record["payload"]
+    return payload
+
+
+def check_plan(order_id: str, created: Mapping[str, Any] | None, plan_sha256: str) -> None:
+    """DRO516 unless plan.json is the plan `plan.created` journaled (by its sha256): a plan changed on
+    disk would have the next act send what nobody planned, so the order is refused and nothing written."""
+    if created is None or created.get("plan_sha256") == plan_sha256:
+        return
+    raise DroError(
+        f"plan.json of order {order_id} is not the plan its journal was created with: its sha256 is "
+        f"{plan_sha256[:12]}..., plan.created recorded {str(created.get('plan_sha256'))[:12]}...",
+        code="DRO516", exit_code=EXIT_FAILED,
+        hint="plan.json was changed after the order was planned; nothing was written. Restore it from a backup "
+             f"(`dro verify {order_id}` checks the order's files); dro neither runs nor shows an order whose plan "
+             "is not the one journaled")
 
 
 def _fold(engine: Engine, records: Sequence[Record]) -> Engine:
@@ -249,11 +286,17 @@ class OpenOrder:
 
     def __init__(self, order_dir: Path) -> None:
         self.order_dir = order_dir
+        if (order_dir / PLAN_FILE).exists() and not (order_dir / JOURNAL_FILE).exists():
+            raise no_journal(order_dir)  # before the lock or the journal is made: nothing is created
         self.lock = OrderLock(order_dir)
         self.lock.acquire()
         try:
             self.journal = Journal.open(order_dir)
+            self._snapshot = snapshot.read_data(order_dir)
+            check_end(order_dir, len(self.journal.records), self._snapshot)
         except BaseException:
+            if hasattr(self, "journal"):
+                self.journal.close()
             self.lock.release()
             raise
         self.recovered = self.journal.recovered  # what opening cut off, to report
@@ -267,9 +310,10 @@ class OpenOrder:
     def load_plan(self) -> Engine:
         """Read plan.json and fold the journal over it (from the snapshot when it matches)."""
         self.plan, self.plan_sha = read_plan(self.order_dir)
+        check_plan(self.order_dir.name, self.created, self.plan_sha)
         records = self.journal.records
         with about_order(self.order_dir.name):
-            cached = snapshot.load(self.order_dir, self.plan, self.plan_sha)
+            cached = None if self._snapshot is None else snapshot.from_data(self._snapshot, self.plan, self.plan_sha)
             if cached is not None and cached[1].seq <= len(records) and \
                     records[cached[1].seq - 1]["checksum"] == cached[1].checksum:
                 engine = _fold(cached[0], records[cached[1].seq:])
@@ -327,7 +371,7 @@ class OpenOrder:
             if self.journal.last_seq - self._cached_seq >= SNAPSHOT_EVERY:
                 snapshot.save(self.order_dir, engine, position, self.plan_sha)
             if engine.created and position is not None:
-                digest.save(self.order_dir, digest.build(engine, position.end))
+                digest.save(self.order_dir, digest.build(engine, position))
 
     def __enter__(self) -> OpenOrder:
         return self
