@@ -12,6 +12,7 @@ import signal
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -73,7 +74,7 @@ def test_the_issue_file_validates_at_once(tmp_path: Path) -> None:
 def test_lexing_time_grows_linearly_with_the_blanks(blank: str, junk: str) -> None:
     sizes = [1_000, 2_000, 4_000, 8_000]  # characters of each run: 5 KB to 40 KB of input
     seconds = [parse_seconds(adversarial(blank, junk, run)) for run in sizes]
-    for smaller, larger in zip(seconds, seconds[1:], strict=False):
+    for smaller, larger in pairwise(seconds):
         # Twice the input, at most about three times the time; the 5 ms absorb timer noise
         # on runs that take microseconds.
         assert larger <= 3 * smaller + 0.005, seconds
