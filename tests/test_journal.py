@@ -154,12 +154,19 @@ WHOLE_BAD_LAST = {
 }
 
 
-@pytest.mark.parametrize("damage", WHOLE_BAD_LAST.values(), ids=WHOLE_BAD_LAST.keys())
-def test_a_whole_last_line_that_fails_is_damage_refused_and_never_cut_off(order: Path, damage: Any) -> None:
+def damage_last_record(order: Path, damage: Any) -> tuple[bytes, int, bytes]:
+    """Four records written, then `damage(records before the last, last record)` put in their place:
+    (what was written, where its last record starts, the journal as damaged)."""
     whole = write_records(order, 4)
     last_start = whole.rindex(b"\n", 0, len(whole) - 1) + 1
     damaged = damage(whole[:last_start], whole[last_start:])
     (order / "journal.jsonl").write_bytes(damaged)
+    return whole, last_start, damaged
+
+
+@pytest.mark.parametrize("damage", WHOLE_BAD_LAST.values(), ids=WHOLE_BAD_LAST.keys())
+def test_a_whole_last_line_that_fails_is_damage_refused_and_never_cut_off(order: Path, damage: Any) -> None:
+    _, _, damaged = damage_last_record(order, damage)
     report = verify(order / "journal.jsonl")
     assert (report.ok, report.recoverable) == (False, False)
     for attempt in (lambda: Journal.open(order), lambda: read(order / "journal.jsonl")):
@@ -171,10 +178,7 @@ def test_a_whole_last_line_that_fails_is_damage_refused_and_never_cut_off(order:
 
 @pytest.mark.parametrize("damage", TORN.values(), ids=TORN.keys())
 def test_a_torn_last_record_is_cut_off_and_reported_and_appends_continue(order: Path, damage: Any) -> None:
-    whole = write_records(order, 4)
-    last_start = whole.rindex(b"\n", 0, len(whole) - 1) + 1
-    damaged = damage(whole[:last_start], whole[last_start:])
-    (order / "journal.jsonl").write_bytes(damaged)
+    whole, last_start, damaged = damage_last_record(order, damage)
     kept = whole if damaged.startswith(whole) else whole[:last_start]
     report = verify(order / "journal.jsonl")
     assert (report.ok, report.recoverable, report.records) == (False, True, kept.count(b"\n"))
