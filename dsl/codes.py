@@ -39,6 +39,7 @@ CODES: dict[str, str] = {
     "DRO210": "unknown function",
     "DRO211": "duration too long",
     "DRO212": "number out of range",
+    "DRO213": "callout path could leave its endpoint",
     "DRO214": "bad URL",
     "DRO215": "bad HTTP header",
     "DRO216": "bad environment variable name",

@@ -34,6 +34,10 @@ class RenderLimit(Exception):
     """A rendering that went past a bound: too long, too many loop iterations, too slow."""
 
 
+class RawPath(str):
+    """A value the `raw_path` filter lets into a callout's path as written, not percent-encoded."""
+
+
 def is_template(text: str) -> bool:
     return any(marker in text for marker in _MARKERS)
 
@@ -145,7 +149,20 @@ def environment() -> ImmutableSandboxedEnvironment:
     env.bounded_iter = _bounded_iter  # type: ignore[attr-defined]
     for name in _SIZED_FILTERS:
         env.filters[name] = _sized_filter(name, env.filters[name], _refuse)
+    env.filters["raw_path"] = RawPath  # known everywhere; it means something only in a callout's path
     return env
+
+
+@functools.lru_cache(maxsize=1)
+def path_environment() -> ImmutableSandboxedEnvironment:
+    """The environment of a callout's `path`: every `{{ value }}` is percent-encoded as one segment
+    or query value ('/', '?', '&', '#' and '%' included), unless `| raw_path` marked it."""
+    from urllib.parse import quote
+
+    def encoded(value: Any) -> str:
+        return value if isinstance(value, RawPath) else quote(str(value), safe="")
+
+    return environment().overlay(finalize=encoded)
 
 
 _SIZED_FILTERS = ("center", "indent", "format", "replace")
@@ -166,13 +183,16 @@ def _sized_filter(name: str, function: Any, refuse: Any) -> Any:
 
 @functools.lru_cache(maxsize=1)
 def _unfolded() -> type:
-    """Jinja's code generator, but never computing an output's constant parts while compiling:
-    checking or compiling `{{ 'a'|center(10**9) }}` must not build it."""
+    """Jinja's code generator, but never computing an output's constant expressions while compiling:
+    checking or compiling `{{ 'a'|center(10**9) }}` must not build it. Literal text stays literal
+    (a callout path's finalize encodes values, not the text around them)."""
     from jinja2 import nodes
     from jinja2.compiler import CodeGenerator
 
     class Unfolded(CodeGenerator):
         def _output_child_to_const(self, node: nodes.Expr, frame: Any, finalize: Any) -> str:
+            if isinstance(node, nodes.TemplateData):  # literal text: nothing computed, and never finalized
+                return super()._output_child_to_const(node, frame, finalize)
             raise nodes.Impossible()
 
     return Unfolded

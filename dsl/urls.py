@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import NamedTuple
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 SCHEMES = ("http", "https")
 EXAMPLE = "http://127.0.0.1:8081"
@@ -104,3 +104,22 @@ def header_problem(name: str) -> str | None:
         return "an HTTP header name cannot be empty"
     shown = "a space" if odd == " " else f"'{odd}'" if odd.isprintable() else repr(odd)
     return f"an HTTP header name cannot contain {shown}"
+
+
+def path_problem(path: str) -> str | None:
+    """Why a callout's rendered `path` could leave its endpoint's base path, or be read otherwise by
+    servers and proxies, if it could: it must start with one '/', have no '.' or '..' segment (written
+    percent-encoded either), and no '#' or '\\'. The same rule for the text written in a catalog
+    (DRO213) and for the path an order's values rendered (refused before anything is sent)."""
+    if not path.startswith("/"):
+        return "it does not start with '/'"
+    if path.startswith("//"):
+        return "it starts with '//', which names a host rather than a path"
+    for mark, name in (("#", "a '#'"), ("\\", "a '\\'")):
+        if mark in path:
+            return f"it contains {name}, which servers read in different ways"
+    segments = path.partition("?")[0].split("/")
+    dots = next((s for s in segments if unquote(s) in (".", "..")), None)
+    if dots is not None:
+        return f"it has the segment '{dots}', a relative step servers resolve ('..' climbs out of the base path)"
+    return None

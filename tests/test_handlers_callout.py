@@ -126,16 +126,16 @@ def endpoint(base: str | None = None, env: str | None = "WMS_URL", **extra: Any)
 
 
 def callout(config: dict[str, Any], endpoints: dict[str, Any], *, environ: dict[str, str] | None = None,
-            attempt: int = 1) -> Outcome:
+            attempt: int = 1, item: dict[str, Any] | None = None, outputs: dict[str, Any] | None = None) -> Outcome:
     step = {"id": "reserve[L1/HW]", "step": "reserve", "title": "Reserve", "type": "callout", "lane": "inventory",
             "scope": "line_item", "run_as": None, "config": {"endpoint": "wms", **config}}
     context = {
         "order": {"id": "ORD-1", "account": "ACME", "attributes": {"country": "DE"}, "items": []},
-        "item": {"id": "L1/HW", "product": "LAPTOP-HW", "quantity": 2, "attributes": {"color": "silver"}},
+        "item": item or {"id": "L1/HW", "product": "LAPTOP-HW", "quantity": 2, "attributes": {"color": "silver"}},
         "bundle": {"id": "L1"},
         "plan": {"id": "ORD-1"},
         "step": {"id": "reserve[L1/HW]", "attempt": attempt},
-        "outputs": {"check": {"slot": "A-7"}},
+        "outputs": outputs or {"check": {"slot": "A-7"}},
     }
     invocation = Invocation(step, attempt, f"ORD-1/reserve[L1/HW]/{attempt}", context, endpoints, None,
                             environ or {})

@@ -154,7 +154,7 @@ class Simulation:
 
     def _render(self, sid: str, attempt: int) -> dict[str, Any]:
         """What the attempt would send, rendered as its handler renders it: template errors fail alike."""
-        from dro_cli.runtime.handlers.render import render
+        from dro_cli.runtime.handlers.render import render, render_path
 
         step = self.engine.steps[sid]
         config = step["config"]
@@ -168,7 +168,7 @@ class Simulation:
         body = config.get("body")
         request = {
             "method": str(config.get("method") or "GET").upper(),
-            "path": render(config.get("path") or "/", context, "path"),
+            "path": render_path(config.get("path") or "/", context),
             "body": None if body is None else render(body, context, "body"),
             "headers": {str(k): str(v) for k, v in render(config.get("headers") or {}, context, "headers").items()},
         }

@@ -29,7 +29,7 @@ from urllib.parse import quote
 from dro_cli import __version__
 from dro_cli.runtime.handlers import connections
 from dro_cli.runtime.handlers.base import Invocation, Outcome, failure, success
-from dro_cli.runtime.handlers.render import render
+from dro_cli.runtime.handlers.render import render, render_path
 from dro_cli.runtime.handlers.secrets import Redactor, auth_headers, resolve
 from dsl.urls import parse_base_url
 
@@ -74,7 +74,7 @@ def run_callout(invocation: Invocation, redactor: Redactor) -> Outcome:
         return failure("bad_config", f"endpoint {name}: {exc}", retryable=False)
     context = invocation.context
     method = str(config.get("method") or "GET").upper()
-    path = quote(where.prefix + render(config.get("path") or "/", context, "path"), safe=_PATH_SAFE)
+    path = quote(where.prefix + render_path(config.get("path") or "/", context), safe=_PATH_SAFE)
     body = config.get("body")
     payload = None if body is None else json.dumps(render(body, context, "body"), ensure_ascii=False,
                                                    separators=(",", ":")).encode("utf-8")
