@@ -21,6 +21,7 @@ import errno
 import functools
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -109,8 +110,10 @@ USES = [
 ]
 
 # the kinds of bad path, by role
-STATE_KINDS = ["a file", "under a file", "missing", "journal is a directory", "no permission", "read-only",
-               "disk full"]
+# where a file of an order belongs, a directory or a FIFO nobody writes (read, it would block for ever)
+IN_PLACE_OF = {"journal is a directory": "journal.jsonl", "plan is a directory": "plan.json",
+               "lock is a directory": "lock", "journal is a FIFO": "journal.jsonl", "plan is a FIFO": "plan.json"}
+STATE_KINDS = ["a file", "under a file", "missing", *IN_PLACE_OF, "no permission", "read-only", "disk full"]
 OUTPUT_KINDS = ["missing", "under a file", "a directory", "no permission", "read-only", "disk full"]
 INPUT_KINDS = ["missing", "under a file", "no permission"]
 
@@ -294,13 +297,18 @@ def state_case(prepared: Path, tmp_path: Path, kind: str) -> Iterator[Case]:
         yield Case(prepared, tmp_path / "afile" / "state")
     elif kind == "missing":
         yield Case(prepared, tmp_path / "nodir" / "state")
-    elif kind == "journal is a directory":
+    elif kind in IN_PLACE_OF:
         state = tmp_path / "state"
         shutil.copytree(good, state)
         order = state / "orders" / "ORD-1"
-        for name in ("journal.jsonl", "digest.json", "snapshot.json"):
-            (order / name).unlink(missing_ok=True)
-        (order / "journal.jsonl").mkdir()
+        name = IN_PLACE_OF[kind]
+        for cache in ("digest.json", "snapshot.json") if name == "journal.jsonl" else ():
+            (order / cache).unlink(missing_ok=True)  # else readers would not need the journal
+        (order / name).unlink()
+        if kind.endswith("FIFO"):
+            os.mkfifo(order / name)
+        else:
+            (order / name).mkdir()
         yield Case(prepared, state)
     elif kind == "no permission":
         _needs_unprivileged()
@@ -382,7 +390,8 @@ def input_case(prepared: Path, tmp_path: Path, kind: str, reads: str) -> Iterato
 # ---- the cases ---------------------------------------------------------------------------------------------
 
 def _snapshot_of(root: Path) -> dict[str, bytes | None]:
-    """Every file below `root` with its bytes (None for a directory): to see that nothing changed."""
+    """Every file below `root` with its bytes (None for a directory, b"FIFO" for one, which read would
+    block): to see that nothing changed."""
     found: dict[str, bytes | None] = {}
     if not root.is_dir():
         return found
@@ -392,7 +401,8 @@ def _snapshot_of(root: Path) -> dict[str, bytes | None]:
         for name in files:
             path = os.path.join(folder, name)
             with contextlib.suppress(OSError):
-                found[os.path.relpath(path, root)] = Path(path).read_bytes()
+                fifo = stat.S_ISFIFO(os.lstat(path).st_mode)
+                found[os.path.relpath(path, root)] = b"FIFO" if fifo else Path(path).read_bytes()
     return found
 
 
@@ -421,17 +431,34 @@ def test_a_bad_state_directory(prepared: Path, tmp_path: Path, use: Use, kind: s
                 _assert_clean(code, out, err, 2)
                 assert f"no state directory {case.state}" in err
                 assert not case.state.exists()
-        elif kind == "journal is a directory":
-            journal = case.state / "orders" / "ORD-1" / "journal.jsonl"
-            if use.does in ("scan", "sweep"):
-                _assert_clean(code, out, err, 1)
-                assert f"warning: order ORD-1 {'left out' if use.args[0] != 'tick' else 'not continued'}: " in err
-            else:
-                _assert_clean(code, out, err, 2)
-            assert f"{journal}: {journal} is a directory, not a file" in err
+        elif kind in IN_PLACE_OF:
+            _in_place_of_a_file(case, use, kind, code, out, err)
             assert after == before
         else:
             _bad_medium(case, use, kind, code, out, err, before, after)
+
+
+def _in_place_of_a_file(case: Case, use: Use, kind: str, code: int, out: str, err: str) -> None:
+    """A directory or FIFO where an order's journal, plan or lock belongs: the order's error, located (a
+    FIFO is DRO522, exit 1), and a scan across orders warns and goes on. Readers take no lock, and
+    `dro log` reads the journal alone."""
+    name = IN_PLACE_OF[kind]
+    path = case.state / "orders" / "ORD-1" / name
+    fifo = kind.endswith("FIFO")
+    if name == "lock" and use.does in ("read", "scan") or name == "plan.json" and use.command == "log":
+        _assert_clean(code, out, err, 0)
+        return
+    if use.does in ("scan", "sweep"):
+        _assert_clean(code, out, err, 1)
+        # retry --all reads the fallout queues first: an order it cannot read is left out of them
+        said = {"tick": "warning: order ORD-1 not continued: ",
+                "retry": "ORD-1: not retried: " if name == "lock" else "warning: order ORD-1 left out: "}
+        assert said.get(use.command, "warning: order ORD-1 left out: ") in err + out
+    else:
+        _assert_clean(code, out, err, 1 if fifo else 2)
+    said = "is a named pipe (FIFO), not a regular file" if fifo else "is a directory, not a file"
+    assert f"{path}: {path} {said}" in err + out
+    assert name != "lock" or f"cannot lock {path}" in err + out
 
 
 def _bad_medium(case: Case, use: Use, kind: str, code: int, out: str, err: str,
@@ -589,3 +616,18 @@ def test_a_state_file_that_is_not_a_regular_file_is_refused_not_read_for_ever(tm
             reader()
         assert refused.value.code == "DRO522" and "not a regular file" in refused.value.message
         assert refused.value.exit_code == 1
+
+
+LONG_ID = "A" * 300  # longer than a file name may be (ENAMETOOLONG): an id that cannot name a directory
+
+
+@pytest.mark.parametrize("use", [u for u in USES if "ORD-1" in u.args], ids=str)
+def test_an_order_id_too_long_for_a_file_name_is_a_usage_error(prepared: Path, tmp_path: Path, use: Use) -> None:
+    state = tmp_path / "state"
+    shutil.copytree(prepared / "state", state)
+    before = _snapshot_of(state)
+    argv = [arg.replace("ORD-1", LONG_ID) for arg in Case(prepared, state).argv(use)]
+    code, out, err = _in_process(argv, state, LATER)
+    _assert_clean(code, out, err, 2)
+    assert f"'{LONG_ID}'" in err or "file name too long" in err
+    assert _snapshot_of(state) == before

@@ -111,7 +111,8 @@ def order_ids(root: Path) -> list[str]:
         raise path_error(error, root / "orders", "read", elsewhere=STATE_ELSEWHERE) from None
     with entries:
         names = [entry.name for entry in entries if entry.is_dir() and not entry.name.startswith(".")]
-    return sorted(name for name in names if os.path.isfile(root / "orders" / name / PLAN_FILE))
+    # plan.json of any kind: a directory or a FIFO in its place is that order's error, not its absence
+    return sorted(name for name in names if os.path.lexists(root / "orders" / name / PLAN_FILE))
 
 
 @contextlib.contextmanager
@@ -155,7 +156,7 @@ def find_order(root: Path, order_id: str) -> Path:
     """The directory of an existing order, or a usage error that names the orders there are."""
     require_state_dir(root)
     path = root / "orders" / order_id
-    if "/" not in order_id and (path / PLAN_FILE).is_file():
+    if "/" not in order_id and os.path.lexists(path / PLAN_FILE):  # read_plan says what is wrong with one
         return path
     known = order_ids(root)
     hint = did_you_mean(order_id, known) or (
@@ -217,13 +218,17 @@ def read_order(order_dir: Path) -> OrderView:
 def digest_of(order_dir: str | Path) -> dict[str, Any] | None:
     """The order's digest: the cached one while it matches the journal, else made (and cached) anew.
     None for a directory that holds no order, or one whose planning was interrupted."""
-    cached = digest.load(order_dir)
+    order_dir = Path(order_dir)
+    try:
+        plan_mode = os.stat(order_dir / PLAN_FILE).st_mode
+    except FileNotFoundError:
+        return None
+    except OSError:
+        plan_mode = 0  # read_order says what is wrong with it
+    cached = digest.load(order_dir) if stat.S_ISREG(plan_mode) else None  # else read_order refuses the plan
     if cached is not None:
         return cached
-    order_dir = Path(order_dir)
     journal = order_dir / JOURNAL_FILE
-    if not (order_dir / PLAN_FILE).is_file():
-        return None
     try:
         before = os.stat(journal).st_size
     except FileNotFoundError:
