@@ -547,3 +547,35 @@ def test_the_added_cost_of_a_callout_over_a_bare_request_is_small(server: Server
     print(f"\ncallout median {ours.median_ms():.3f} ms, bare http.client {bare.median_ms():.3f} ms, "
           f"added {added:.3f} ms")
     assert added < 2.0
+
+
+def test_the_deadline_bounds_a_tls_handshake_that_trickles() -> None:
+    """A real TCP server that begins a TLS record (a handshake record of 16 KiB) and sends it one byte every
+    0.3 s: each read of the handshake gets its byte well within the timeout, the whole does not."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        peer, _ = listener.accept()
+        with peer:
+            peer.recv(4096)  # the ClientHello
+            peer.sendall(b"\x16\x03\x03\x40\x00")  # a handshake record of 16384 bytes follows...
+            while not stop.wait(0.3):
+                try:
+                    peer.sendall(b"\x02")  # ...one byte at a time
+                except OSError:  # the client gave up
+                    return
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    try:
+        base = f"https://127.0.0.1:{listener.getsockname()[1]}"
+        started = time.monotonic()
+        outcome = callout({"path": "/x", "timeout": 1.0}, {"wms": endpoint(base)})
+        took = time.monotonic() - started
+    finally:
+        stop.set()
+        thread.join()
+        listener.close()
+    assert (outcome.error, outcome.retryable) == ("timeout", True), outcome
+    assert 0.9 < took < 1.5, took

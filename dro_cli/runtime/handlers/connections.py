@@ -74,7 +74,9 @@ class Connection(http.client.HTTPConnection):
 
 
 class TLSConnection(Connection, http.client.HTTPSConnection):
-    """Connection over TLS (the handshake, in HTTPSConnection.connect, within the deadline too)."""
+    """Connection over TLS. The handshake, in HTTPSConnection.connect, is within the deadline too: CPython's
+    ssl takes the socket's timeout, set to what is left, as one deadline for the whole handshake, not
+    for each read of it (tests/test_handlers_callout.py has a server that trickles one)."""
 
 
 class _UntilDeadline:
