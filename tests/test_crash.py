@@ -282,7 +282,7 @@ if sys.argv[1:] == ["child"]:
     sys.exit(0)
 earlier = [int(line.split()[1]) for line in open(LOG).read().splitlines()] if os.path.exists(LOG) else []
 note("start", os.getpid(), "alive:" + ",".join(str(pid) for pid in earlier if alive(pid)))
-child = subprocess.Popen([sys.executable, __file__, "child"])
+child = subprocess.Popen([sys.executable, __file__, "child"]CHILD_ENV)
 time.sleep(1.5)
 child.wait()
 note("end", os.getpid())
@@ -298,13 +298,17 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="finding an attempt's processes needs /proc")
-@pytest.mark.parametrize("continued_by", ["run", "tick"])
-def test_a_command_left_running_by_a_killed_runner_is_ended_before_it_runs_again(tmp_path: Path,
-                                                                                  continued_by: str) -> None:
+@pytest.mark.parametrize(("continued_by", "child_env"), [("run", "inherited"), ("tick", "inherited"),
+                                                         ("run", "cleared")])
+def test_a_command_left_running_by_a_killed_runner_is_ended_before_it_runs_again(
+        tmp_path: Path, continued_by: str, child_env: str) -> None:
+    """`cleared`: the child starts without the command's environment, so without its DRO_ATTEMPT_ID: its
+    parent, the command, says whose it is."""
     catalog = tmp_path / "catalog"
     catalog.mkdir()
     (catalog / "commands.dro").write_text(COMMAND_CATALOG.replace("PYTHON", json.dumps(sys.executable)))
-    (catalog / "work.py").write_text(WORK)
+    environment = ', env={"PATH": os.environ["PATH"], "WORK_LOG": LOG}' if child_env == "cleared" else ""
+    (catalog / "work.py").write_text(WORK.replace("CHILD_ENV", environment))
     (tmp_path / "order.yaml").write_text(ORDER)
     log = tmp_path / "work.log"
     env = {**os.environ, "WORK_LOG": str(log), "DRO_STATE_DIR": str(tmp_path / "state"), "NO_COLOR": "1"}

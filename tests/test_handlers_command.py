@@ -111,8 +111,12 @@ def test_a_command_that_runs_too_long_is_killed_with_its_children(tmp_path: Path
 
 
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="finding an attempt's processes needs /proc")
-def test_a_timeout_ends_the_whole_tree_a_child_that_left_the_session_included(tmp_path: Path) -> None:
+@pytest.mark.parametrize("child_env", ["inherited", "cleared"])
+def test_a_timeout_ends_the_whole_tree_a_child_that_left_the_session_included(tmp_path: Path, child_env: str) -> None:
+    """The child leaves the command's session and process group; `cleared`: it also starts without
+    the command's environment (env -i setsid ...), so no mark says whose it is but its parent."""
     pids, marker = tmp_path / "pids", tmp_path / "survived"
+    environment = ", env={'PATH': os.environ['PATH']}" if child_env == "cleared" else ""
     (tmp_path / "child.py").write_text("import os, sys, time\n"
                                        "os.setsid()  # its own session and process group: killpg misses it\n"
                                        f"open({str(pids)!r}, 'a').write(f'{{os.getpid()}}\\n')\n"
@@ -120,7 +124,7 @@ def test_a_timeout_ends_the_whole_tree_a_child_that_left_the_session_included(tm
     (tmp_path / "parent.py").write_text("import os, subprocess, sys, time\n"
                                         f"open({str(pids)!r}, 'a').write(f'{{os.getpid()}}\\n')\n"
                                         "subprocess.Popen([sys.executable, 'child.py'], stdout=subprocess.DEVNULL,"
-                                        " stderr=subprocess.DEVNULL)\ntime.sleep(30)\n")
+                                        f" stderr=subprocess.DEVNULL{environment})\ntime.sleep(30)\n")
     started = time.monotonic()
     outcome = run_command(tmp_path, [PY, "parent.py"], timeout=0.8)
     assert outcome.error == "timeout"

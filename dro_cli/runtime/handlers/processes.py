@@ -3,9 +3,12 @@
 Every command runs in a session of its own with DRO_ATTEMPT_ID in its environment,
 which what it starts inherits. A runner killed by SIGKILL cannot take its commands
 with it, so they run on; the next runner, before it sends the in-doubt attempt again,
-finds every process that carries the attempt's mark (and the rest of their sessions)
-and ends them: SIGTERM, then SIGKILL after a grace period. A timeout ends the tree the
-same way, a child that left the session with setsid() included.
+finds every process that carries the attempt's mark, the rest of their sessions and
+every descendant of all of those, and ends them: SIGTERM, then SIGKILL after a grace
+period. A timeout ends the tree the same way, a child that left the session with
+setsid() included, and one started without the mark (`env -i setsid ...`) while its
+parent lives. A process that both dropped the mark and lost its parent (a daemon's
+double fork) is beyond finding: nothing records whose it was.
 
 The processes are found through /proc (Linux). A process is signalled through a pidfd
 opened after it was found and checked again, so a pid that a new process took in the
@@ -32,13 +35,14 @@ _PROC = "/proc"
 @dataclass(frozen=True)
 class Found:
     pid: int
+    parent: int
     session: int
     started: int  # clock ticks after boot (/proc/<pid>/stat field 22): with the pid, names the process
 
 
 def attempt_processes(attempt_id: str, leader: int | None = None) -> list[Found]:
     """The live processes that carry `attempt_id`, with every other member of their sessions (and of
-    `leader`'s, the session of a command this runner started)."""
+    `leader`'s, the session of a command this runner started), and the descendants of them all."""
     needle = f"{MARK}={attempt_id}".encode()
     every = list(_processes())
     marked = [found for found in every if _environ_has(found.pid, needle)]
@@ -47,6 +51,15 @@ def attempt_processes(attempt_id: str, leader: int | None = None) -> list[Found]
         sessions.add(leader)
     chosen = {found.pid: found for found in marked}
     chosen.update({found.pid: found for found in every if found.session in sessions})
+    children: dict[int, list[Found]] = {}
+    for found in every:
+        children.setdefault(found.parent, []).append(found)
+    below = list(chosen)
+    while below:
+        for child in children.get(below.pop(), ()):
+            if child.pid not in chosen:
+                chosen[child.pid] = child
+                below.append(child.pid)
     chosen.pop(os.getpid(), None)
     return sorted(chosen.values(), key=lambda found: found.pid)
 
@@ -88,7 +101,7 @@ def _stat(pid: int) -> Found | None:
     fields = text[text.rfind(b")") + 2:].split()  # after "pid (comm) ": the name may hold spaces and ')'
     if len(fields) < 20 or fields[0] == b"Z":  # a zombie has exited already
         return None
-    return Found(pid, int(fields[3]), int(fields[19]))
+    return Found(pid, int(fields[1]), int(fields[3]), int(fields[19]))
 
 
 def _environ_has(pid: int, needle: bytes) -> bool:
