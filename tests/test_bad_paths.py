@@ -445,7 +445,7 @@ def _in_place_of_a_file(case: Case, use: Use, kind: str, code: int, out: str, er
     name = IN_PLACE_OF[kind]
     path = case.state / "orders" / "ORD-1" / name
     fifo = kind.endswith("FIFO")
-    if name == "lock" and use.does in ("read", "scan") or name == "plan.json" and use.command == "log":
+    if (name == "lock" and use.does in ("read", "scan")) or (name == "plan.json" and use.command == "log"):
         _assert_clean(code, out, err, 0)
         return
     if use.does in ("scan", "sweep"):

@@ -6,14 +6,20 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from test_handlers_callout import Server, callout, endpoint, server  # noqa: F401  (server is a fixture)
+from test_handlers_callout import Server, _serve, callout, endpoint
 from test_retry_runs import NOW, ORDER, dro, steps
 
 from dro_cli.runtime.handlers import Outcome
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    yield from _serve(Server())
 
 
 def sent(server: Server, path: str, *, item_id: str = "L1/HW", attributes: dict[str, Any] | None = None,
@@ -85,7 +91,10 @@ CATALOG = """\
 lane ops "Ops"
 endpoint api "API" { url env("API_URL") }
 group g {
-  step reserve "Reserve" { type callout scope line_item lane ops endpoint api method POST path "/items/{{ item.id }}/{{ item.attributes.note }}" }
+  step reserve "Reserve" {
+    type callout  scope line_item  lane ops  endpoint api  method POST
+    path "/items/{{ item.id }}/{{ item.attributes.note }}"
+  }
 }
 scenario s { when item.product == "P" add g }
 """
