@@ -19,12 +19,12 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, BinaryIO
 
 from dro_cli.errors import EXIT_USAGE, DroError
 from dro_cli.journal.files import fsync_directory, open_regular, read_regular, write_file
@@ -34,10 +34,12 @@ from dro_cli.journal.records import (
     SCHEMA_VERSION,
     ZERO_CHECKSUM,
     Record,
+    Scan,
     canonical,
     explain,
     refusal,
     scan_bytes,
+    scan_stream,
     shape_ok,
 )
 from dro_cli.journal.records import (
@@ -88,19 +90,27 @@ class Journal:
     """An order's journal, open for appending. Hold the order's `OrderLock` while it is open."""
 
     def __init__(self, path: Path, fd: int, records: list[Record], size: int, recovered: str | None,
-                 last_line: int = 0) -> None:
+                 last_line: int = 0, *, after: Position | None = None, first: Record | None = None) -> None:
         self.path = path
-        self.records = records  # every record so far, oldest first; read it, do not change it
+        # the records read on opening (every one, or with `after` those after that position) and those
+        # appended since, oldest first; read it, do not change it
+        self.records = records
+        self.after = after  # the position opening read on from (a snapshot's), or None: it read every record
+        self.first = first if after is not None else records[0] if records else None  # record 1, verified
         self.recovered = recovered  # what opening cut off and why, or None
         self._fd: int | None = fd
         self._size = size
-        self._last = records[-1]["checksum"] if records else ZERO_CHECKSUM
+        self._base = 0 if after is None else after.seq  # records before `records`
+        self._last = records[-1]["checksum"] if records else ZERO_CHECKSUM if after is None else after.checksum
         self._last_line = last_line  # bytes in the last record's line
         self._broken = False
 
     @classmethod
-    def open(cls, order_dir: Path) -> Journal:
-        """Open (or create) `<order_dir>/journal.jsonl`, verify it, and cut off a torn last line."""
+    def open(cls, order_dir: Path, after: Position | None = None) -> Journal:
+        """Open (or create) `<order_dir>/journal.jsonl`, verify it, and cut off a torn last line.
+
+        With `after` (a snapshot's position), only what follows it is read and verified, if the journal
+        still holds that record there (and a genuine first record); else the whole journal is."""
         path = order_dir / JOURNAL_FILE
         created = not path.exists()
         with about_path(path, "open", elsewhere=None):
@@ -109,28 +119,36 @@ class Journal:
             with about_path(path, "open", elsewhere=None):
                 if created:
                     fsync_directory(order_dir)
-                scan = scan_bytes(read_regular(path))
+                tail = None if created or after is None else _scan_after(path, after)
+                if tail is None:
+                    after, first, start, scan = None, None, 0, scan_bytes(read_regular(path))
+                else:
+                    (scan, first), start = tail, after.end
             recovered = None
             if scan.bad_line is not None:
                 if not scan.torn:
                     raise refusal(path, scan)
                 with about_path(path, "repair", elsewhere=None):
-                    os.ftruncate(fd, scan.good_end)
+                    os.ftruncate(fd, start + scan.good_end)
                     os.fsync(fd)
-                recovered = f"cut off the torn last line {scan.bad_line} of {path} ({scan.cut} bytes): {scan.reason}"
-            return cls(path, fd, scan.records, scan.good_end, recovered, scan.last_line)
+                line = scan.bad_line + (0 if after is None else after.seq)
+                recovered = f"cut off the torn last line {line} of {path} ({scan.cut} bytes): {scan.reason}"
+            last_line = scan.last_line if scan.records or after is None else after.end - after.line_start
+            return cls(path, fd, scan.records, start + scan.good_end, recovered, last_line, after=after, first=first)
         except BaseException:
             os.close(fd)
             raise
 
     @property
     def last_seq(self) -> int:
-        return len(self.records)
+        return self._base + len(self.records)
 
     @property
     def position(self) -> Position | None:
         """Where the journal stands now (None while it is empty)."""
-        return position_of(self.records, self._size, self._last_line)
+        if not self.last_seq:
+            return None
+        return Position(self.last_seq, self._last, self._size - self._last_line, self._size)
 
     def append(self, entries: Sequence[Entry]) -> list[Record]:
         """Append records, written together and fsynced once: they are durable when this returns.
@@ -166,7 +184,7 @@ class Journal:
                 os.ftruncate(self._fd, self._size)
             if isinstance(error, OSError):
                 then = (f"the journal is intact up to its last whole record; once that is fixed, "
-                        f"`dro run {self.path.parent.name}` goes on from there") if self.records else \
+                        f"`dro run {self.path.parent.name}` goes on from there") if self.last_seq else \
                     "nothing was journaled; once that is fixed, run the order file again"
                 raise path_error(error, self.path, then=then, elsewhere=None) from None
             raise
@@ -174,6 +192,8 @@ class Journal:
         self._last = last
         self._last_line = len(lines[-1])
         self.records.extend(made)
+        if self.first is None:
+            self.first = made[0]
         return made
 
     def close(self) -> None:
@@ -224,24 +244,90 @@ class Position:
 def read_after(path: Path, position: Position) -> list[Record] | None:
     """The records after `position`, if the journal still holds record `position.seq` with that checksum
     there and everything after it chains on; None if not (the caller reads the whole journal instead)."""
+    tail = _scan_after(path, position)
+    return None if tail is None else tail[0].records
+
+
+def _scan_after(path: Path, position: Position) -> tuple[Scan, Record] | None:
+    """The scan of what follows `position`, and record 1, if the journal holds a genuine first record and,
+    at `position`, record `position.seq` with that checksum, verified against the one before it; and what
+    follows chains on, a torn last line aside. None if not: read the whole journal instead."""
     try:
         with open_regular(path) as handle:
-            handle.seek(position.line_start)
-            anchor = handle.read(position.end - position.line_start)
-            rest = handle.read()
-    except OSError:
+            first = scan_bytes(handle.readline())  # record 1 chains to zeros: it is checked on its own
+            if first.bad_line is not None or not first.records or not _anchored(handle, position):
+                return None
+            handle.seek(position.end)
+            scan = scan_bytes(handle.read(), position.seq + 1, position.checksum)
+    except (OSError, ValueError, TypeError):
         return None
-    try:
-        record = json.loads(anchor)
-    except ValueError:
-        return None
-    if not (anchor.endswith(b"\n") and type(record) is dict and record.get("seq") == position.seq
-            and record.get("checksum") == position.checksum):
-        return None
-    scan = scan_bytes(rest, position.seq + 1, position.checksum)
     if scan.bad_line is not None and not scan.torn:
         return None
-    return scan.records
+    return scan, first.records[0]
+
+
+def _anchored(handle: BinaryIO, position: Position) -> bool:
+    """Whether the line from `position.line_start` to `position.end` is record `position.seq`, with that
+    checksum, hashed from its bytes and the checksum of the line before it (read back from there)."""
+    start, end = position.line_start, position.end
+    if not (type(position.seq) is int and position.seq >= 1 and 0 <= start < end and type(position.checksum) is str):
+        return False
+    if position.seq == 1:
+        before, behind = b"", start == 0
+    else:
+        chunk = 1 << 12
+        while True:  # back to the start of the line before the anchor
+            begin = max(0, start - chunk)
+            handle.seek(begin)
+            before = handle.read(start - begin)
+            cut = before.rfind(b"\n", 0, len(before) - 1)
+            if cut >= 0 or begin == 0:
+                break
+            chunk *= 8
+        behind = len(before) == start - begin and before.endswith(b"\n")
+        before = before[cut + 1:]
+    if not behind:
+        return False
+    handle.seek(start)
+    line = handle.read(end - start)
+    if position.seq == 1:
+        last = ZERO_CHECKSUM
+    else:
+        try:
+            previous = json.loads(before)
+        except (ValueError, RecursionError):
+            return False
+        if type(previous) is not dict or previous.get("seq") != position.seq - 1 or \
+                type(previous.get("checksum")) is not str:
+            return False
+        last = previous["checksum"]
+    scan = scan_bytes(line, position.seq, last)
+    return scan.bad_line is None and len(scan.records) == 1 and scan.records[0]["checksum"] == position.checksum
+
+
+def read_streaming(path: Path, consume: Callable[[list[Record]], object]) -> tuple[int, Record | None,
+                                                                                   Position | None]:
+    """`read_positioned` without holding the records: they go to `consume` chunk by chunk. Returns how many
+    there were, the first one, and the position after the last; damage before good records raises
+    `JournalDamaged` once the chunks before it are consumed."""
+    first: list[Record] = []
+
+    def take(records: list[Record]) -> None:
+        if not first:
+            first.append(records[0])
+        consume(records)
+
+    try:
+        with open_regular(path) as handle:
+            streamed = scan_stream(handle, take)
+    except FileNotFoundError:
+        raise DroError(f"no journal at {path}", exit_code=EXIT_USAGE) from None
+    except OSError as error:
+        raise path_error(error, path, "read", elsewhere=None) from None
+    scan = streamed.scan
+    if scan.bad_line is not None and not scan.torn:
+        raise refusal(path, scan)
+    return streamed.count, first[0] if first else None, position_of(scan.records, scan.good_end, scan.last_line)
 
 
 def position_of(records: Sequence[Record], end: int, last_line: int) -> Position | None:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from dro_cli.errors import EXIT_FAILED, DroError
 
@@ -73,6 +73,67 @@ def scan_bytes(data: bytes, first_seq: int = 1, last_checksum: str = ZERO_CHECKS
         reason = f"an unfinished line of {len(tail)} bytes (no final newline)"
         return _stopped(records, lines, data, total, total, reason, False)
     return Scan(records, len(data), total, last_line=len(lines[-1]) + 1 if lines else 0)
+
+
+CHUNK = 1 << 23  # bytes a streaming scan reads at a time: about 25,000 records, then folded and dropped
+
+
+@dataclass(frozen=True)
+class Streamed:
+    """What `scan_stream` found: `scan` as `scan_bytes` gives it for the whole stream, but its `records`
+    hold only the last good record (the others went to the consumer); and how many good records there were."""
+
+    scan: Scan
+    count: int
+
+
+def scan_stream(handle: BinaryIO, consume: Callable[[list[Record]], object], first_seq: int = 1,
+                last_checksum: str = ZERO_CHECKSUM) -> Streamed:
+    """`scan_bytes` of what `handle` reads from where it stands, chunk by chunk: each chunk's good records
+    go to `consume`, so that memory holds one chunk, not the journal. Offsets are from where it started."""
+    done = lines_done = count = 0  # bytes and lines of the whole good lines scanned so far
+    seq, last = first_seq, last_checksum
+    kept: list[Record] = []
+    last_line = 0
+    carry = b""
+    while True:
+        block = handle.read(CHUNK)
+        data = carry + block if carry else block
+        if block:
+            cut = data.rfind(b"\n") + 1
+            if cut == 0:  # one line longer than a chunk: read on
+                carry = data
+                continue
+            part, carry = (data, b"") if cut == len(data) else (data[:cut], data[cut:])
+        else:
+            part, carry = data, b""  # the end: what is left is an unfinished last line, or nothing
+        if part:
+            scan = scan_bytes(part, seq, last)
+            if scan.records:
+                consume(scan.records)
+                count += len(scan.records)
+                seq += len(scan.records)
+                last = scan.records[-1]["checksum"]
+                kept = scan.records[-1:]
+                last_line = scan.last_line
+            if scan.bad_line is not None:
+                rest, more = _count_rest(handle, carry)
+                good_end = done + scan.good_end
+                return Streamed(Scan(kept, good_end, lines_done + scan.lines + more, lines_done + scan.bad_line,
+                                     scan.reason, len(part) - scan.good_end + rest, scan.foreign, last_line,
+                                     scan.whole), count)
+            done += len(part)
+            lines_done += scan.lines
+        if not block:
+            return Streamed(Scan(kept, done, lines_done, last_line=last_line), count)
+
+
+def _count_rest(handle: BinaryIO, carry: bytes) -> tuple[int, int]:
+    """The bytes and lines (an unfinished last one included) from `carry` on to the end, for a refusal."""
+    size, lines, end = len(carry), carry.count(b"\n"), carry[-1:]
+    while block := handle.read(CHUNK):
+        size, lines, end = size + len(block), lines + block.count(b"\n"), block[-1:]
+    return size, lines + (1 if end not in (b"", b"\n") else 0)
 
 
 def _stopped(records: list[Record], lines: list[bytes], data: bytes, total: int, bad_line: int, reason: str,

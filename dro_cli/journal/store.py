@@ -3,7 +3,10 @@
 `<state-dir>/orders/<order-id>/` holds `plan.json`, `journal.jsonl`, `lock` and a cached
 `snapshot.json` (DESIGN 6). Readers take no lock: they read the plan and fold the
 journal (from the snapshot when it still matches). A writer holds the order's lock
-for as long as it has the order open, and it alone appends to the journal.
+for as long as it has the order open, and it alone appends to the journal; it opens
+the journal from the snapshot too, reading only the records after it, when the journal
+still holds the snapshot's record where it says. Neither holds a whole long journal in
+memory: without a snapshot, records are folded as they are read.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from dro_cli.journal.file import (
     Journal,
     Position,
     read_after,
-    read_positioned,
+    read_streaming,
 )
 from dro_cli.journal.files import fsync_directory, open_regular, read_regular
 from dro_cli.journal.lock import OrderLock
@@ -207,12 +210,30 @@ def read_order(order_dir: Path) -> OrderView:
             _fold(engine, tail)
             check_end(order_dir, engine.seq, data)
             return OrderView(order_dir, plan, engine, _first_payload(path) if engine.created else None)
-    records, end = read_positioned(path)
-    check_end(order_dir, len(records), data)
-    engine = _fold(Engine(plan), records)
-    if len(records) >= SNAPSHOT_EVERY:
+    engine, count, first, end = _fold_journal(Engine(plan), path, order_dir, data)
+    if count >= SNAPSHOT_EVERY:
         snapshot.save(order_dir, engine, end, plan_sha)
-    return OrderView(order_dir, plan, engine, records[0]["payload"] if records else None)
+    return OrderView(order_dir, plan, engine, first["payload"] if first else None)
+
+
+def _fold_journal(engine: Engine, path: Path, order_dir: Path, snapshot_data: Mapping[str, Any] | None
+                  ) -> tuple[Engine, int, Record | None, Position | None]:
+    """Fold the whole journal into `engine` as it is read, chunk by chunk, never holding all its records.
+    Damage is reported first, then a journal shorter than once seen (DRO517), then what does not fold."""
+    failed: list[Exception] = []
+
+    def fold(records: list[Record]) -> None:
+        if not failed:
+            try:
+                _fold(engine, records)
+            except Exception as error:  # raised once the damage and the end are checked, as before
+                failed.append(error)
+
+    count, first, end = read_streaming(path, fold)
+    check_end(order_dir, count, snapshot_data)
+    if failed:
+        raise failed[0]
+    return engine, count, first, end
 
 
 def digest_of(order_dir: str | Path) -> dict[str, Any] | None:
@@ -286,6 +307,14 @@ def _fold(engine: Engine, records: Sequence[Record]) -> Engine:
     return engine
 
 
+def _anchor_of(snapshot_data: Mapping[str, Any] | None) -> Position | None:
+    """The journal position a genuine snapshot stands at (Journal.open checks the journal still holds it)."""
+    try:
+        return None if snapshot_data is None else Position(**snapshot_data["position"])
+    except (KeyError, TypeError):
+        return None
+
+
 class OpenOrder:
     """An order open for writing: its lock held, its journal open, its state folded."""
 
@@ -296,9 +325,10 @@ class OpenOrder:
         self.lock = OrderLock(order_dir)
         self.lock.acquire()
         try:
-            self.journal = Journal.open(order_dir)
             self._snapshot = snapshot.read_data(order_dir)
-            check_end(order_dir, len(self.journal.records), self._snapshot)
+            # from the snapshot's record on, if the journal still holds it there: a long journal costs its tail
+            self.journal = Journal.open(order_dir, _anchor_of(self._snapshot))
+            check_end(order_dir, self.journal.last_seq, self._snapshot)
         except BaseException:
             if hasattr(self, "journal"):
                 self.journal.close()
@@ -316,10 +346,15 @@ class OpenOrder:
         """Read plan.json and fold the journal over it (from the snapshot when it matches)."""
         self.plan, self.plan_sha = read_plan(self.order_dir)
         check_plan(self.order_dir.name, self.created, self.plan_sha)
-        records = self.journal.records
+        records, after = self.journal.records, self.journal.after
         with about_order(self.order_dir.name):
             cached = None if self._snapshot is None else snapshot.from_data(self._snapshot, self.plan, self.plan_sha)
-            if cached is not None and cached[1].seq <= len(records) and \
+            if after is not None and cached is not None and cached[1] == after:  # opened after this snapshot
+                engine = _fold(cached[0], records)
+                self._cached_seq = after.seq
+            elif after is not None:  # the snapshot is not this plan's: the whole journal after all
+                engine = _fold_journal(Engine(self.plan), self.journal.path, self.order_dir, self._snapshot)[0]
+            elif cached is not None and cached[1].seq <= len(records) and \
                     records[cached[1].seq - 1]["checksum"] == cached[1].checksum:
                 engine = _fold(cached[0], records[cached[1].seq:])
                 self._cached_seq = cached[1].seq
@@ -330,8 +365,8 @@ class OpenOrder:
 
     @property
     def created(self) -> Mapping[str, Any] | None:
-        records = self.journal.records
-        return records[0]["payload"] if records and records[0]["type"] == "plan.created" else None
+        first = self.journal.first
+        return first["payload"] if first is not None and first["type"] == "plan.created" else None
 
     def append(self, events: Sequence[Event], now: float) -> list[Record]:
         """Journal events (already applied to the engine, or about to be): durable when this returns."""
