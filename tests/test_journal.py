@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -23,6 +24,7 @@ from dro_cli.journal.file import (
     ZERO_CHECKSUM,
     Journal,
     JournalDamaged,
+    Position,
     order_dir,
     read,
     timestamp,
@@ -273,6 +275,100 @@ def test_verify_reports_a_clean_journal_and_a_missing_one(order: Path) -> None:
     with pytest.raises(DroError, match="no journal at") as missing:
         verify(order / "nope.jsonl")
     assert missing.value.exit_code == 2
+
+
+# --- reading from a position on, and reading chunk by chunk -------------------------------------------------
+
+
+def _position_at(order: Path, seq: int) -> Position:
+    """Where record `seq` stands, as a snapshot records it."""
+    data = (order / "journal.jsonl").read_bytes()
+    starts = [0, *(i + 1 for i, byte in enumerate(data) if byte == ord("\n"))]
+    record = json.loads(data[starts[seq - 1]:starts[seq]])
+    return Position(seq, record["checksum"], starts[seq - 1], starts[seq])
+
+
+@pytest.mark.parametrize("seq", [1, 3, 6])
+def test_opening_after_a_position_reads_only_what_follows_and_appends_chain_on(order: Path, seq: int) -> None:
+    write_records(order, 6)
+    with Journal.open(order) as whole:
+        everything, end = whole.records, whole.position
+    with Journal.open(order, _position_at(order, seq)) as journal:
+        assert journal.records == everything[seq:] and journal.first == everything[0]
+        assert (journal.last_seq, journal.position, journal.recovered) == (6, end, None)
+        journal.append([("step.retried", {}, TS)])
+    assert_chained(read(order / "journal.jsonl"))
+
+
+@pytest.mark.parametrize("damage", TORN.values(), ids=TORN.keys())
+def test_opening_after_a_position_cuts_off_a_torn_last_line_as_a_whole_read_does(order: Path, damage: Any) -> None:
+    whole, _, damaged = damage_last_record(order, damage)
+    (order / "journal.jsonl").write_bytes(whole)
+    position = _position_at(order, 2)
+    (order / "journal.jsonl").write_bytes(damaged)
+    report = verify(order / "journal.jsonl")
+    with Journal.open(order, position) as journal:
+        assert journal.recovered is not None and f"line {report.bad_line} " in journal.recovered
+        assert journal.last_seq == report.records
+    assert verify(order / "journal.jsonl").ok
+
+
+@pytest.mark.parametrize("wrong", ["checksum", "line_start", "end", "seq", "beyond the end"])
+def test_a_position_the_journal_does_not_hold_sends_opening_to_the_whole_journal(order: Path, wrong: str) -> None:
+    write_records(order, 4)
+    good = _position_at(order, 3)
+    position = {"checksum": dataclasses.replace(good, checksum="f" * 64),
+                "line_start": dataclasses.replace(good, line_start=good.line_start + 1),
+                "end": dataclasses.replace(good, end=good.end - 1),
+                "seq": dataclasses.replace(good, seq=2),
+                "beyond the end": dataclasses.replace(good, line_start=good.end + 10, end=good.end + 400)}[wrong]
+    with Journal.open(order, position) as journal:
+        assert (journal.after, len(journal.records), journal.last_seq) == (None, 4, 4)
+
+
+def test_an_anchor_record_that_does_not_hash_to_its_checksum_is_not_an_anchor(order: Path) -> None:
+    whole = _lines(write_records(order, 4))
+    position = _position_at(order, 3)
+    whole[2] = whole[2].replace(b'"n":3', b'"n":8')  # same length, same checksum field, other content
+    (order / "journal.jsonl").write_bytes(b"".join(whole))
+    with pytest.raises(JournalDamaged, match="damaged at line 3"):
+        Journal.open(order, position)
+
+
+def test_a_first_record_changed_by_hand_sends_opening_to_the_whole_journal_which_refuses_it(order: Path) -> None:
+    whole = _lines(write_records(order, 4))
+    position = _position_at(order, 3)
+    whole[0] = whole[0].replace(b'"n":1', b'"n":9')
+    (order / "journal.jsonl").write_bytes(b"".join(whole))
+    with pytest.raises(JournalDamaged, match="damaged at line 1"):
+        Journal.open(order, position)
+
+
+CHUNKED = {**{f"torn: {k}": (v, None) for k, v in TORN.items()},
+           **{f"whole: {k}": (v, None) for k, v in WHOLE_BAD_LAST.items()},
+           **{f"middle: {k}": (None, v[0]) for k, v in MIDDLE.items()}, "clean": (None, None)}
+
+
+@pytest.mark.parametrize("chunk", [1, 150, 1000, 1 << 20])
+@pytest.mark.parametrize(("last", "middle"), CHUNKED.values(), ids=CHUNKED.keys())
+def test_a_scan_chunk_by_chunk_finds_what_a_scan_of_the_whole_finds(order: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                    chunk: int, last: Any, middle: Any) -> None:
+    from dro_cli.journal import records
+
+    if last is not None:
+        damage_last_record(order, last)
+    else:
+        data = write_records(order, 4)
+        if middle is not None:
+            (order / "journal.jsonl").write_bytes(b"".join(middle(_lines(data))))
+    data = (order / "journal.jsonl").read_bytes()
+    monkeypatch.setattr(records, "CHUNK", chunk)
+    consumed: list[dict[str, Any]] = []
+    with (order / "journal.jsonl").open("rb") as handle:
+        streamed = records.scan_stream(handle, consumed.extend)
+    whole = records.scan_bytes(data)
+    assert consumed == whole.records and streamed.count == len(whole.records)
+    assert streamed.scan == dataclasses.replace(whole, records=whole.records[-1:])
 
 
 # --- the order directory and plan.json ----------------------------------------------------------------------
