@@ -101,3 +101,44 @@ def test_a_forged_anchor_record_sends_the_reader_to_the_whole_journal_which_refu
     assert position["seq"] == len(lines) - 1
     with pytest.raises(JournalDamaged, match="damaged"):
         read_order(order_dir)
+
+
+@pytest.mark.parametrize("damage", ["moved anchor", "other checksum", "other plan"])
+def test_a_writer_whose_snapshot_does_not_match_folds_the_whole_journal(order_dir: Path, tmp_path: Path,
+                                                                         damage: str) -> None:
+    path = order_dir / SNAPSHOT_FILE
+    data = json.loads(path.read_bytes())
+    data["steps"]["credit_check"]["state"] = "fatally_failed"  # what a trusted bad snapshot would show
+    if damage == "moved anchor":
+        data["position"]["line_start"] += 1
+    elif damage == "other checksum":
+        data["position"]["checksum"] = "f" * 64
+    else:
+        data["plan_sha256"] = "0" * 64
+    data["state_sha256"] = content_sha256(data)
+    path.write_text(json.dumps(data))
+    store.SNAPSHOT_EVERY = 10**9  # the writer leaves the bad snapshot in place: the next read meets it too
+    options = RunOptions(tmp_path / "state", None, clock=lambda: T0, handler=lambda invocation: success())
+    result = act("ORD-1001", lambda e: acts.complete(e, "install", operator="ann", reason=None, outputs={}),
+                 options)
+    assert result.engine.runs["credit_check"].state.value == "completed"
+    assert order_status(read_order(order_dir), T0) == folded(order_dir)
+
+
+def test_a_writer_opens_from_the_snapshot_and_verify_still_reads_every_record(order_dir: Path,
+                                                                              tmp_path: Path) -> None:
+    """A writer reads only what follows the snapshot's record: a change before it is for `dro verify` to find."""
+    from dro_cli.journal.audit import audit_order
+
+    journal = order_dir / "journal.jsonl"
+    lines = journal.read_bytes().splitlines(keepends=True)
+    position = json.loads((order_dir / SNAPSHOT_FILE).read_bytes())["position"]
+    assert position["seq"] == len(lines) > 2
+    lines[1] = lines[1].replace(b'"step.ready"', b'"step.Ready"')  # same length: the anchor stays where it was
+    journal.write_bytes(b"".join(lines))
+    options = RunOptions(tmp_path / "state", None, clock=lambda: T0, handler=lambda invocation: success())
+    act("ORD-1001", lambda e: acts.complete(e, "install", operator="ann", reason=None, outputs={}), options)
+    assert {s["id"]: s["state"] for s in order_status(read_order(order_dir), T0)["steps"]}["install[L1]"] == \
+        "completed"
+    audit = audit_order(order_dir)
+    assert not audit.ok and audit.journal.bad_line == 2

@@ -354,11 +354,7 @@ class OpenOrder:
                 self._cached_seq = after.seq
             elif after is not None:  # the snapshot is not this plan's: the whole journal after all
                 engine = _fold_journal(Engine(self.plan), self.journal.path, self.order_dir, self._snapshot)[0]
-            elif cached is not None and cached[1].seq <= len(records) and \
-                    records[cached[1].seq - 1]["checksum"] == cached[1].checksum:
-                engine = _fold(cached[0], records[cached[1].seq:])
-                self._cached_seq = cached[1].seq
-            else:
+            else:  # no snapshot, or one the journal does not hold where it says: it was read whole
                 engine = _fold(Engine(self.plan), records)
         self.engine = engine
         return engine
