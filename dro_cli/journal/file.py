@@ -120,10 +120,10 @@ class Journal:
                 if created:
                     fsync_directory(order_dir)
                 tail = None if created or after is None else _scan_after(path, after)
-                if tail is None:
-                    after, first, start, scan = None, None, 0, scan_bytes(read_regular(path))
-                else:
+                if after is not None and tail is not None:
                     (scan, first), start = tail, after.end
+                else:
+                    after, first, start, scan = None, None, 0, scan_bytes(read_regular(path))
             recovered = None
             if scan.bad_line is not None:
                 if not scan.torn:
