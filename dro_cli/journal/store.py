@@ -34,9 +34,9 @@ from dro_cli.journal.file import (
     Journal,
     Position,
     read_after,
-    read_streaming,
 )
 from dro_cli.journal.files import fsync_directory, open_regular, read_regular
+from dro_cli.journal.fold import fold, fold_journal
 from dro_cli.journal.lock import OrderLock
 from dro_cli.journal.marks import check_end, last_position, no_journal
 from dro_cli.journal.path_errors import about_path, is_path_error, path_error
@@ -207,33 +207,14 @@ def read_order(order_dir: Path) -> OrderView:
         engine, position = cached
         tail = read_after(path, position)
         if tail is not None:
-            _fold(engine, tail)
+            fold(engine, tail)
             check_end(order_dir, engine.seq, data)
             return OrderView(order_dir, plan, engine, _first_payload(path) if engine.created else None)
-    engine, count, first, end = _fold_journal(Engine(plan), path, order_dir, data)
+    engine, count, first, end = fold_journal(Engine(plan), path, order_dir, data)
     if count >= SNAPSHOT_EVERY:
         snapshot.save(order_dir, engine, end, plan_sha)
     return OrderView(order_dir, plan, engine, first["payload"] if first else None)
 
-
-def _fold_journal(engine: Engine, path: Path, order_dir: Path, snapshot_data: Mapping[str, Any] | None
-                  ) -> tuple[Engine, int, Record | None, Position | None]:
-    """Fold the whole journal into `engine` as it is read, chunk by chunk, never holding all its records.
-    Damage is reported first, then a journal shorter than once seen (DRO517), then what does not fold."""
-    failed: list[Exception] = []
-
-    def fold(records: list[Record]) -> None:
-        if not failed:
-            try:
-                _fold(engine, records)
-            except Exception as error:  # raised once the damage and the end are checked, as before
-                failed.append(error)
-
-    count, first, end = read_streaming(path, fold)
-    check_end(order_dir, count, snapshot_data)
-    if failed:
-        raise failed[0]
-    return engine, count, first, end
 
 
 def digest_of(order_dir: str | Path) -> dict[str, Any] | None:
@@ -296,17 +277,6 @@ def check_plan(order_id: str, created: Mapping[str, Any] | None, plan_sha256: st
              "is not the one journaled")
 
 
-def _fold(engine: Engine, records: Sequence[Record]) -> Engine:
-    try:
-        for record in records:
-            engine.apply_record(record)
-    except (ValueError, KeyError, TypeError) as exc:
-        raise DroError(f"the journal of order {engine.order_id} does not fit its plan at record "
-                       f"{engine.seq + 1}: {exc}", hint="the journal or plan.json was changed by hand; "
-                       "`dro verify` checks the journal's chain") from None
-    return engine
-
-
 def _anchor_of(snapshot_data: Mapping[str, Any] | None) -> Position | None:
     """The journal position a genuine snapshot stands at (Journal.open checks the journal still holds it)."""
     try:
@@ -350,12 +320,12 @@ class OpenOrder:
         with about_order(self.order_dir.name):
             cached = None if self._snapshot is None else snapshot.from_data(self._snapshot, self.plan, self.plan_sha)
             if after is not None and cached is not None and cached[1] == after:  # opened after this snapshot
-                engine = _fold(cached[0], records)
+                engine = fold(cached[0], records)
                 self._cached_seq = after.seq
             elif after is not None:  # the snapshot is not this plan's: the whole journal after all
-                engine = _fold_journal(Engine(self.plan), self.journal.path, self.order_dir, self._snapshot)[0]
+                engine = fold_journal(Engine(self.plan), self.journal.path, self.order_dir, self._snapshot)[0]
             else:  # no snapshot, or one the journal does not hold where it says: it was read whole
-                engine = _fold(Engine(self.plan), records)
+                engine = fold(Engine(self.plan), records)
         self.engine = engine
         return engine
 
