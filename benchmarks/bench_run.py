@@ -197,11 +197,14 @@ class DroRound:
 
 
 def prepare_order(state: Path, plan: Mapping[str, Any]) -> Path:
-    """The order's directory with plan.json written, as `runtime.api._create` leaves it before `plan.created`."""
+    """The order's directory with its (empty) journal and plan.json written, as `runtime.api._create` leaves
+    it before `plan.created`: the order opened first (which makes the journal), then the plan written."""
     from dro_cli.journal.file import order_dir, write_plan
+    from dro_cli.journal.store import OpenOrder
 
     path = order_dir(state, plan["order"])
-    write_plan(path, plan)
+    with OpenOrder(path):
+        write_plan(path, plan)
     return path
 
 
