@@ -39,6 +39,7 @@ from dro_cli.journal.marks import check_end, last_position, no_journal
 from dro_cli.journal.path_errors import about_path, is_path_error, path_error
 from dro_cli.journal.records import Record
 from dsl.diagnostics import did_you_mean
+from dsl.gc_pause import collector_paused
 
 STATE_DIR_ENV = "DRO_STATE_DIR"
 SNAPSHOT_EVERY = 20_000  # records a fold may have to read beyond the snapshot (about 0.2 s) before a new one pays
@@ -314,17 +315,19 @@ class OpenOrder:
 
     def load_plan(self) -> Engine:
         """Read plan.json and fold the journal over it (from the snapshot when it matches)."""
-        self.plan, self.plan_sha = read_plan(self.order_dir)
-        check_plan(self.order_dir.name, self.created, self.plan_sha)
-        records = self.journal.records
-        with about_order(self.order_dir.name):
-            cached = None if self._snapshot is None else snapshot.from_data(self._snapshot, self.plan, self.plan_sha)
-            if cached is not None and cached[1].seq <= len(records) and \
-                    records[cached[1].seq - 1]["checksum"] == cached[1].checksum:
-                engine = _fold(cached[0], records[cached[1].seq:])
-                self._cached_seq = cached[1].seq
-            else:
-                engine = _fold(Engine(self.plan), records)
+        with collector_paused():  # the plan and the engine's state: many small objects, no cycles
+            self.plan, self.plan_sha = read_plan(self.order_dir)
+            check_plan(self.order_dir.name, self.created, self.plan_sha)
+            records = self.journal.records
+            with about_order(self.order_dir.name):
+                cached = None if self._snapshot is None else snapshot.from_data(self._snapshot, self.plan,
+                                                                                 self.plan_sha)
+                if cached is not None and cached[1].seq <= len(records) and \
+                        records[cached[1].seq - 1]["checksum"] == cached[1].checksum:
+                    engine = _fold(cached[0], records[cached[1].seq:])
+                    self._cached_seq = cached[1].seq
+                else:
+                    engine = _fold(Engine(self.plan), records)
         self.engine = engine
         return engine
 
@@ -372,7 +375,7 @@ class OpenOrder:
         the digest cannot write) must not fail the command whose work is journaled already; the next
         reader folds the journal instead, and reports what it cannot fold as this order's error."""
         position = self.journal.position
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(Exception), collector_paused():  # copies of the whole state, without cycles
             if self.journal.last_seq - self._cached_seq >= SNAPSHOT_EVERY:
                 snapshot.save(self.order_dir, engine, position, self.plan_sha)
             if engine.created and position is not None:
