@@ -11,12 +11,10 @@ again, so that a command's handler first ends what the dead runner's copy left r
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import gc
 import hashlib
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
@@ -66,29 +64,28 @@ class Runner:
             events += engine.advance(now)
         pool = ThreadPoolExecutor(self.parallel, thread_name_prefix="dro-step")
         running: dict[Future[Outcome], tuple[str, int]] = {}
-        with _loaded_state_frozen():
-            try:
+        try:
+            self._record(events, now)
+            self._launch(pool, running, redo, restarted=True)
+            self._launch(pool, running, _started(engine, events))
+            while running:
+                done, _ = wait(running, timeout=self._until_next_crossing(), return_when=FIRST_COMPLETED)
+                now = self.clock()
+                outcomes = [(running.pop(future), future.result()) for future in done]
+                self.warnings.extend(note for _, outcome in outcomes for note in outcome.notes)
+                with deciding():
+                    events = engine.crossings(now)  # a step that went late while it ran is journaled late first
+                    for (sid, attempt), outcome in outcomes:
+                        event = engine.outcome(sid, attempt, outcome.ok, now, outputs=outcome.outputs,
+                                               error=outcome.error or "", message=outcome.message,
+                                               retryable=outcome.retryable)
+                        if event is not None:
+                            events.append(event)
+                    events += engine.advance(now)
                 self._record(events, now)
-                self._launch(pool, running, redo, restarted=True)
                 self._launch(pool, running, _started(engine, events))
-                while running:
-                    done, _ = wait(running, timeout=self._until_next_crossing(), return_when=FIRST_COMPLETED)
-                    now = self.clock()
-                    outcomes = [(running.pop(future), future.result()) for future in done]
-                    self.warnings.extend(note for _, outcome in outcomes for note in outcome.notes)
-                    with deciding():
-                        events = engine.crossings(now)  # a step that went late while it ran is journaled late first
-                        for (sid, attempt), outcome in outcomes:
-                            event = engine.outcome(sid, attempt, outcome.ok, now, outputs=outcome.outputs,
-                                                   error=outcome.error or "", message=outcome.message,
-                                                   retryable=outcome.retryable)
-                            if event is not None:
-                                events.append(event)
-                        events += engine.advance(now)
-                    self._record(events, now)
-                    self._launch(pool, running, _started(engine, events))
-            finally:
-                pool.shutdown(wait=not running, cancel_futures=True)
+        finally:
+            pool.shutdown(wait=not running, cancel_futures=True)
 
     def _until_next_crossing(self) -> float | None:
         """How long steps may run before an SLA threshold is crossed: the runner wakes then to journal it."""
@@ -112,20 +109,6 @@ class Runner:
         return Invocation(engine.steps[sid], attempt, key, self.contexts.of(sid, attempt),
                           engine.plan["endpoints"], self.catalog_dir, self.environ,
                           attempt_id=f"{self._origin}:{key}", restarted=restarted)
-
-
-@contextlib.contextmanager
-def _loaded_state_frozen() -> Iterator[None]:
-    """The plan, the engine's state and the journal as loaded are long-lived and acyclic: moved out of the
-    cyclic collector's sight for the run (gc.freeze), its full collections scan only what the run makes;
-    a plan of 100,000 steps would otherwise be scanned again every time the run's objects grow by a quarter.
-    Nothing is kept from being freed (reference counting frees frozen objects too); at the end they are
-    handed back (gc.unfreeze), and garbage cycles among them, if any, are collected as usual."""
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 def _started(engine: Engine, events: Sequence[Event]) -> list[tuple[str, int]]:
