@@ -313,7 +313,8 @@ def test_the_inlined_check_agrees_with_the_schema(changes: dict[str, Any], remov
 @settings(max_examples=300, deadline=None)
 @given(st.sampled_from(["plan.created", "step.started", "step.completed", "operator.retry"]),
        st.dictionaries(st.text(max_size=4), st.recursive(
-           st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=4),
+           st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+           | st.text(max_size=4),
            lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
            max_leaves=8), max_size=4),
        st.sampled_from([TS, "2026-12-01T10:00:00.123456Z"]), st.integers(1, 10**15))

@@ -7,7 +7,7 @@ import gc
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -219,7 +219,7 @@ _BODY = b'{"payload":%s,"schema_version":%d,"seq":%d,"ts":%s,"type":%s}'
 _STRINGS: dict[str, bytes] = {}  # the canonical JSON of the record types (a few dozen) and timestamps seen
 
 
-def body(kind: str, payload: dict[str, Any], ts: str, seq: int) -> bytes:
+def body(kind: str, payload: Mapping[str, Any], ts: str, seq: int) -> bytes:
     """`canonical` of the record {payload, schema_version, seq, ts, type}, with only the payload encoded:
     the keys sort in that order, and the rest are an int and strings, whose encodings are remembered.
     (tests/test_journal.py checks it against `canonical` of the whole record.)"""
