@@ -32,7 +32,7 @@ from dro_cli.journal.file import (
     write_plan,
 )
 from dro_cli.journal.lock import OrderLock
-from dro_cli.journal.records import shape_ok
+from dro_cli.journal.records import body, entry_ok, shape_ok
 from dsl.schemas import fast_check, validator
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -404,6 +404,29 @@ _VALUES = st.one_of(
 def test_the_inlined_check_agrees_with_the_schema(changes: dict[str, Any], removed: set[str]) -> None:
     record = {k: v for k, v in {**_GOOD, **changes}.items() if k not in removed}
     assert shape_ok(record) == validator("journal-event").is_valid(record) == fast_check("journal-event")(record)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["plan.created", "step.started", "step.completed", "operator.retry"]),
+       st.dictionaries(st.text(max_size=4), st.recursive(
+           st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+           | st.text(max_size=4),
+           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+           max_leaves=8), max_size=4),
+       st.sampled_from([TS, "2026-12-01T10:00:00.123456Z"]), st.integers(1, 10**15))
+def test_a_record_made_from_its_parts_is_the_canonical_json_of_the_record(
+        kind: str, payload: dict[str, Any], ts: str, seq: int) -> None:
+    """Journal.append encodes only the payload and puts the rest around it: the same bytes."""
+    fields = {"payload": payload, "schema_version": 1, "seq": seq, "ts": ts, "type": kind}
+    assert body(kind, payload, ts, seq) == canonical(fields).encode()
+    assert entry_ok(kind, payload, ts) == shape_ok({**fields, "checksum": "a" * 64}) is True
+
+
+@settings(max_examples=300, deadline=None)
+@given(_VALUES, _VALUES, _VALUES)
+def test_the_check_of_an_entry_agrees_with_the_check_of_its_record(kind: Any, payload: Any, ts: Any) -> None:
+    record = {"payload": payload, "schema_version": 1, "seq": 1, "ts": ts, "type": kind, "checksum": "a" * 64}
+    assert entry_ok(kind, payload, ts) == shape_ok(record)
 
 
 # --- one writer per order -----------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 
@@ -43,6 +44,21 @@ def folded(order_dir: Path) -> dict[str, object]:
         return order_status(read_order(order_dir), T0)
     finally:
         (order_dir / SNAPSHOT_FILE).write_bytes(saved)
+
+
+def test_an_open_order_keeps_its_loaded_state_frozen_until_it_is_closed(order_dir: Path) -> None:
+    """The collector does not scan an open order's plan and state (gc.freeze); closing hands them back,
+    whether the order was used or not, so a process that opens many orders in turn keeps nothing frozen."""
+    assert gc.get_freeze_count() == 0
+    with store.OpenOrder(order_dir) as order:
+        engine = order.load_plan()
+        assert gc.get_freeze_count() > len(engine.steps)
+        order.load_plan()  # loaded again: all handed back at close all the same
+    assert gc.get_freeze_count() == 0
+    with pytest.raises(RuntimeError), store.OpenOrder(order_dir) as order:
+        order.load_plan()
+        raise RuntimeError("a command failed while the order was open")
+    assert gc.get_freeze_count() == 0
 
 
 def test_the_snapshot_gives_the_state_the_journal_folds_to(order_dir: Path) -> None:

@@ -35,12 +35,12 @@ from dro_cli.journal.records import (
     ZERO_CHECKSUM,
     Record,
     Scan,
-    canonical,
+    body,
+    entry_ok,
     explain,
     refusal,
     scan_bytes,
     scan_stream,
-    shape_ok,
 )
 from dro_cli.journal.records import (
     JournalDamaged as JournalDamaged,  # raised by this module's readers
@@ -165,13 +165,13 @@ class Journal:
         for kind, payload, ts in entries:
             seq += 1
             record = {"payload": payload, "schema_version": SCHEMA_VERSION, "seq": seq, "ts": ts, "type": kind}
-            body = canonical(record)
-            last = _sha256(last.encode() + body).hexdigest()
-            record["checksum"] = last
-            if not shape_ok(record, hashed=True):  # the checksum is a sha256 hexdigest: no need to match it
+            if not entry_ok(kind, payload, ts):  # what shape_ok would refuse in a record made here
                 raise ValueError(f"not a journal record: {explain(record)}")
+            encoded = body(kind, payload, ts, seq)
+            last = _sha256(last.encode() + encoded).hexdigest()
+            record["checksum"] = last
             made.append(record)
-            lines.append(b"%s%s\",%s\n" % (PREFIX, last.encode(), body[1:]))
+            lines.append(b"%s%s\",%s\n" % (PREFIX, last.encode(), encoded[1:]))
         if not made:
             return made
         data = b"".join(lines)

@@ -7,7 +7,7 @@ import gc
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -277,6 +277,12 @@ def explain(record: Any) -> str:
     return f"{where + ': ' if where else ''}{error.message}"
 
 
+def entry_ok(kind: Any, payload: Any, ts: Any) -> bool:
+    """`shape_ok` of a record Journal.append makes from (kind, payload, ts): its keys, seq, schema_version
+    and checksum are right by construction, so only these three are left to check."""
+    return type(payload) is dict and type(ts) is str and bool(_TS(ts)) and type(kind) is str and bool(_TYPE(kind))
+
+
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
@@ -284,3 +290,23 @@ def canonical(value: Any) -> bytes:
     """Keys sorted, no spaces, UTF-8. (One encoder for every record: `json.dumps` with options makes a
     new one per call, a third of the cost.)"""
     return _ENCODER.encode(value).encode()
+
+
+_BODY = b'{"payload":%s,"schema_version":%d,"seq":%d,"ts":%s,"type":%s}'
+_STRINGS: dict[str, bytes] = {}  # the canonical JSON of the record types (a few dozen) and timestamps seen
+
+
+def body(kind: str, payload: Mapping[str, Any], ts: str, seq: int) -> bytes:
+    """`canonical` of the record {payload, schema_version, seq, ts, type}, with only the payload encoded:
+    the keys sort in that order, and the rest are an int and strings, whose encodings are remembered.
+    (tests/test_journal.py checks it against `canonical` of the whole record.)"""
+    strings = _STRINGS
+    ts_json = strings.get(ts)
+    if ts_json is None:
+        if len(strings) >= 4096:
+            strings.clear()
+        ts_json = strings[ts] = canonical(ts)
+    kind_json = strings.get(kind)
+    if kind_json is None:
+        kind_json = strings[kind] = canonical(kind)
+    return _BODY % (canonical(payload), SCHEMA_VERSION, seq, ts_json, kind_json)

@@ -12,6 +12,7 @@ memory: without a snapshot, records are folded as they are read.
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import json
 import os
@@ -42,6 +43,7 @@ from dro_cli.journal.marks import check_end, last_position, no_journal
 from dro_cli.journal.path_errors import about_path, is_path_error, path_error
 from dro_cli.journal.records import Record
 from dsl.diagnostics import did_you_mean
+from dsl.gc_pause import collector_paused
 
 STATE_DIR_ENV = "DRO_STATE_DIR"
 SNAPSHOT_EVERY = 20_000  # records a fold may have to read beyond the snapshot (about 0.2 s) before a new one pays
@@ -311,21 +313,31 @@ class OpenOrder:
         self._cached_seq = 0  # the seq of the snapshot the state was loaded from
         self._moved = False
         self.journaled: Counter[str] = Counter()  # the records appended while open, by type
+        self._frozen = False  # load_plan froze the objects then alive (gc.freeze), close unfreezes them
 
     def load_plan(self) -> Engine:
         """Read plan.json and fold the journal over it (from the snapshot when it matches)."""
-        self.plan, self.plan_sha = read_plan(self.order_dir)
-        check_plan(self.order_dir.name, self.created, self.plan_sha)
-        records, after = self.journal.records, self.journal.after
-        with about_order(self.order_dir.name):
-            cached = None if self._snapshot is None else snapshot.from_data(self._snapshot, self.plan, self.plan_sha)
-            if after is not None and cached is not None and cached[1] == after:  # opened after this snapshot
-                engine = fold(cached[0], records)
-                self._cached_seq = after.seq
-            elif after is not None:  # the snapshot is not this plan's: the whole journal after all
-                engine = fold_journal(Engine(self.plan), self.journal.path, self.order_dir, self._snapshot)[0]
-            else:  # no snapshot, or one the journal does not hold where it says: it was read whole
-                engine = fold(Engine(self.plan), records)
+        with collector_paused():  # the plan and the engine's state: many small objects, no cycles
+            self.plan, self.plan_sha = read_plan(self.order_dir)
+            check_plan(self.order_dir.name, self.created, self.plan_sha)
+            records, after = self.journal.records, self.journal.after
+            with about_order(self.order_dir.name):
+                cached = None if self._snapshot is None else snapshot.from_data(self._snapshot, self.plan,
+                                                                                 self.plan_sha)
+                if after is not None and cached is not None and cached[1] == after:  # opened after this snapshot
+                    engine = fold(cached[0], records)
+                    self._cached_seq = after.seq
+                elif after is not None:  # the snapshot is not this plan's: the whole journal after all
+                    engine = fold_journal(Engine(self.plan), self.journal.path, self.order_dir, self._snapshot)[0]
+                else:  # no snapshot, or one the journal does not hold where it says: it was read whole
+                    engine = fold(Engine(self.plan), records)
+            if not self._frozen:
+                # Long-lived while the order is open: out of the collector's sight until close (gc.freeze),
+                # so that its full collections during a run scan only what the run makes, not a plan of
+                # 100,000 steps every time the run's objects grow by a quarter. Frozen before the collector
+                # resumes, so it does not scan them even once. Reference counting frees frozen objects too.
+                gc.freeze()
+                self._frozen = True
         self.engine = engine
         return engine
 
@@ -365,6 +377,9 @@ class OpenOrder:
             if cache and self.engine is not None and self.plan_sha and not self._moved:
                 self._cache(self.engine)
         finally:
+            if self._frozen:
+                gc.unfreeze()  # handed back to the collector (dro freezes nothing else)
+                self._frozen = False
             self.journal.close()
             self.lock.release()
 
@@ -373,7 +388,7 @@ class OpenOrder:
         the digest cannot write) must not fail the command whose work is journaled already; the next
         reader folds the journal instead, and reports what it cannot fold as this order's error."""
         position = self.journal.position
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(Exception), collector_paused():  # copies of the whole state, without cycles
             if self.journal.last_seq - self._cached_seq >= SNAPSHOT_EVERY:
                 snapshot.save(self.order_dir, engine, position, self.plan_sha)
             if engine.created and position is not None:
