@@ -75,13 +75,15 @@ def build(engine: Engine, position: Position) -> dict[str, Any]:
 def summary(engine: Engine) -> dict[str, Any]:
     """What `order_summary` needs beyond the state and progress: `waiting_on` and the cancel act as they are;
     the requested date; and, while the plan is neither completed nor canceled, its forecast's inputs, one
-    row per step in plan order (id, after, duration, state, finished_at, ready_at, retry_at, resume_at:
-    instants as floats, so the forecast made from them is the one the fold would give)."""
+    row per step in plan order (id, after, duration, state, finished_at, ready_at, retry_at, resume_at).
+    Instants are written as the journal writes them, so that a writer's engine and a fold of its journal
+    leave the same digest, and the forecast made from it is the one the fold would give."""
     forecast = [] if engine.canceled is not None or engine.completed_at is not None else [
-        [sid, step["after"], step.get("duration"), str(run.state), run.finished_at, run.ready_at, run.retry_at,
-         run.resume_at]
+        [sid, step["after"], step.get("duration"), str(run.state), iso_or_none(run.finished_at),
+         iso_or_none(run.ready_at), iso_or_none(run.retry_at), iso_or_none(run.resume_at)]
         for sid, step in engine.steps.items() for run in (engine.runs[sid],)]
-    return {"waiting_on": waiting_on(engine), "canceled": engine.canceled, "completed_at": engine.completed_at,
+    return {"waiting_on": waiting_on(engine), "canceled": engine.canceled,
+            "completed_at": iso_or_none(engine.completed_at),
             "requested_date": engine.plan["context"]["order"].get("requested_date"), "forecast": forecast}
 
 

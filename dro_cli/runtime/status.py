@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from dro_cli.engine.forecast import plan_sla
-from dro_cli.engine.instants import iso_or_none
+from dro_cli.engine.instants import iso_or_none, parse_instant
 from dro_cli.engine.machine import Engine
 from dro_cli.engine.sla import sla_of
 from dro_cli.engine.states import StepState, StepType
@@ -72,10 +72,14 @@ class _Forecast:
         steps, runs = {}, {}
         for sid, after, duration, state, finished_at, ready_at, retry_at, resume_at in held["forecast"]:
             steps[sid] = {"after": after, "duration": duration}
-            runs[sid] = StepRun(StepState(state), ready_at=ready_at, finished_at=finished_at, retry_at=retry_at,
-                                resume_at=resume_at)
-        return cls(held["canceled"], held["completed_at"],
+            runs[sid] = StepRun(StepState(state), ready_at=_instant(ready_at), finished_at=_instant(finished_at),
+                                retry_at=_instant(retry_at), resume_at=_instant(resume_at))
+        return cls(held["canceled"], _instant(held["completed_at"]),
                    {"context": {"order": {"requested_date": held["requested_date"]}}}, steps, runs)
+
+
+def _instant(text: str | None) -> float | None:
+    return None if text is None else parse_instant(text)
 
 
 def _step(engine: Engine, sid: str, now: float) -> dict[str, Any]:
