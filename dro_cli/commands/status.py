@@ -66,7 +66,9 @@ def _render(root: Path, order_dir: Path | None, fmt: str, *, compact: bool) -> t
     def as_json(data: Any) -> str:
         if compact:
             return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)
+        from dro_cli.output.indented_json import dumps
+
+        return dumps(data)  # json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False), faster
 
     at = now()
     if order_dir is None:
