@@ -19,7 +19,8 @@ Each figure beside a baseline measured in the same run:
   any design that makes the same writes durable on this disk. When one process needs more orders/s than this figure,
   work must be spread over processes or machines.
 
-The state of `tick-slow-1k` is made by dro's own code: hand-built plans (one callout
+For a quick try, $BENCH_TICK_ORDERS and $BENCH_SUSTAIN make it smaller (the targets assume
+the defaults). The state of `tick-slow-1k` is made by dro's own code: hand-built plans (one callout
 with a retry, then a milestone) run in process on a virtual clock with a handler that
 fails the callout, so each order has its retry due at DRO_NOW.
 """
