@@ -19,6 +19,8 @@ Each figure beside a baseline measured in the same run:
   deleted, as the first scan after an upgrade: each order is folded from its journal
   and its digest written again.
 - `tick-idle-10k` (informational): `dro tick` again right after a tick, nothing due.
+- `status-10k`: `dro status --format json` (every order's one-line status) over the same
+  10,000 orders, against the floor; target <= 2x.
 
 The state directories are made by dro's own code: 100 template orders run in process
 with `runtime.api.run_order` and `act` on a virtual clock (an in-process handler decides
@@ -67,6 +69,7 @@ from common import (
 VERSION = "fallout-1"          # change it when the catalog, the mix or the build changes: the cache is rebuilt
 SIZES = (1_000, 10_000)        # orders per state directory
 BUDGET = 2.0                   # seconds for each command over 10,000 orders
+TARGET_STATUS = 2.0            # `dro status` over 10,000 orders / the scan floor
 TARGET_SCALE = 12.0            # t(10k) / t(1k), warm (no start-up): 10 is proportional
 LIGHT_ROUNDS = 4               # rounds per --repeat of the commands that need no copy of 10,000 orders: the
                                # scan of 1,000 orders is a few tens of ms over a start-up of about 0.3 s, so
@@ -553,6 +556,17 @@ def check_fallout(expected: Expected) -> Callable[[Process], None]:
     return check
 
 
+def check_status(expected: Expected) -> Callable[[Process], None]:
+    def check(proc: Process) -> None:
+        data = json.loads(output(proc, "dro status"))
+        states = [order["state"] for order in data["orders"]]
+        if len(states) != expected.orders or data["unreadable"] or \
+                states.count("completed") != expected.orders * MIX["completed"] // TEMPLATES:
+            raise BenchmarkError(f"dro status: {len(states)} orders, {states.count('completed')} completed, "
+                                 f"{len(data['unreadable'])} unreadable; {expected.orders} orders expected")
+    return check
+
+
 def check_jeopardy(expected: Expected) -> Callable[[Process], None]:
     def check(proc: Process) -> None:
         rows = json.loads(output(proc, "dro jeopardy"))["jeopardy"]
@@ -675,6 +689,10 @@ class Bench:
         idle = self.budget("tick-idle-10k", timings, f"idle-{large}", None)
         idle.notes.append(f"`dro tick` right after a tick: {large:,} orders scanned, none due; {how}")
         yield idle
+        status = compare("status-10k", timings, f"status-{large}", f"{FLOOR_NAME}-{large}", TARGET_STATUS)
+        status.notes.append(f"`dro status --format json`: one line of status per order, {large:,} of them, read "
+                            f"from their digests; {how}")
+        yield status
 
     def subjects(self, n: int, state: Path, expected: Expected) -> dict[str, Subject]:
         """Over `state`: the floor, and `dro fallout`, `dro jeopardy`, `dro tick` as cold processes and (but
@@ -707,6 +725,7 @@ class Bench:
             found[f"idle-{n}"] = Subject(cold([*dro, "tick"], work), check_tick(ticked, 0), needs=f"tick-{n}")
             found[f"cold-{n}"] = Subject(cold([*dro, *fallout], bare), check_fallout(expected),
                                          prepare=functools.partial(forget_digests, bare), rounds=1)
+            found[f"status-{n}"] = Subject(cold([*dro, "status", "--format", "json"], state), check_status(expected))
         return found
 
     def budget(self, name: str, timings: Timings, subject: str, budget: float | None) -> BudgetResult:

@@ -24,10 +24,10 @@ def state_dir_option(function: F) -> F:
                         help="Where orders are kept ($DRO_STATE_DIR, else .dro).")(function)
 
 
-def run_options(function: F) -> F:
+def run_options(function: F, parallel_help: str = "Steps run at once.") -> F:
     """--catalog, --parallel and --state-dir: what continuing a plan needs."""
     function = click.option("--parallel", type=click.IntRange(1, 256), default=8, show_default=True,
-                            help="Steps run at once.")(function)
+                            help=parallel_help)(function)
     function = click.option("--catalog", type=click.Path(path_type=Path), default=None,
                             help="Catalog directory or templates file ($DRO_CATALOG); flows import from it. "
                                  "Continuing an order defaults to the catalog it was planned with.")(function)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import click
@@ -20,14 +21,16 @@ from dro_cli.output.terminal import color_stdout, quiet
 
 
 @click.command("tick")
-@run_options
+@functools.partial(run_options, parallel_help="Orders continued at once, each by one worker holding its lock; "
+                                              "each runs up to N of its steps at once.")
 @format_option
 def tick_command(state_dir: Path | None, catalog: Path | None, parallel: int, fmt: str) -> None:
     """Continue every order whose retry or pause timer is due, journal the SLA thresholds crossed since
     the last command, and send again the steps of runners that died. Run it from cron.
 
-    Orders another dro is working on are left to it; an order that cannot be read or
-    continued is named on stderr, and the others go on. Exit status: 0, or 1 when a step
+    Up to --parallel orders are continued at once (the report lists them in order id
+    order all the same). Orders another dro is working on are left to it; an order that
+    cannot be read or continued is named on stderr, and the others go on. Exit status: 0, or 1 when a step
     fell out during this tick or an order could not be continued.
     """
     import dataclasses

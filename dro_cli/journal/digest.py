@@ -3,7 +3,10 @@
 `dro fallout`, `dro jeopardy` and `dro tick` scan the whole state directory. Folding
 10,000 journals would take seconds, so whoever folds an order leaves `digest.json`
 beside its journal: the steps in fallout, the unfinished steps with an SLA, and the
-next timer and SLA crossing. Nothing in it depends on the time of reading. It holds
+next timer and SLA crossing; and what `dro status` shows of the order (`summary`: what it
+waits on, the cancel act, its requested date, and what its forecast is made of, so that the
+expected completion is worked out at the time of reading by the engine's own code). Nothing
+in it depends on the time of reading. It holds
 the journal's size when it was made and is used only while the journal still has
 that size (the journal only grows, and a writer that cuts a torn line shrinks it)
 and still ends with the record it names (`last_seq`, `last_checksum`, at byte
@@ -21,6 +24,7 @@ import contextlib
 import hashlib
 import json
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +33,14 @@ from dro_cli.engine.machine import DEFAULT_FALLOUT_QUEUE, Engine
 from dro_cli.engine.retry import for_error
 from dro_cli.engine.sla import sla_thresholds
 from dro_cli.engine.states import DISPATCHED_TYPES, FINISHED, StepState
+from dro_cli.engine.waiting import waiting_on
 from dro_cli.journal.file import JOURNAL_FILE, Position
-from dro_cli.journal.files import open_regular, write_atomically
+from dro_cli.journal.files import write_atomically
 from dro_cli.journal.records import PREFIX, canonical
 
 DIGEST_FILE = "digest.json"
 KIND = "dro/digest"
-VERSION = 4
+VERSION = 5
 
 
 def build(engine: Engine, position: Position) -> dict[str, Any]:
@@ -61,9 +66,25 @@ def build(engine: Engine, position: Position) -> dict[str, Any]:
         "order": engine.order_id, "state": str(engine.state), "progress": list(engine.progress()),
         "next_timer": iso_or_none(engine.next_timer()), "next_crossing": iso_or_none(engine.next_crossing()),
         "in_doubt": bool(engine.in_doubt()), "fallout": fallout, "watch": watch, "queues": queues(engine),
+        "summary": summary(engine),
     }
     made["digest_sha256"] = content_sha256(made)
     return made
+
+
+def summary(engine: Engine) -> dict[str, Any]:
+    """What `order_summary` needs beyond the state and progress: `waiting_on` and the cancel act as they are;
+    the requested date; and, while the plan is neither completed nor canceled, its forecast's inputs, one
+    row per step in plan order (id, after, duration, state, finished_at, ready_at, retry_at, resume_at).
+    Instants are written as the journal writes them, so that a writer's engine and a fold of its journal
+    leave the same digest, and the forecast made from it is the one the fold would give."""
+    forecast = [] if engine.canceled is not None or engine.completed_at is not None else [
+        [sid, step["after"], step.get("duration"), str(run.state), iso_or_none(run.finished_at),
+         iso_or_none(run.ready_at), iso_or_none(run.retry_at), iso_or_none(run.resume_at)]
+        for sid, step in engine.steps.items() for run in (engine.runs[sid],)]
+    return {"waiting_on": waiting_on(engine), "canceled": engine.canceled,
+            "completed_at": iso_or_none(engine.completed_at),
+            "requested_date": engine.plan["context"]["order"].get("requested_date"), "forecast": forecast}
 
 
 def content_sha256(digest: dict[str, Any]) -> str:
@@ -96,8 +117,8 @@ def save(order_dir: Path, digest: dict[str, Any]) -> None:
 def read_genuine(order_dir: str | Path) -> dict[str, Any] | None:
     """The digest as written by dro (its content hashes to its `digest_sha256`), stale or not; else None."""
     try:
-        with open_regular(os.path.join(os.fspath(order_dir), DIGEST_FILE)) as handle:
-            digest = json.loads(handle.read())
+        data = _read_regular(os.path.join(os.fspath(order_dir), DIGEST_FILE))
+        digest = None if data is None else json.loads(data[1])
         if type(digest) is dict and digest.get("kind") == KIND and digest.get("schema_version") == VERSION \
                 and digest.get("digest_sha256") == content_sha256(digest):
             return digest
@@ -108,21 +129,44 @@ def read_genuine(order_dir: str | Path) -> dict[str, Any] | None:
 
 def load(order_dir: str | Path) -> dict[str, Any] | None:
     """The order's digest, if it was made from the journal as it is now: genuine, the journal's size, and
-    the journal's last line the record it names. (Plain string paths: a scan calls this 10,000 times, and
-    pathlib's joins would cost more than the reads.)"""
+    the journal's last line the record it names. (Plain string paths and descriptors: a scan calls this
+    10,000 times, and pathlib's joins or buffered files would cost more than the reads.)"""
     digest = read_genuine(order_dir)
     if digest is None:
         return None
     try:
         start, end = digest["last_line_start"], digest["journal_end"]
         expected = PREFIX + str(digest["last_checksum"]).encode() + b'",'
-        with open_regular(os.path.join(os.fspath(order_dir), JOURNAL_FILE)) as handle:
-            if os.fstat(handle.fileno()).st_size != end or type(start) is not int or not 0 <= start < end:
-                return None
-            handle.seek(start)
-            line = handle.read(end - start)
+        if type(start) is not int or type(end) is not int or not 0 <= start < end:
+            return None
+        read = _read_regular(os.path.join(os.fspath(order_dir), JOURNAL_FILE), start, end)
     except (OSError, KeyError, TypeError, ValueError):
         return None
+    if read is None or read[0] != end:
+        return None
+    line = read[1]
     if not (line.startswith(expected) and line.endswith(b"\n") and line.count(b"\n") == 1):
         return None
     return digest
+
+
+def _read_regular(path: str, start: int = 0, end: int | None = None) -> tuple[int, bytes] | None:
+    """(the file's size, its bytes from `start` to `end` or its end), or None unless it is a regular
+    file: opened without blocking, so a FIFO in its place is found out, not waited on."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        size = info.st_size
+        stop = size if end is None else min(end, size)
+        chunks, at = [], start
+        while at < stop:  # pread may return less than asked; regular files rarely do
+            chunk = os.pread(fd, stop - at, at)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            at += len(chunk)
+        return size, b"".join(chunks)
+    finally:
+        os.close(fd)

@@ -108,16 +108,22 @@ def _no_state_dir(root: Path, given_by: str) -> None:
 
 def order_ids(root: Path) -> list[str]:
     """The orders of a state directory, sorted by id."""
+    orders = os.path.join(root, "orders")
+    # plan.json of any kind: a directory or a FIFO in its place is that order's error, not its absence
+    return [name for name in order_folders(root) if os.path.lexists(os.path.join(orders, name, PLAN_FILE))]
+
+
+def order_folders(root: Path) -> list[str]:
+    """The directories under `<root>/orders`, sorted by name: the orders, and maybe a few that hold none
+    (yet), without a look inside each (`order_ids` looks)."""
     try:
-        entries = os.scandir(root / "orders")
+        entries = os.scandir(os.path.join(root, "orders"))
     except FileNotFoundError:
         return []
     except OSError as error:
         raise path_error(error, root / "orders", "read", elsewhere=STATE_ELSEWHERE) from None
     with entries:
-        names = [entry.name for entry in entries if entry.is_dir() and not entry.name.startswith(".")]
-    # plan.json of any kind: a directory or a FIFO in its place is that order's error, not its absence
-    return sorted(name for name in names if os.path.lexists(root / "orders" / name / PLAN_FILE))
+        return sorted(entry.name for entry in entries if entry.is_dir() and not entry.name.startswith("."))
 
 
 @contextlib.contextmanager
@@ -222,16 +228,17 @@ def read_order(order_dir: Path) -> OrderView:
 def digest_of(order_dir: str | Path) -> dict[str, Any] | None:
     """The order's digest: the cached one while it matches the journal, else made (and cached) anew.
     None for a directory that holds no order, or one whose planning was interrupted."""
-    order_dir = Path(order_dir)
+    folder = os.fspath(order_dir)  # plain strings while the digest is fresh: a scan calls this 10,000 times
     try:
-        plan_mode = os.stat(order_dir / PLAN_FILE).st_mode
+        plan_mode = os.stat(os.path.join(folder, PLAN_FILE)).st_mode
     except FileNotFoundError:
         return None
     except OSError:
         plan_mode = 0  # read_order says what is wrong with it
-    cached = digest.load(order_dir) if stat.S_ISREG(plan_mode) else None  # else read_order refuses the plan
+    cached = digest.load(folder) if stat.S_ISREG(plan_mode) else None  # else read_order refuses the plan
     if cached is not None:
         return cached
+    order_dir = Path(folder)
     journal = order_dir / JOURNAL_FILE
     try:
         before = os.stat(journal).st_size

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 
 from dro_cli.engine.forecast import plan_sla
-from dro_cli.engine.instants import iso_or_none
+from dro_cli.engine.instants import iso_or_none, parse_instant
 from dro_cli.engine.machine import Engine
 from dro_cli.engine.sla import sla_of
 from dro_cli.engine.states import StepState, StepType
@@ -36,6 +37,49 @@ def order_summary(view: OrderView, now: float) -> dict[str, Any]:
         "canceled": engine.canceled,
         **plan_sla(engine, now),
     }
+
+
+def summary_of_digest(found: Mapping[str, Any], now: float) -> dict[str, Any]:
+    """`order_summary` of an order from its digest (`dro_cli.journal.digest`), without its plan or journal:
+    what depends on the time of reading, the expected completion and the SLA, is worked out now by the
+    engine's own `plan_sla`, from the forecast's inputs the digest keeps."""
+    held = found["summary"]
+    finished, canceled, total = found["progress"]
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "order": found["order"],
+        "state": found["state"],
+        "progress": {"finished": finished, "canceled": canceled, "total": total},
+        "waiting_on": held["waiting_on"],
+        "canceled": held["canceled"],
+        **plan_sla(cast(Engine, _Forecast.of(held)), now),
+    }
+
+
+@dataclass
+class _Forecast:
+    """What `plan_sla` reads of an engine (the plan's requested date, its steps' dependencies and
+    durations, their runs' states and instants), rebuilt from a digest's summary."""
+
+    canceled: Mapping[str, Any] | None
+    completed_at: float | None
+    plan: Mapping[str, Any]
+    steps: dict[str, dict[str, Any]]
+    runs: dict[str, StepRun]
+
+    @classmethod
+    def of(cls, held: Mapping[str, Any]) -> _Forecast:
+        steps, runs = {}, {}
+        for sid, after, duration, state, finished_at, ready_at, retry_at, resume_at in held["forecast"]:
+            steps[sid] = {"after": after, "duration": duration}
+            runs[sid] = StepRun(StepState(state), ready_at=_instant(ready_at), finished_at=_instant(finished_at),
+                                retry_at=_instant(retry_at), resume_at=_instant(resume_at))
+        return cls(held["canceled"], _instant(held["completed_at"]),
+                   {"context": {"order": {"requested_date": held["requested_date"]}}}, steps, runs)
+
+
+def _instant(text: str | None) -> float | None:
+    return None if text is None else parse_instant(text)
 
 
 def _step(engine: Engine, sid: str, now: float) -> dict[str, Any]:
