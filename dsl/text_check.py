@@ -14,6 +14,7 @@ from dsl.document import Path
 from dsl.expressions import check as check_expression
 from dsl.templates import TEMPLATE_FIELDS, TEMPLATE_ROOTS, inspect_template, is_template
 
+
 def parse_expression(text: str, origin: TextOrigin) -> tuple[ast.Expr | None, list[Diagnostic]]:
     """dsl.parser's, loaded (with lark) by the first YAML expression: .dro files come parsed."""
     from dsl.parser import parse_expression as parse
