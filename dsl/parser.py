@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
-from dsl import ast
+from dsl import ast, lalr_loop
 from dsl.braces import END
 from dsl.diagnostics import Diagnostic, Span, TextOrigin, error
 from dsl.grammar import load_grammar
@@ -32,7 +32,7 @@ def parse_file(path: str, text: str) -> tuple[ast.File | None, list[Diagnostic]]
     """Parse one .dro file. A syntax error stops this file (other files go on)."""
     with _parsing(path, None) as builder:
         try:
-            blocks: list[ast.Block] = _parser().parse(text, start="start")  # type: ignore[assignment]
+            blocks: list[ast.Block] = _parse(text, "start")
         except UnexpectedInput as exc:
             failure = exc
         else:
@@ -61,7 +61,7 @@ def parse_expression(text: str, origin: TextOrigin) -> tuple[ast.Expr | None, li
     """
     with _parsing(origin.start.file, origin) as builder:
         try:
-            expr: ast.Expr = _parser().parse(text, start="expression")  # type: ignore[assignment]
+            expr: ast.Expr = _parse(text, "expression")
         except (UnexpectedCharacters, UnexpectedToken) as exc:
             return None, [describe_expression_error(exc, text, origin)]
         except UnexpectedInput as exc:  # pragma: no cover - lark's other input errors
@@ -83,6 +83,17 @@ def _builder() -> _Builder:
 def _parser() -> Lark:
     """The grammar with the builder run inline, as each rule is reduced: no tree is made."""
     return load_grammar(transformer=_builder())
+
+
+def _parse(text: str, start: str) -> Any:
+    """The builder's result for `text`, through dsl.lalr_loop; text that does not parse is parsed
+    again by lark itself, from a fresh builder, so that the exception is lark's own."""
+    try:
+        return lalr_loop.parse(_parser(), text, start)
+    except lalr_loop.Unparsed:
+        builder = _builder()
+        builder.reset(builder.file, builder.origin)
+        return _parser().parse(text, start=start)
 
 
 @contextlib.contextmanager
