@@ -16,9 +16,9 @@ from typing import Any
 from lark import Lark, Token
 from lark.exceptions import UnexpectedInput
 from lark.lexer import LexerState
-from lark.utils import TextSlice
 from lark.parsers.lalr_analysis import Shift
 from lark.parsers.lalr_parser_state import ParseConf, ParserState
+from lark.utils import TextSlice
 
 
 class Unparsed(Exception):
