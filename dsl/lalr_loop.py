@@ -20,9 +20,7 @@ from lark.parsers.lalr_analysis import Shift
 from lark.parsers.lalr_parser_state import ParseConf, ParserState
 from lark.utils import TextSlice
 
-
-class Unparsed(Exception):
-    """The text does not parse: parse it with lark's own loop to learn why."""
+from dsl.lalr_tables import Unparsed
 
 
 def parse(parser: Lark, text: str, start: str) -> Any:

@@ -6,15 +6,12 @@ import contextlib
 import functools
 import threading
 from collections.abc import Iterable, Iterator
-from typing import Any, TypeVar
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from lark import Lark, Token, Transformer
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
-
-from dsl import ast, lalr_loop
+from dsl import ast, lalr_tables
 from dsl.braces import END
 from dsl.diagnostics import Diagnostic, Span, TextOrigin, error
-from dsl.grammar import load_grammar
 from dsl.limits import (
     MAX_DEPTH,
     MAX_TEXT_LENGTH,
@@ -25,7 +22,10 @@ from dsl.limits import (
     too_deep,
 )
 from dsl.strings import decode
-from dsl.syntax_errors import describe_expression_error, describe_syntax_error
+
+if TYPE_CHECKING:
+    from lark import Lark
+from dsl.tokens import Token
 
 
 def parse_file(path: str, text: str) -> tuple[ast.File | None, list[Diagnostic]]:
@@ -33,17 +33,21 @@ def parse_file(path: str, text: str) -> tuple[ast.File | None, list[Diagnostic]]
     with _parsing(path, None) as builder:
         try:
             blocks: list[ast.Block] = _parse(text, "start")
-        except UnexpectedInput as exc:
+        except _lark_errors().UnexpectedInput as exc:  # evaluated only when something is raised
             failure = exc
         else:
             if builder.too_deep:  # lowering, checking and formatting walk the tree by recursion
                 return None, builder.diagnostics
             return ast.File(path, tuple(blocks)), builder.diagnostics
+    from dsl.syntax_errors import describe_syntax_error
+
     return None, [describe_syntax_error(failure, path, text, reparse=_fails_at)]
 
 
 def _fails_at(text: str) -> tuple[int, int] | None:
     """Where parsing `text` fails (braces.END at the end of the file), or None: for trying repairs."""
+    from lark.exceptions import UnexpectedInput, UnexpectedToken
+
     with _parsing("", None):
         try:
             _parser().parse(text, start="start")
@@ -62,9 +66,11 @@ def parse_expression(text: str, origin: TextOrigin) -> tuple[ast.Expr | None, li
     with _parsing(origin.start.file, origin) as builder:
         try:
             expr: ast.Expr = _parse(text, "expression")
-        except (UnexpectedCharacters, UnexpectedToken) as exc:
+        except (_lark_errors().UnexpectedCharacters, _lark_errors().UnexpectedToken) as exc:
+            from dsl.syntax_errors import describe_expression_error
+
             return None, [describe_expression_error(exc, text, origin)]
-        except UnexpectedInput as exc:  # pragma: no cover - lark's other input errors
+        except _lark_errors().UnexpectedInput as exc:  # pragma: no cover - lark's other input errors
             return None, [error("DRO401", f"invalid expression: {exc}", origin.at(0, 0))]
         if builder.too_deep:
             return None, builder.diagnostics
@@ -82,18 +88,56 @@ def _builder() -> _Builder:
 @functools.lru_cache(maxsize=1)
 def _parser() -> Lark:
     """The grammar with the builder run inline, as each rule is reduced: no tree is made."""
+    from dsl.grammar import load_grammar
+
     return load_grammar(transformer=_builder())
 
 
+def _lark_errors() -> ModuleType:
+    """lark's exceptions, loaded when a parse raises something (lark made it, or it is a bug)."""
+    from lark import exceptions
+
+    return exceptions
+
+
+@functools.lru_cache(maxsize=1)
+def _tables() -> lalr_tables.Tables | None:
+    """The parser of lark's tables without lark (dsl.lalr_tables): cached by an earlier process,
+    or built from lark now and cached; None if lark built something those tables cannot hold."""
+    data = lalr_tables.cached_data()
+    if data is None:
+        data = lalr_tables.build(_parser(), _builder())
+        if data is None:
+            return None
+        lalr_tables.save(data)
+    try:
+        return lalr_tables.Tables(data, _builder())
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError):  # a cache of another shape
+        return None
+
+
 def _parse(text: str, start: str) -> Any:
-    """The builder's result for `text`, through dsl.lalr_loop; text that does not parse is parsed
-    again by lark itself, from a fresh builder, so that the exception is lark's own."""
+    """The builder's result for `text`: through lark's tables without lark (dsl.lalr_tables), else
+    dsl.lalr_loop. Text that does not parse is parsed again by lark itself, from a fresh builder,
+    so that the exception, and so the diagnostic, is lark's own."""
+    tables = _tables()
+    if tables is not None:
+        try:
+            return tables.parse(text, start)
+        except lalr_tables.Unparsed:
+            _reset()
+    from dsl import lalr_loop
+
     try:
         return lalr_loop.parse(_parser(), text, start)
-    except lalr_loop.Unparsed:
-        builder = _builder()
-        builder.reset(builder.file, builder.origin)
+    except lalr_tables.Unparsed:
+        _reset()
         return _parser().parse(text, start=start)
+
+
+def _reset() -> None:
+    builder = _builder()
+    builder.reset(builder.file, builder.origin)
 
 
 @contextlib.contextmanager
@@ -119,15 +163,14 @@ class _Body(tuple[ast.BodyItem, ...]):
     end: tuple[int, int]
 
 
-class _Builder(Transformer[Token, Any]):
+class _Builder:
     """Build dsl.ast nodes as lark reduces each rule; one method per grammar rule.
 
     Spans come from the rule's own tokens and child nodes (the grammar names the
     keywords and brackets so that rules keep them).
     """
 
-    def __init__(self) -> None:
-        super().__init__(visit_tokens=False)
+    def __init__(self) -> None:  # lark calls its methods by rule name, a Tree for rules it has none for
         self.reset("", None)
 
     def reset(self, file: str, origin: TextOrigin | None) -> None:
