@@ -164,17 +164,22 @@ def build(parser: Any, builder: Any) -> dict[str, Any] | None:
         row = states[state] = {}
         for symbol, (action, arg) in actions.items():
             if action.name == "Shift":
-                row[symbol] = arg
+                row[str(symbol)] = arg
                 continue
             if arg not in index:
                 spec = _spec(callbacks[arg], builder)
                 if spec is None:
                     return None
                 index[arg] = len(rules)
-                rules.append((len(arg.expansion), arg.origin.name, spec))
-            row[symbol] = ~index[arg]
-    return {"scanner": frontend.lexer.scanner.parts, "states": states, "rules": rules,
-            "start_states": dict(table.start_states), "end_states": dict(table.end_states)}
+                rules.append((len(arg.expansion), str(arg.origin.name), spec))
+            row[str(symbol)] = ~index[arg]
+    # Plain str and int throughout (a fresh grammar names things with lark's str subclasses): marshal.
+    token, trailing, flags, names, keywords = frontend.lexer.scanner.parts
+    scanner = (str(token), str(trailing), int(flags), [str(n) for n in names],
+               {str(k): str(v) for k, v in keywords.items()})
+    return {"scanner": scanner, "states": states, "rules": rules,
+            "start_states": {str(k): int(v) for k, v in table.start_states.items()},
+            "end_states": {str(k): int(v) for k, v in table.end_states.items()}}
 
 
 def _spec(f: Any, builder: Any) -> list[Any] | None:
@@ -184,13 +189,14 @@ def _spec(f: Any, builder: Any) -> list[Any] | None:
         if kind == "ExpandSingleChild":
             steps.append(("expand1",))
         elif kind == "ChildFilterLALR":
-            steps.append(("filter", [tuple(t) for t in f.to_include], f.append_none or 0))
+            steps.append(("filter", [(int(i), bool(expand), int(none)) for i, expand, none in f.to_include],
+                          int(f.append_none or 0)))
         elif kind == "ChildFilterLALR_NoPlaceholders":
-            steps.append(("filter", [(i, expand, 0) for i, expand in f.to_include], 0))
+            steps.append(("filter", [(int(i), bool(expand), 0) for i, expand in f.to_include], 0))
         elif kind == "partial" and len(f.args) == 1 and not f.keywords:
-            return [*steps, ("default", f.args[0])]
+            return [*steps, ("default", str(f.args[0]))]
         elif getattr(f, "__self__", None) is builder and getattr(builder, f.__name__, None) == f:
-            return [*steps, ("method", f.__name__)]
+            return [*steps, ("method", str(f.__name__))]
         else:
             return None
         f = f.node_builder
@@ -230,6 +236,6 @@ def save(data: dict[str, Any]) -> None:
     try:
         part.write_bytes(marshal.dumps((_key(), data)))
         os.replace(part, target)
-    except OSError:
+    except (OSError, ValueError):  # ValueError: something marshal cannot write (a bug: parse without the cache)
         part.unlink(missing_ok=True)
     cached_data.cache_clear()

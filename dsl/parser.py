@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from dsl import ast, lalr_tables
+from dsl import ast, parse_loops
 from dsl.braces import END
 from dsl.diagnostics import Diagnostic, Span, TextOrigin, error
 from dsl.limits import (
@@ -85,59 +85,16 @@ def _builder() -> _Builder:
     return _Builder()
 
 
-@functools.lru_cache(maxsize=1)
 def _parser() -> Lark:
-    """The grammar with the builder run inline, as each rule is reduced: no tree is made."""
-    from dsl.grammar import load_grammar
-
-    return load_grammar(transformer=_builder())
-
-
-def _lark_errors() -> ModuleType:
-    """lark's exceptions, loaded when a parse raises something (lark made it, or it is a bug)."""
-    from lark import exceptions
-
-    return exceptions
-
-
-@functools.lru_cache(maxsize=1)
-def _tables() -> lalr_tables.Tables | None:
-    """The parser of lark's tables without lark (dsl.lalr_tables): cached by an earlier process,
-    or built from lark now and cached; None if lark built something those tables cannot hold."""
-    data = lalr_tables.cached_data()
-    if data is None:
-        data = lalr_tables.build(_parser(), _builder())
-        if data is None:
-            return None
-        lalr_tables.save(data)
-    try:
-        return lalr_tables.Tables(data, _builder())
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError):  # a cache of another shape
-        return None
+    return parse_loops.lark_parser(_builder())
 
 
 def _parse(text: str, start: str) -> Any:
-    """The builder's result for `text`: through lark's tables without lark (dsl.lalr_tables), else
-    dsl.lalr_loop. Text that does not parse is parsed again by lark itself, from a fresh builder,
-    so that the exception, and so the diagnostic, is lark's own."""
-    tables = _tables()
-    if tables is not None:
-        try:
-            return tables.parse(text, start)
-        except lalr_tables.Unparsed:
-            _reset()
-    from dsl import lalr_loop
-
-    try:
-        return lalr_loop.parse(_parser(), text, start)
-    except lalr_tables.Unparsed:
-        _reset()
-        return _parser().parse(text, start=start)
+    return parse_loops.parse(_builder(), text, start)
 
 
-def _reset() -> None:
-    builder = _builder()
-    builder.reset(builder.file, builder.origin)
+def _lark_errors() -> ModuleType:
+    return parse_loops.lark_errors()
 
 
 @contextlib.contextmanager
