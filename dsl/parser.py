@@ -10,7 +10,6 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from dsl import ast, parse_loops
-from dsl.braces import END
 from dsl.diagnostics import Diagnostic, Span, TextOrigin, error
 from dsl.limits import (
     MAX_DEPTH,
@@ -47,6 +46,8 @@ def parse_file(path: str, text: str) -> tuple[ast.File | None, list[Diagnostic]]
 def _fails_at(text: str) -> tuple[int, int] | None:
     """Where parsing `text` fails (braces.END at the end of the file), or None: for trying repairs."""
     from lark.exceptions import UnexpectedInput, UnexpectedToken
+
+    from dsl.braces import END  # with the repairs of a syntax error, as lark
 
     with _parsing("", None):
         try:
