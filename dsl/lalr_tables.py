@@ -18,6 +18,7 @@ import functools
 import importlib.util
 import marshal
 import os
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -210,31 +211,38 @@ def _key() -> bytes:
     return b"\0".join([str(FORMAT).encode(), lark.encode(), *((HERE / name).read_bytes() for name in SOURCES)])
 
 
-def _cache_file() -> Path:
+def _cache_file(key: bytes) -> Path:
+    """Named by its key too: worktrees or installs of other versions keep caches of their own."""
     folder = next((os.environ[v] for v in ("TMPDIR", "TEMP", "TMP") if os.environ.get(v)), "/tmp")
-    uid = os.getuid() if hasattr(os, "getuid") else 0
-    return Path(folder) / f"dro-lalr-tables-{uid}.marshal"
+    return Path(folder) / f"dro-lalr-tables-{_uid()}-{zlib.crc32(key):08x}.marshal"
+
+
+def _uid() -> int:
+    return os.getuid() if hasattr(os, "getuid") else 0
 
 
 @functools.lru_cache(maxsize=1)
 def cached_data() -> dict[str, Any] | None:
-    """The tables the cache holds for these sources, or None."""
+    """The tables the cache holds for these sources, or None. Only a file of this user is read
+    (lark keeps its own cache, a pickle, in the same folder)."""
     try:
-        key, data = marshal.loads(_cache_file().read_bytes())
+        key = _key()
+        path = _cache_file(key)
+        if os.stat(path).st_uid != _uid():
+            return None
+        cached_key, data = marshal.loads(path.read_bytes())
     except (OSError, ValueError, EOFError, TypeError):
         return None
-    try:
-        return data if key == _key() and isinstance(data, dict) else None
-    except OSError:
-        return None
+    return data if cached_key == key and isinstance(data, dict) else None
 
 
 def save(data: dict[str, Any]) -> None:
     """Cache `data` for the next process; a cache that cannot be written is no error."""
-    target = _cache_file()
+    key = _key()
+    target = _cache_file(key)
     part = target.with_name(f"{target.name}.{os.getpid()}")
     try:
-        part.write_bytes(marshal.dumps((_key(), data)))
+        part.write_bytes(marshal.dumps((key, data)))
         os.replace(part, target)
     except (OSError, ValueError):  # ValueError: something marshal cannot write (a bug: parse without the cache)
         part.unlink(missing_ok=True)

@@ -52,7 +52,8 @@ def test_text_that_does_not_parse_is_left_to_lark(text: str) -> None:
 
 @pytest.mark.parametrize("cache", [b"", b"not marshal data", b"\xe9" * 40])
 def test_a_bad_cache_is_rebuilt(tmp_path: Path, cache: bytes) -> None:
-    (tmp_path / f"dro-lalr-tables-{os.getuid()}.marshal").write_bytes(cache)
+    key = lalr_tables._key()
+    (tmp_path / lalr_tables._cache_file(key).name).write_bytes(cache)
     source = tmp_path / "lanes.dro"
     source.write_text('lane billing "Billing"\nlane b @\n', encoding="utf-8")
     done = subprocess.run([sys.executable, "-m", "dro_cli.main", "validate", str(source)], capture_output=True,
