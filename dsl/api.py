@@ -29,6 +29,8 @@ from dsl.text_check import check_text
 
 @dataclass
 class CompileResult:
+    """The templates of a catalog (None if it has errors), and its diagnostics."""
+
     templates: dict[str, Any] | None
     diagnostics: list[Diagnostic]
     sources: Sources = field(default_factory=Sources)

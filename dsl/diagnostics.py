@@ -57,6 +57,8 @@ class TextOrigin(NamedTuple):
 
 @dataclass(frozen=True)
 class Diagnostic:
+    """One located problem: what, where, why, and how to fix it."""
+
     severity: Severity
     code: str
     summary: str
