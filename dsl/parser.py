@@ -21,10 +21,10 @@ from dsl.limits import (
     too_deep,
 )
 from dsl.strings import decode
+from dsl.tokens import Token
 
 if TYPE_CHECKING:
     from lark import Lark
-from dsl.tokens import Token
 
 
 def parse_file(path: str, text: str) -> tuple[ast.File | None, list[Diagnostic]]:
@@ -47,7 +47,7 @@ def _fails_at(text: str) -> tuple[int, int] | None:
     """Where parsing `text` fails (braces.END at the end of the file), or None: for trying repairs."""
     from lark.exceptions import UnexpectedInput, UnexpectedToken
 
-    from dsl.braces import END  # with the repairs of a syntax error, as lark
+    from dsl.braces import END  # like lark: needed only to describe a syntax error
 
     with _parsing("", None):
         try:
