@@ -46,6 +46,8 @@ class Decl:
 
 @dataclass
 class Catalog:
+    """The declarations of every file, by kind and id."""
+
     lanes: dict[str, Decl] = field(default_factory=dict)
     endpoints: dict[str, Decl] = field(default_factory=dict)
     groups: dict[str, Decl] = field(default_factory=dict)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -58,6 +57,8 @@ class TextOrigin(NamedTuple):
 
 @dataclass(frozen=True)
 class Diagnostic:
+    """One located problem: what, where, why, and how to fix it."""
+
     severity: Severity
     code: str
     summary: str
@@ -88,6 +89,8 @@ def warning(code: str, summary: str, span: Span | None = None, *,
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     """A 'did you mean' hint for the closest candidate, if any is close."""
+    import difflib  # for a diagnostic that has a name to suggest: not on a clean run
+
     matches = difflib.get_close_matches(word, sorted(set(candidates)), n=1, cutoff=0.6)
     return f"did you mean '{matches[0]}'?" if matches else None
 

@@ -40,6 +40,8 @@ class SpanTable:
 
 @dataclass
 class Document:
+    """One catalog file as YAML-shaped data, with where each value came from."""
+
     file: str
     data: dict[str, Any]
     locator: Locator

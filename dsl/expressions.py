@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import decimal
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -73,6 +72,8 @@ def _literal(value: object) -> str:
 
 def _decimal(value: float) -> str:
     """A float in plain decimals (the grammar has no exponents): 1e-05 -> 0.00001."""
+    import decimal  # for the rare float with an exponent
+
     text = format(decimal.Decimal(repr(value)), "f")
     return text if "." in text else text + ".0"
 

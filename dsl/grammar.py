@@ -5,13 +5,13 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from lark import Lark, Transformer
+from lark import Lark
 
 from dsl.lexer import FastLexer
 
 
 @functools.lru_cache(maxsize=2)
-def load_grammar(transformer: Transformer[Any, Any] | None = None) -> Lark:
+def load_grammar(transformer: Any = None) -> Lark:
     """The LALR parser for the grammar, with `transformer` run inline if given.
 
     lark caches the built tables on disk between runs.

@@ -15,9 +15,11 @@ import re
 from collections.abc import Collection, Iterator
 from typing import Any
 
-from lark import Token
 from lark.common import LexerConf
 from lark.lexer import ContextualLexer, Lexer, LexerState
+
+from dsl.scan import Scanner
+from dsl.tokens import Token
 
 
 class FastLexer(Lexer):
@@ -37,45 +39,23 @@ class FastLexer(Lexer):
         alternatives = "|".join(f"(?P<t{i}>{t.pattern.to_regexp()})" for i, t in enumerate(ordered))
         # (?=(X))\1 matches X atomically (never giving any back), so that a match
         # cannot end a comment early and read the rest of it as tokens.
-        self.token = re.compile(f"(?=((?:{skip})*))\\1(?:{alternatives})", conf.g_regex_flags)
         # Possessive: `(?:WS+)*` could split a run of n blanks 2^n ways before failing at `@`.
-        self.trailing = re.compile(f"(?:{skip})*+\\Z", conf.g_regex_flags)
+        self.scanner = Scanner(f"(?=((?:{skip})*))\\1(?:{alternatives})", f"(?:{skip})*+\\Z", conf.g_regex_flags,
+                               self.names, self.keywords)
         self.fallback: ContextualLexer | None = None
 
-    def lex(self, lexer_state: LexerState, parser_state: Any) -> Iterator[Token]:
-        text: str = lexer_state.text.text
+    def lex(self, lexer_state: LexerState, parser_state: Any) -> Iterator[Token]:  # type: ignore[override]  # dro's tokens
         counter = lexer_state.line_ctr
-        pos, line, line_start = counter.char_pos, counter.line, counter.line_start_pos
-        match_token, names, keywords = self.token.match, self.names, self.keywords
-        states = parser_state.parse_conf.states
-        while True:
-            found = match_token(text, pos)
-            if found is None:
-                break
-            group: str = found.lastgroup  # type: ignore[assignment]  # the pattern always ends in a named group
-            start, end = found.start(group), found.end()
-            newlines = text.count("\n", pos, start)
-            if newlines:
-                line += newlines
-                line_start = text.rindex("\n", pos, start) + 1
-            value = found.group(group)
-            kind = names[int(group[1:])]
-            if kind == "NAME" and value in keywords and keywords[value] in states[parser_state.position]:
-                kind = keywords[value]
-            end_line, end_col = line, end - line_start + 1
-            if "\n" in value:  # a string over several lines
-                end_line = line + value.count("\n")
-                end_col = end - (text.rindex("\n", start, end) + 1) + 1
-            token = Token(kind, value, start, line, start - line_start + 1, end_line, end_col, end)
-            line, line_start, pos = end_line, (line_start if end_line == token.line else end - end_col + 1), end
-            lexer_state.last_token = token
-            yield token
-        if self.trailing.match(text, pos):
+        place = (counter.char_pos, counter.line, counter.line_start_pos)
+        pos, line, line_start, done = yield from self.scanner.scan(
+            lexer_state.text.text, place, parser_state.parse_conf.states, parser_state.state_stack, lexer_state)
+        if done:
             return
         # Something this lexer cannot read: let lark's own lexer say what, from here.
         counter.char_pos, counter.line, counter.line_start_pos = pos, line, line_start
         counter.column = pos - line_start + 1
-        yield from self._fallback(parser_state).lex(lexer_state, parser_state)
+        for token in self._fallback(parser_state).lex(lexer_state, parser_state):
+            yield Token.like(token)  # the builder of dsl.parser knows dro's tokens only
 
     def _fallback(self, parser_state: Any) -> ContextualLexer:
         if self.fallback is None:

@@ -6,15 +6,11 @@ import contextlib
 import functools
 import threading
 from collections.abc import Iterable, Iterator
-from typing import Any, TypeVar
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from lark import Lark, Token, Transformer
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
-
-from dsl import ast
-from dsl.braces import END
+from dsl import ast, parse_loops
 from dsl.diagnostics import Diagnostic, Span, TextOrigin, error
-from dsl.grammar import load_grammar
 from dsl.limits import (
     MAX_DEPTH,
     MAX_TEXT_LENGTH,
@@ -25,25 +21,34 @@ from dsl.limits import (
     too_deep,
 )
 from dsl.strings import decode
-from dsl.syntax_errors import describe_expression_error, describe_syntax_error
+from dsl.tokens import Token
+
+if TYPE_CHECKING:
+    from lark import Lark
 
 
 def parse_file(path: str, text: str) -> tuple[ast.File | None, list[Diagnostic]]:
     """Parse one .dro file. A syntax error stops this file (other files go on)."""
     with _parsing(path, None) as builder:
         try:
-            blocks: list[ast.Block] = _parser().parse(text, start="start")  # type: ignore[assignment]
-        except UnexpectedInput as exc:
+            blocks: list[ast.Block] = _parse(text, "start")
+        except _lark_errors().UnexpectedInput as exc:  # evaluated only when something is raised
             failure = exc
         else:
             if builder.too_deep:  # lowering, checking and formatting walk the tree by recursion
                 return None, builder.diagnostics
             return ast.File(path, tuple(blocks)), builder.diagnostics
+    from dsl.syntax_errors import describe_syntax_error
+
     return None, [describe_syntax_error(failure, path, text, reparse=_fails_at)]
 
 
 def _fails_at(text: str) -> tuple[int, int] | None:
     """Where parsing `text` fails (braces.END at the end of the file), or None: for trying repairs."""
+    from lark.exceptions import UnexpectedInput, UnexpectedToken
+
+    from dsl.braces import END  # like lark: needed only to describe a syntax error
+
     with _parsing("", None):
         try:
             _parser().parse(text, start="start")
@@ -61,10 +66,12 @@ def parse_expression(text: str, origin: TextOrigin) -> tuple[ast.Expr | None, li
     """
     with _parsing(origin.start.file, origin) as builder:
         try:
-            expr: ast.Expr = _parser().parse(text, start="expression")  # type: ignore[assignment]
-        except (UnexpectedCharacters, UnexpectedToken) as exc:
+            expr: ast.Expr = _parse(text, "expression")
+        except (_lark_errors().UnexpectedCharacters, _lark_errors().UnexpectedToken) as exc:
+            from dsl.syntax_errors import describe_expression_error
+
             return None, [describe_expression_error(exc, text, origin)]
-        except UnexpectedInput as exc:  # pragma: no cover - lark's other input errors
+        except _lark_errors().UnexpectedInput as exc:  # pragma: no cover - lark's other input errors
             return None, [error("DRO401", f"invalid expression: {exc}", origin.at(0, 0))]
         if builder.too_deep:
             return None, builder.diagnostics
@@ -79,10 +86,16 @@ def _builder() -> _Builder:
     return _Builder()
 
 
-@functools.lru_cache(maxsize=1)
 def _parser() -> Lark:
-    """The grammar with the builder run inline, as each rule is reduced: no tree is made."""
-    return load_grammar(transformer=_builder())
+    return parse_loops.lark_parser(_builder())
+
+
+def _parse(text: str, start: str) -> Any:
+    return parse_loops.parse(_builder(), text, start)
+
+
+def _lark_errors() -> ModuleType:
+    return parse_loops.lark_errors()
 
 
 @contextlib.contextmanager
@@ -108,15 +121,14 @@ class _Body(tuple[ast.BodyItem, ...]):
     end: tuple[int, int]
 
 
-class _Builder(Transformer[Token, Any]):
+class _Builder:
     """Build dsl.ast nodes as lark reduces each rule; one method per grammar rule.
 
     Spans come from the rule's own tokens and child nodes (the grammar names the
     keywords and brackets so that rules keep them).
     """
 
-    def __init__(self) -> None:
-        super().__init__(visit_tokens=False)
+    def __init__(self) -> None:  # lark calls its methods by rule name, a Tree for rules it has none for
         self.reset("", None)
 
     def reset(self, file: str, origin: TextOrigin | None) -> None:

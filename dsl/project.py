@@ -25,6 +25,8 @@ from dsl.sources import PROJECT_FILE, Sources, display_path, find_files, find_ro
 
 @dataclass(frozen=True)
 class Project:
+    """A catalog root's dro.yaml."""
+
     root: Path
     name: str | None  # None when the dro.yaml does not give a usable one
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Iterable
-from typing import Any
-
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from dsl.diagnostics import Diagnostic, Span, article, did_you_mean, error
 from dsl.document import Document, Path
 from dsl.schemas import fast_check, load_schema, validator
+
+if TYPE_CHECKING:  # jsonschema loads only for a document that fails the fast check (dsl.schemas)
+    from jsonschema.exceptions import ValidationError
 
 _KINDS = {"lanes": "lane", "endpoints": "endpoint", "groups": "group", "scenarios": "scenario",
           "jeopardy_rules": "jeopardy rule", "fallout_rules": "fallout rule",

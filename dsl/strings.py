@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
-
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "/": "/"}
 
 
@@ -41,6 +39,8 @@ def decode(raw: str) -> tuple[str, str | None, tuple[int, int, int]]:
     value = value.removeprefix("\n")
     indents = [len(line) - len(line.lstrip(" ")) for line in value.split("\n") if line.strip()]
     indent = min(indents, default=0)
+    import textwrap  # for """ text only
+
     value = textwrap.dedent(value)
     return value, None, ((1, indent, indent) if starts_below else (0, 3, indent))
 

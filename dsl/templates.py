@@ -208,6 +208,8 @@ def _tracking() -> type:
 
 @dataclass(frozen=True)
 class TemplateInfo:
+    """What inspecting a template found."""
+
     roots: frozenset[str]
     error_line: int | None = None  # 1-based line inside the template
     error_message: str | None = None

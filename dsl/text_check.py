@@ -12,8 +12,15 @@ from dsl.catalog import Catalog, Decl
 from dsl.diagnostics import Diagnostic, Span, TextOrigin, did_you_mean, error
 from dsl.document import Path
 from dsl.expressions import check as check_expression
-from dsl.parser import parse_expression
 from dsl.templates import TEMPLATE_FIELDS, TEMPLATE_ROOTS, inspect_template, is_template
+
+
+def parse_expression(text: str, origin: TextOrigin) -> tuple[ast.Expr | None, list[Diagnostic]]:
+    """dsl.parser's, loaded (with lark) by the first YAML expression: .dro files come parsed."""
+    from dsl.parser import parse_expression as parse
+
+    return parse(text, origin)
+
 
 # Step attributes whose strings (at any depth) are templates.
 TEMPLATE_ATTRIBUTES = ("path", "headers", "body", "instructions", "command", "inputs", "run_as")

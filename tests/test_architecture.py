@@ -136,6 +136,47 @@ def test_help_loads_no_heavy_module() -> None:
     assert json.loads(done.stdout.splitlines()[-1]) == []
 
 
+def _validate_loads(path: Path, temp: Path | None = None) -> tuple[int, list[str]]:
+    """`dro validate PATH` in a fresh process (TMPDIR `temp`, where the parse tables are cached): its
+    exit status, and which heavy libraries it loaded."""
+    probe = (
+        "import sys\n"
+        "from dro_cli.main import cli\n"
+        f"try:\n    cli.main(['validate', {str(path)!r}], prog_name='dro')\nexcept SystemExit as e:\n"
+        "    code = e.code\n"
+        "print(code, *sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'jsonschema', 'referencing', 'lark', 'jinja2', 'yaml'}))\n"
+    )
+    env = dict(os.environ, TMPDIR=str(temp or path.parent))
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True,
+                          env=env)
+    code, *loaded = done.stdout.splitlines()[-1].split()
+    return int(code), loaded
+
+
+# `dro validate FILE` is what editors and pre-commit hooks run on one file: on a clean file its start-up
+# is the whole cost, and jsonschema alone takes longer to import than the check takes to run.
+def test_validate_of_a_clean_dro_file_loads_none_once_the_tables_are_cached(tmp_path: Path) -> None:
+    clean = tmp_path / "lanes.dro"
+    clean.write_text('lane billing "Billing"\n', encoding="utf-8")
+    assert _validate_loads(clean) == (0, ["lark"])  # the first process builds the tables with lark
+    assert _validate_loads(clean) == (0, [])
+
+
+def test_validate_of_a_clean_yaml_file_loads_only_yaml(tmp_path: Path) -> None:
+    clean = tmp_path / "lanes.dro.yaml"
+    clean.write_text("lanes:\n  billing: {title: Billing}\n", encoding="utf-8")
+    assert _validate_loads(clean) == (0, ["yaml"])
+
+
+def test_validate_loads_jsonschema_to_explain_a_schema_error(tmp_path: Path) -> None:
+    broken = tmp_path / "lanes.dro.yaml"
+    broken.write_text("lanes:\n  billing: {title: Billing, colour: red}\n", encoding="utf-8")
+    code, loaded = _validate_loads(broken)
+    assert code == 1
+    assert "jsonschema" in loaded
+
+
 def test_grammar_and_schemas_are_package_data() -> None:
     from importlib import resources
 

@@ -16,6 +16,8 @@ CLIPPED = "…"
 
 @dataclass(frozen=True)
 class Excerpt:
+    """A source line to print under a diagnostic, and where its caret goes."""
+
     text: str  # the source to print, tabs expanded, with CLIPPED where the line goes on
     caret_at: int  # columns before the caret, within `text`
     caret_width: int

@@ -23,6 +23,8 @@ class CatalogSummary:
 
 @dataclass(frozen=True)
 class Report:
+    """What every reporter prints: the diagnostics, their sources and the counts."""
+
     diagnostics: Sequence[Diagnostic]
     sources: Sources
     files: int
