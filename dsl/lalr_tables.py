@@ -18,6 +18,7 @@ import functools
 import importlib.util
 import marshal
 import os
+import stat
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -228,9 +229,13 @@ def cached_data() -> dict[str, Any] | None:
     try:
         key = _key()
         path = _cache_file(key)
-        if os.stat(path).st_uid != _uid():
-            return None
-        cached_key, data = marshal.loads(path.read_bytes())
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))  # a symbolic link is not our cache
+        with os.fdopen(fd, "rb") as file:
+            info = os.fstat(file.fileno())
+            # this user's regular file, that nobody else can write: marshal trusts what it reads
+            if not stat.S_ISREG(info.st_mode) or info.st_uid != _uid() or info.st_mode & 0o022:
+                return None
+            cached_key, data = marshal.loads(file.read())
     except (OSError, ValueError, EOFError, TypeError):
         return None
     return data if cached_key == key and isinstance(data, dict) else None
@@ -238,12 +243,18 @@ def cached_data() -> dict[str, Any] | None:
 
 def save(data: dict[str, Any]) -> None:
     """Cache `data` for the next process; a cache that cannot be written is no error."""
+    import tempfile  # only when writing: a validate that finds the cache does not load it
+
     key = _key()
     target = _cache_file(key)
-    part = target.with_name(f"{target.name}.{os.getpid()}")
+    part = None
     try:
-        part.write_bytes(marshal.dumps((key, data)))
+        # a new file of its own (O_EXCL, mode 0600): a name guessed in a shared folder is never followed
+        fd, part = tempfile.mkstemp(dir=target.parent, prefix=f"{target.name}.")
+        with os.fdopen(fd, "wb") as file:
+            file.write(marshal.dumps((key, data)))
         os.replace(part, target)
     except (OSError, ValueError):  # ValueError: something marshal cannot write (a bug: parse without the cache)
-        part.unlink(missing_ok=True)
+        if part is not None:
+            Path(part).unlink(missing_ok=True)
     cached_data.cache_clear()

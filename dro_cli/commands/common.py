@@ -96,7 +96,7 @@ _PROGRESS: dict[str, Callable[[dict[str, Any]], tuple[str, str]]] = {
 
 def report_run(result: Any, fmt: str = "text") -> int:
     """After a run or an act: what was recovered, where the plan stands, what it waits on; the exit code."""
-    from dro_cli.journal.store import about_order
+    from dro_cli.journal.order_errors import about_order
     from dro_cli.output.views.status_text import progress_text, render_waiting
     from dro_cli.runtime.status import order_status
 
@@ -126,7 +126,7 @@ def in_fallout(result: Any) -> bool:
 
 def order_result(result: Any, at: float) -> dict[str, Any]:
     """One order of a result document: its status after the command, and what the command journaled."""
-    from dro_cli.journal.store import about_order
+    from dro_cli.journal.order_errors import about_order
     from dro_cli.runtime.status import order_summary
 
     with about_order(result.order_id, "show"):

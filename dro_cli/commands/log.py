@@ -22,7 +22,8 @@ def log_command(order_id: str, fmt: str, state_dir: Path | None) -> None:
     """Show an order's journal: every state change and operator act, oldest first."""
     from dro_cli.journal.file import JOURNAL_FILE, read
     from dro_cli.journal.marks import no_journal
-    from dro_cli.journal.store import about_order, find_order
+    from dro_cli.journal.order_errors import about_order
+    from dro_cli.journal.store import find_order
     from dro_cli.journal.store import state_dir as resolve_state_dir
 
     path = find_order(resolve_state_dir(state_dir), order_id) / JOURNAL_FILE

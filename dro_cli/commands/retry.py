@@ -86,7 +86,7 @@ def _retry_across_orders(queue: str | None, operator: str, reason: str | None, o
     exit code."""
     from dro_cli.engine import acts
     from dro_cli.journal.lock import OrderLocked
-    from dro_cli.journal.store import about_order
+    from dro_cli.journal.order_errors import about_order
     from dro_cli.output.terminal import quiet
     from dro_cli.output.views.status_text import progress_text
     from dro_cli.runtime.api import act

@@ -59,7 +59,8 @@ def _render(root: Path, order_dir: Path | None, fmt: str, *, compact: bool) -> t
     `compact`), and the orders that could not be read."""
     from dro_cli.errors import DroError
     from dro_cli.journal.file import PLAN_FILE
-    from dro_cli.journal.store import about_order, digest_of, order_folders, read_order
+    from dro_cli.journal.order_errors import about_order
+    from dro_cli.journal.store import digest_of, order_folders, read_order
     from dro_cli.runtime.clock import now
     from dro_cli.runtime.status import SCHEMA_VERSION, order_status, order_summary, summary_of_digest
 

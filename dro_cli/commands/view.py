@@ -65,7 +65,8 @@ def view_command(order_id: str, output: Path | None, fmt: str, state_dir: Path |
     Exit status: 0 written, 2 an unknown order.
     """
     from dro_cli.journal.files import write_file
-    from dro_cli.journal.store import about_order, find_order
+    from dro_cli.journal.order_errors import about_order
+    from dro_cli.journal.store import find_order
     from dro_cli.journal.store import state_dir as resolve_state_dir
     from dro_cli.runtime.clock import now
 

@@ -17,8 +17,9 @@ import hashlib
 import json
 import os
 import stat
+import threading
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -40,7 +41,8 @@ from dro_cli.journal.files import fsync_directory, open_regular, read_regular
 from dro_cli.journal.fold import fold, fold_journal
 from dro_cli.journal.lock import OrderLock
 from dro_cli.journal.marks import check_end, last_position, no_journal
-from dro_cli.journal.path_errors import about_path, is_path_error, path_error
+from dro_cli.journal.order_errors import about_order
+from dro_cli.journal.path_errors import about_path, path_error
 from dro_cli.journal.records import Record
 from dsl.diagnostics import did_you_mean
 from dsl.gc_pause import collector_paused
@@ -124,43 +126,6 @@ def order_folders(root: Path) -> list[str]:
         raise path_error(error, root / "orders", "read", elsewhere=STATE_ELSEWHERE) from None
     with entries:
         return sorted(entry.name for entry in entries if entry.is_dir() and not entry.name.startswith("."))
-
-
-@contextlib.contextmanager
-def about_order(order_id: str, doing: str = "read") -> Iterator[None]:
-    """Inside, any exception but a DroError (a time past the year 9999, a plan.json changed by hand
-    that the engine trips on) becomes that order's DroError, so that a scan across orders reports it
-    and goes on, and a command on the order says what failed instead of "internal error".
-    DRO_DEBUG=1 lets it through, with its traceback."""
-    try:
-        yield
-    except DroError:
-        raise
-    except Exception as error:
-        if os.environ.get("DRO_DEBUG"):
-            raise
-        raise order_failure(order_id, error, doing) from error
-
-
-def order_failure(order_id: str, error: Exception, doing: str = "read") -> DroError:
-    """An exception met while reading, running or showing one order (`doing`), as that order's DroError."""
-    if isinstance(error, DroError):
-        return error
-    if isinstance(error, OSError) and is_path_error(error):
-        return path_error(error, action="read" if doing == "read" else "write", elsewhere=None)
-    message, journaled = _FAILURES[doing]
-    return DroError(f"{message.format(order_id)}: {type(error).__name__}: {error}", exit_code=EXIT_FAILED,
-                    hint=f"{journaled.format(order_id)}its plan.json or journal holds something dro cannot handle "
-                         f"(a time past the year 9999, a file changed by hand?); `dro verify {order_id}` checks "
-                         "the journal, and DRO_DEBUG=1 shows where it failed")
-
-
-_FAILURES = {  # doing -> (the message, what the journal holds)
-    "read": ("order {} cannot be read", ""),
-    "run": ("order {} stopped: dro could not work out what follows",
-            "the journal is intact, with every record up to the failure; "),
-    "show": ("the status of order {} cannot be shown", "what this command did is journaled (`dro log {}`); "),
-}
 
 
 def find_order(root: Path, order_id: str) -> Path:
@@ -294,6 +259,29 @@ def _anchor_of(snapshot_data: Mapping[str, Any] | None) -> Position | None:
         return None
 
 
+class _Frozen:
+    """gc.freeze is the process's, and `dro tick --parallel` has orders open on several threads: what
+    is frozen goes back to the collector when the last open order closes, not the first."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._holders = 0
+
+    def hold(self) -> None:
+        with self._lock:
+            gc.freeze()  # everything alive now, this order's plan and state among it
+            self._holders += 1
+
+    def release(self) -> None:
+        with self._lock:
+            self._holders -= 1
+            if not self._holders:
+                gc.unfreeze()  # dro freezes nothing else
+
+
+_frozen = _Frozen()
+
+
 class OpenOrder:
     """An order open for writing: its lock held, its journal open, its state folded."""
 
@@ -343,7 +331,7 @@ class OpenOrder:
                 # so that its full collections during a run scan only what the run makes, not a plan of
                 # 100,000 steps every time the run's objects grow by a quarter. Frozen before the collector
                 # resumes, so it does not scan them even once. Reference counting frees frozen objects too.
-                gc.freeze()
+                _frozen.hold()
                 self._frozen = True
         self.engine = engine
         return engine
@@ -385,7 +373,7 @@ class OpenOrder:
                 self._cache(self.engine)
         finally:
             if self._frozen:
-                gc.unfreeze()  # handed back to the collector (dro freezes nothing else)
+                _frozen.release()
                 self._frozen = False
             self.journal.close()
             self.lock.release()

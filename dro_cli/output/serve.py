@@ -24,8 +24,9 @@ from urllib.parse import unquote, urlsplit
 
 from dro_cli.errors import DroError
 from dro_cli.journal.file import JOURNAL_FILE
+from dro_cli.journal.order_errors import about_order
 from dro_cli.journal.path_errors import path_error
-from dro_cli.journal.store import about_order, order_ids
+from dro_cli.journal.store import order_ids
 from dro_cli.output.serve_hosts import BadHost, HostCheck, address_family
 from dro_cli.runtime.clock import now
 from dro_cli.runtime.queues import Scan, jeopardy_rows

@@ -23,7 +23,8 @@ from dro_cli.engine.machine import Engine, Event
 from dro_cli.engine.states import PlanState
 from dro_cli.errors import EXIT_FAILED, EXIT_USAGE, DroError
 from dro_cli.journal.file import JOURNAL_FILE, order_dir, write_plan
-from dro_cli.journal.store import DISCARDED_DIR, OpenOrder, OrderView, about_order, find_order
+from dro_cli.journal.order_errors import about_order
+from dro_cli.journal.store import DISCARDED_DIR, OpenOrder, OrderView, find_order
 from dro_cli.runtime.runner import Clock, Handler, Listener, Runner
 from dsl.diagnostics import Diagnostic, Severity, has_errors
 from dsl.sources import Sources

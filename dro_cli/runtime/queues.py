@@ -18,8 +18,9 @@ from dro_cli.engine.instants import parse_instant
 from dro_cli.engine.sla import sla_at
 from dro_cli.errors import EXIT_USAGE, DroError
 from dro_cli.journal.file import STATE_ELSEWHERE
+from dro_cli.journal.order_errors import about_order
 from dro_cli.journal.path_errors import path_error
-from dro_cli.journal.store import about_order, digest_of
+from dro_cli.journal.store import digest_of
 from dsl.diagnostics import did_you_mean
 
 SCHEMA_VERSION = 1

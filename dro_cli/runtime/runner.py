@@ -20,7 +20,8 @@ from pathlib import Path
 
 from dro_cli.engine.machine import Engine, Event
 from dro_cli.engine.states import DISPATCHED_TYPES
-from dro_cli.journal.store import OpenOrder, about_order
+from dro_cli.journal.order_errors import about_order
+from dro_cli.journal.store import OpenOrder
 from dro_cli.runtime.handlers.base import Invocation, Outcome
 from dro_cli.runtime.step_context import StepContexts
 

@@ -23,7 +23,7 @@ from dro_cli.engine.machine import Event
 from dro_cli.engine.states import StepState
 from dro_cli.errors import DroError
 from dro_cli.journal.lock import OrderLocked
-from dro_cli.journal.store import about_order
+from dro_cli.journal.order_errors import about_order
 from dro_cli.runtime.api import RunOptions, RunResult, run_order
 from dro_cli.runtime.queues import Scan, due_orders
 
