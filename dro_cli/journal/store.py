@@ -311,7 +311,9 @@ class OpenOrder:
         self._frozen = False  # load_plan froze the objects then alive (gc.freeze), close unfreezes them
 
     def load_plan(self) -> Engine:
-        """Read plan.json and fold the journal over it (from the snapshot when it matches)."""
+        """Read plan.json and fold the journal over it (from the snapshot when it matches). What is loaded stays
+        frozen (gc.freeze) until close, so that the collector's full collections during a run scan what the run
+        makes, not a plan of 100,000 steps every time the run's objects grow by a quarter."""
         with collector_paused():  # the plan and the engine's state: many small objects, no cycles
             self.plan, self.plan_sha = read_plan(self.order_dir)
             check_plan(self.order_dir.name, self.created, self.plan_sha)
@@ -327,11 +329,7 @@ class OpenOrder:
                 else:  # no snapshot, or one the journal does not hold where it says: it was read whole
                     engine = fold(Engine(self.plan), records)
             if not self._frozen:
-                # Long-lived while the order is open: out of the collector's sight until close (gc.freeze),
-                # so that its full collections during a run scan only what the run makes, not a plan of
-                # 100,000 steps every time the run's objects grow by a quarter. Frozen before the collector
-                # resumes, so it does not scan them even once. Reference counting frees frozen objects too.
-                _frozen.hold()
+                _frozen.hold()  # before the collector resumes: never scanned; reference counting still frees them
                 self._frozen = True
         self.engine = engine
         return engine
