@@ -13,7 +13,7 @@ from dro_cli.planning.decompose import FulfillmentItem, decompose
 from dro_cli.planning.evaluation import holds
 from dro_cli.planning.order_model import Order
 from dro_cli.planning.scenarios import ScenarioIndex
-from dro_cli.planning.settings import resolve
+from dro_cli.planning.settings import Resolver
 from dsl.diagnostics import Diagnostic
 from dsl.gc_pause import collector_paused
 
@@ -157,6 +157,7 @@ def _steps_json(templates: Mapping[str, Any], instances: list[Instance],
     """Each instance as JSON, with the settings rules give it; what instances of one step share is built
     once per step."""
     steps = templates["steps"]
+    resolver = Resolver(templates["jeopardy_rules"], templates["fallout_rules"])
     shared: dict[str, dict[str, Any]] = {}
     out = []
     for instance in instances:
@@ -165,7 +166,7 @@ def _steps_json(templates: Mapping[str, Any], instances: list[Instance],
             step = steps[instance.step]
             base = shared[instance.step] = {
                 **{key: step[key] for key in _INSTANCE_KEYS},
-                **resolve(step, templates["jeopardy_rules"], templates["fallout_rules"]),
+                **resolver.resolve(step),
                 "config": {key: value for key, value in step.items() if key not in _NOT_CONFIG}}
         out.append({"id": instance.id, "step": instance.step, **base, "item": instance.item,
                     "bundle": instance.bundle, "after": after[instance]})
