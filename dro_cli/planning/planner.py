@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 from dro_cli.planning.decompose import FulfillmentItem, decompose
 from dro_cli.planning.evaluation import holds
@@ -22,19 +22,6 @@ PLAN_KIND = "dro/plan"
 # Template keys every instance carries as they are; the rest of a step is its type's configuration.
 _INSTANCE_KEYS = ("title", "type", "lane", "scope", "run_as", "duration", "jeopardy", "retry", "queue")
 _NOT_CONFIG = frozenset({*_INSTANCE_KEYS, "group", "description", "after", "when"})
-
-
-class Instance(NamedTuple):
-    """One step instance: a step of the templates, for the plan, a bundle or a line item.
-
-    A named tuple: plans hold hundreds of thousands, hashed and compared often.
-    """
-
-    id: str  # step, step[BUNDLE] or step[ITEM]
-    step: str
-    scope: str
-    item: str | None
-    bundle: str | None
 
 
 @dataclass
@@ -52,12 +39,11 @@ def instantiate(templates: Mapping[str, Any], order: Order) -> PlanResult:
 
 def _instantiate(templates: Mapping[str, Any], order: Order) -> PlanResult:
     decomposition = decompose(order, templates["decompositions"])
-    items = decomposition.items
-    instances, unmatched = _instances(templates, order, items)
-    after = _wire(templates["steps"], instances)
-    position = {step: i for i, step in enumerate(templates["order"])}
-    ordered = sorted(instances, key=lambda i: (position[i.step], i.id))
-    used = sorted({templates["steps"][i.step].get("endpoint") for i in instances} - {None})
+    contexts: dict[str, dict[str, Any]] = {}
+    rows, unmatched = _instances(templates, order, decomposition.items, contexts)
+    decomposition.items.clear()  # the contexts hold what the plan needs of them
+    _wire(templates["steps"], rows)
+    used = sorted({templates["steps"][step].get("endpoint") for step in rows.by_step} - {None})
     plan = {
         "schema_version": PLAN_SCHEMA_VERSION,
         "kind": PLAN_KIND,
@@ -68,106 +54,166 @@ def _instantiate(templates: Mapping[str, Any], order: Order) -> PlanResult:
         "context": {
             "order": order.as_context(),
             "bundles": {i.id: i.as_context() for i in order.items if i.parent is None},
-            "items": {i.id: i.as_context() for i in items},
+            "items": contexts,
         },
-        "steps": _steps_json(templates, ordered, after),
+        "steps": rows.in_plan_order(templates["order"]),
     }
     return PlanResult(plan, decomposition.problems, unmatched, decomposition.vanished)
 
 
-def _instances(templates: Mapping[str, Any], order: Order,
-               items: list[FulfillmentItem]) -> tuple[list[Instance], list[FulfillmentItem]]:
+class _Row:
+    """A step instance as the plan writes it. Its `__dict__` is the plan's step: instances of one class
+    that set the same attributes in the same order share one key table (PEP 412), so each of the hundreds
+    of thousands of steps of a large plan costs less than half an ordinary dict of 16 keys. The order of
+    the assignments is the order of the keys in plan.json."""
+
+    def __init__(self, instance_id: str, step: str, base: Mapping[str, Any], item: str | None,
+                 bundle: str | None) -> None:
+        self.id = instance_id
+        self.step = step
+        self.title = base["title"]
+        self.type = base["type"]
+        self.lane = base["lane"]
+        self.scope = base["scope"]
+        self.run_as = base["run_as"]
+        self.duration = base["duration"]
+        self.jeopardy = base["jeopardy"]
+        self.retry = base["retry"]
+        self.queue = base["queue"]
+        self.fallout = base["fallout"]
+        self.config = base["config"]
+        self.item = item
+        self.bundle = bundle
+        self.after: list[str] = _UNWIRED
+
+
+_UNWIRED: list[str] = []
+
+
+class _Rows:
+    """The step instances of a plan as they are found: by id (an instance found twice is one), by step
+    and by bundle (the wiring works bundle by bundle)."""
+
+    def __init__(self, templates: Mapping[str, Any]) -> None:
+        self.steps = templates["steps"]
+        self.resolver = Resolver(templates["jeopardy_rules"], templates["fallout_rules"])
+        self.shared: dict[str, dict[str, Any]] = {}  # per step: what all its instances carry
+        self.by_id: dict[str, dict[str, Any]] = {}
+        self.by_step: dict[str, list[dict[str, Any]]] = {}
+        self.by_bundle: dict[str | None, list[dict[str, Any]]] = {}
+
+    def add(self, step_id: str, step: Mapping[str, Any], item: FulfillmentItem) -> None:
+        scope = step["scope"]
+        if scope == "line_item":
+            instance_id, item_id, bundle = f"{step_id}[{item.id}]", item.id, item.bundle
+        elif scope == "bundle":
+            instance_id, item_id, bundle = f"{step_id}[{item.bundle}]", None, item.bundle
+        else:
+            instance_id, item_id, bundle = step_id, None, None
+        if instance_id in self.by_id:
+            return
+        base = self.shared.get(step_id)
+        if base is None:
+            base = self.shared[step_id] = self._base(step)
+        row = _Row(instance_id, step_id, base, item_id, bundle).__dict__
+        self.by_id[instance_id] = row
+        self.by_step.setdefault(step_id, []).append(row)
+        self.by_bundle.setdefault(bundle, []).append(row)
+
+    def _base(self, step: Mapping[str, Any]) -> dict[str, Any]:
+        return {**{key: step[key] for key in _INSTANCE_KEYS}, **self.resolver.resolve(step),
+                "config": {key: value for key, value in step.items() if key not in _NOT_CONFIG}}
+
+    def in_plan_order(self, order: list[str]) -> list[dict[str, Any]]:
+        """The steps in the templates' order, each step's instances by id."""
+        out: list[dict[str, Any]] = []
+        for step_id in order:
+            rows = self.by_step.get(step_id)
+            if rows:
+                rows.sort(key=_by_id)
+                out += rows
+        return out
+
+
+def _by_id(row: Mapping[str, Any]) -> str:
+    return row["id"]  # type: ignore[no-any-return]
+
+
+def _instances(templates: Mapping[str, Any], order: Order, items: list[FulfillmentItem],
+               contexts: dict[str, dict[str, Any]]) -> tuple[_Rows, list[FulfillmentItem]]:
+    """The step instances of the items' scenarios; each item's context goes to `contexts`."""
     index = ScenarioIndex(templates["scenarios"])
+    scenarios_of = templates["scenarios"]
     steps = templates["steps"]
     order_context = order.as_context()
     bundles = {i.id: i.as_context() for i in order.items}
-    found: dict[Instance, None] = {}  # insertion-ordered set
+    rows = _Rows(templates)
     unmatched: list[FulfillmentItem] = []
     for item in items:
-        item_context = item.as_context()
+        item_context = contexts[item.id] = item.as_context()
         context = {"order": order_context, "item": item_context, "bundle": bundles[item.bundle]}
         scenarios = index.matching(item_context, context)
         if not scenarios:
             unmatched.append(item)
         for scenario in scenarios:
-            for step_id in templates["scenarios"][scenario]["steps"]:
+            for step_id in scenarios_of[scenario]["steps"]:
                 step = steps[step_id]
                 if holds(step["when"], context):
-                    found.setdefault(_instance(step_id, step["scope"], item), None)
-    return list(found), unmatched
+                    rows.add(step_id, step, item)
+    return rows, unmatched
 
 
-def _instance(step_id: str, scope: str, item: FulfillmentItem) -> Instance:
-    if scope == "line_item":
-        return Instance(f"{step_id}[{item.id}]", step_id, scope, item.id, item.bundle)
-    if scope == "bundle":
-        return Instance(f"{step_id}[{item.bundle}]", step_id, scope, None, item.bundle)
-    return Instance(step_id, step_id, scope, None, None)
-
-
-def _wire(steps: Mapping[str, Any], instances: list[Instance]) -> dict[Instance, list[str]]:
-    """The ids each instance runs after, sorted, by the nearest-level rule (DESIGN 4).
+def _wire(steps: Mapping[str, Any], rows: _Rows) -> None:
+    """Each instance's `after`: the ids it runs after, sorted, by the nearest-level rule (DESIGN 4).
 
     Plan-wide dependencies make plans grow faster than orders (every instance of one
     step after every instance of another), so the sorted ids of each step, per item,
     per bundle and plan-wide, are made once and shared. An instance id starts with
     its step's id and step ids have no '[', so each step's ids sort as one block: an
-    instance's list is those blocks put together in order.
+    instance's list is those blocks put together in order. The ids per bundle are
+    made one bundle at a time, and those per item looked up by id (a line item has
+    one instance of a step), so that nothing the size of the plan is built for them.
     """
-    everywhere: dict[str, list[str]] = {}
-    by_item: dict[tuple[str, str], list[str]] = {}
-    by_bundle: dict[tuple[str, str], list[str]] = {}
-    for instance in instances:
-        everywhere.setdefault(instance.step, []).append(instance.id)
-        if instance.item is not None:
-            by_item.setdefault((instance.step, instance.item), []).append(instance.id)
-        if instance.bundle is not None:
-            by_bundle.setdefault((instance.step, instance.bundle), []).append(instance.id)
-    for table in (everywhere, by_item, by_bundle):
-        for ids in table.values():
-            ids.sort()
     none: list[str] = []
-    after: dict[Instance, list[str]] = {}
-    for instance in instances:
-        blocks: dict[str, list[str]] = {}
-        for dependency in steps[instance.step]["after"]:
-            target, within = dependency["step"], dependency["within"]
-            same_item = by_item.get((target, instance.item), none) if instance.item is not None else none
-            same_bundle = by_bundle.get((target, instance.bundle), none) if instance.bundle is not None else none
-            if within == "line_item":
-                chosen = same_item
-            elif within == "bundle":
-                chosen = same_bundle
-            elif within == "plan":
-                chosen = everywhere.get(target, none)
+    everywhere = {step: sorted(row["id"] for row in found) for step, found in rows.by_step.items()}
+    by_id = rows.by_id
+    for bundle, members in rows.by_bundle.items():
+        in_bundle: dict[str, list[str]] = {}
+        for row in members:
+            in_bundle.setdefault(row["step"], []).append(row["id"])
+        for ids in in_bundle.values():
+            ids.sort()
+        for row in members:
+            item = row["item"]
+            blocks: dict[str, list[str]] = {}
+            for dependency in steps[row["step"]]["after"]:
+                target, within = dependency["step"], dependency["within"]
+                if within == "line_item":
+                    chosen = _same_item(by_id, target, item, none)
+                elif within == "bundle":
+                    chosen = in_bundle.get(target, none) if bundle is not None else none
+                elif within == "plan":
+                    chosen = everywhere.get(target, none)
+                else:
+                    chosen = (_same_item(by_id, target, item, none)
+                              or (in_bundle.get(target, none) if bundle is not None else none)
+                              or everywhere.get(target, none))
+                # The same step twice (DRO310) may pick two levels: keep the wider, a superset.
+                if len(chosen) > len(blocks.get(target, none)):
+                    blocks[target] = chosen
+            if not blocks:
+                row["after"] = none  # shared, never changed
+            elif len(blocks) == 1:
+                row["after"] = next(iter(blocks.values()))  # shared, never changed
             else:
-                chosen = same_item or same_bundle or everywhere.get(target, none)
-            # The same step twice (DRO310) may pick two levels: keep the wider, a superset.
-            if len(chosen) > len(blocks.get(target, none)):
-                blocks[target] = chosen
-        if len(blocks) == 1:
-            after[instance] = next(iter(blocks.values()))  # shared, never changed
-        else:
-            after[instance] = [i for block in sorted(blocks.values(), key=lambda b: b[0]) for i in block]
-    return after
+                row["after"] = [i for block in sorted(blocks.values(), key=lambda b: b[0]) for i in block]
 
 
-def _steps_json(templates: Mapping[str, Any], instances: list[Instance],
-                after: Mapping[Instance, list[str]]) -> list[dict[str, Any]]:
-    """Each instance as JSON, with the settings rules give it; what instances of one step share is built
-    once per step."""
-    steps = templates["steps"]
-    resolver = Resolver(templates["jeopardy_rules"], templates["fallout_rules"])
-    shared: dict[str, dict[str, Any]] = {}
-    out = []
-    for instance in instances:
-        base = shared.get(instance.step)
-        if base is None:
-            step = steps[instance.step]
-            base = shared[instance.step] = {
-                **{key: step[key] for key in _INSTANCE_KEYS},
-                **resolver.resolve(step),
-                "config": {key: value for key, value in step.items() if key not in _NOT_CONFIG}}
-        out.append({"id": instance.id, "step": instance.step, **base, "item": instance.item,
-                    "bundle": instance.bundle, "after": after[instance]})
-    return out
+def _same_item(by_id: Mapping[str, Mapping[str, Any]], target: str, item: str | None,
+               none: list[str]) -> list[str]:
+    """The id of the instance of step `target` for line item `item`, if there is one."""
+    if item is None:
+        return none
+    instance_id = f"{target}[{item}]"
+    found = by_id.get(instance_id)
+    return [instance_id] if found is not None and found["item"] == item else none
