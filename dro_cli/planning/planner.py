@@ -175,6 +175,7 @@ def _wire(steps: Mapping[str, Any], rows: _Rows) -> None:
     one instance of a step), so that nothing the size of the plan is built for them.
     """
     none: list[str] = []
+    dependencies = {step: [(d["step"], d["within"]) for d in steps[step]["after"]] for step in rows.by_step}
     everywhere = {step: sorted(row["id"] for row in found) for step, found in rows.by_step.items()}
     by_id = rows.by_id
     for bundle, members in rows.by_bundle.items():
@@ -186,8 +187,7 @@ def _wire(steps: Mapping[str, Any], rows: _Rows) -> None:
         for row in members:
             item = row["item"]
             blocks: dict[str, list[str]] = {}
-            for dependency in steps[row["step"]]["after"]:
-                target, within = dependency["step"], dependency["within"]
+            for target, within in dependencies[row["step"]]:
                 if within == "line_item":
                     chosen = _same_item(by_id, target, item, none)
                 elif within == "bundle":
@@ -206,7 +206,14 @@ def _wire(steps: Mapping[str, Any], rows: _Rows) -> None:
             elif len(blocks) == 1:
                 row["after"] = next(iter(blocks.values()))  # shared, never changed
             else:
-                row["after"] = [i for block in sorted(blocks.values(), key=lambda b: b[0]) for i in block]
+                joined: list[str] = []
+                for block in sorted(blocks.values(), key=_first):
+                    joined += block
+                row["after"] = joined
+
+
+def _first(block: list[str]) -> str:
+    return block[0]
 
 
 def _same_item(by_id: Mapping[str, Mapping[str, Any]], target: str, item: str | None,
