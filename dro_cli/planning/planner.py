@@ -206,8 +206,9 @@ def _wire(steps: Mapping[str, Any], rows: _Rows) -> None:
             elif len(blocks) == 1:
                 row["after"] = next(iter(blocks.values()))  # shared, never changed
             else:
-                joined: list[str] = []
-                for block in sorted(blocks.values(), key=_first):
+                first, second, *more = sorted(blocks.values(), key=_first)
+                joined = first + second  # sized exactly: these lists hold most of a large plan's edges
+                for block in more:
                     joined += block
                 row["after"] = joined
 
@@ -221,6 +222,5 @@ def _same_item(by_id: Mapping[str, Mapping[str, Any]], target: str, item: str | 
     """The id of the instance of step `target` for line item `item`, if there is one."""
     if item is None:
         return none
-    instance_id = f"{target}[{item}]"
-    found = by_id.get(instance_id)
-    return [instance_id] if found is not None and found["item"] == item else none
+    found = by_id.get(f"{target}[{item}]")
+    return [found["id"]] if found is not None and found["item"] == item else none  # the id the plan has

@@ -42,7 +42,7 @@ class Resolver:
         facts = (step["type"], step.get("endpoint"), step.get("flow"))
         chosen = self._chosen.get(facts)
         if chosen is None:
-            chosen = self._chosen[facts] = self._choose(dict(zip(MATCH_KEYS, facts)))
+            chosen = self._chosen[facts] = self._choose(dict(zip(MATCH_KEYS, facts, strict=True)))
         settings = {
             "duration": _own_or(step, "duration", chosen.sla),
             "jeopardy": _own_or(step, "jeopardy", chosen.sla),
