@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from dro_cli.planning.compact import step_dict
 from dro_cli.planning.decompose import FulfillmentItem, decompose
 from dro_cli.planning.evaluation import holds
 from dro_cli.planning.order_model import Order
@@ -40,7 +41,8 @@ def instantiate(templates: Mapping[str, Any], order: Order) -> PlanResult:
 def _instantiate(templates: Mapping[str, Any], order: Order) -> PlanResult:
     decomposition = decompose(order, templates["decompositions"])
     contexts: dict[str, dict[str, Any]] = {}
-    rows, unmatched = _instances(templates, order, decomposition.items, contexts)
+    bundles = {i.id: i.as_context() for i in order.items if i.parent is None}
+    rows, unmatched = _instances(templates, order, decomposition.items, bundles, contexts)
     decomposition.items.clear()  # the contexts hold what the plan needs of them
     _wire(templates["steps"], rows)
     used = sorted({templates["steps"][step].get("endpoint") for step in rows.by_step} - {None})
@@ -53,7 +55,7 @@ def _instantiate(templates: Mapping[str, Any], order: Order) -> PlanResult:
         "endpoints": {name: templates["endpoints"][name] for name in used},  # names of env variables, never values
         "context": {
             "order": order.as_context(),
-            "bundles": {i.id: i.as_context() for i in order.items if i.parent is None},
+            "bundles": bundles,
             "items": contexts,
         },
         "steps": rows.in_plan_order(templates["order"]),
@@ -61,33 +63,7 @@ def _instantiate(templates: Mapping[str, Any], order: Order) -> PlanResult:
     return PlanResult(plan, decomposition.problems, unmatched, decomposition.vanished)
 
 
-class _Row:
-    """A step instance as the plan writes it. Its `__dict__` is the plan's step: instances of one class
-    that set the same attributes in the same order share one key table (PEP 412), so each of the hundreds
-    of thousands of steps of a large plan costs less than half an ordinary dict of 16 keys. The order of
-    the assignments is the order of the keys in plan.json."""
-
-    def __init__(self, instance_id: str, step: str, base: Mapping[str, Any], item: str | None,
-                 bundle: str | None) -> None:
-        self.id = instance_id
-        self.step = step
-        self.title = base["title"]
-        self.type = base["type"]
-        self.lane = base["lane"]
-        self.scope = base["scope"]
-        self.run_as = base["run_as"]
-        self.duration = base["duration"]
-        self.jeopardy = base["jeopardy"]
-        self.retry = base["retry"]
-        self.queue = base["queue"]
-        self.fallout = base["fallout"]
-        self.config = base["config"]
-        self.item = item
-        self.bundle = bundle
-        self.after: list[str] = _UNWIRED
-
-
-_UNWIRED: list[str] = []
+_UNWIRED: list[str] = []  # each step's `after` until it is wired
 
 
 class _Rows:
@@ -95,7 +71,6 @@ class _Rows:
     and by bundle (the wiring works bundle by bundle)."""
 
     def __init__(self, templates: Mapping[str, Any]) -> None:
-        self.steps = templates["steps"]
         self.resolver = Resolver(templates["jeopardy_rules"], templates["fallout_rules"])
         self.shared: dict[str, dict[str, Any]] = {}  # per step: what all its instances carry
         self.by_id: dict[str, dict[str, Any]] = {}
@@ -115,7 +90,7 @@ class _Rows:
         base = self.shared.get(step_id)
         if base is None:
             base = self.shared[step_id] = self._base(step)
-        row = _Row(instance_id, step_id, base, item_id, bundle).__dict__
+        row = step_dict(instance_id, step_id, base, item_id, bundle, _UNWIRED)
         self.by_id[instance_id] = row
         self.by_step.setdefault(step_id, []).append(row)
         self.by_bundle.setdefault(bundle, []).append(row)
@@ -140,13 +115,14 @@ def _by_id(row: Mapping[str, Any]) -> str:
 
 
 def _instances(templates: Mapping[str, Any], order: Order, items: list[FulfillmentItem],
+               bundles: Mapping[str, Mapping[str, Any]],
                contexts: dict[str, dict[str, Any]]) -> tuple[_Rows, list[FulfillmentItem]]:
-    """The step instances of the items' scenarios; each item's context goes to `contexts`."""
+    """The step instances of the items' scenarios; each item's context goes to `contexts`. `bundles`: the
+    context of each bundle, by its root item's id."""
     index = ScenarioIndex(templates["scenarios"])
     scenarios_of = templates["scenarios"]
     steps = templates["steps"]
     order_context = order.as_context()
-    bundles = {i.id: i.as_context() for i in order.items}
     rows = _Rows(templates)
     unmatched: list[FulfillmentItem] = []
     for item in items:
