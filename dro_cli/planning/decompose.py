@@ -21,13 +21,13 @@ class FulfillmentItem:
     product: str
     quantity: int
     action: str
-    attributes: Mapping[str, Any]  # its own: a copy of the order item's, or made for it by its rule
+    attributes: Mapping[str, Any]  # a dict: the order item's (never changed), or made for it by its rule
     bundle: str  # the id of the bundle's root order item
     source: str  # the id of the order item it comes from
 
     def as_context(self) -> dict[str, Any]:
-        """The item as expressions and the plan see it. Its attributes are its own dict (see `decompose`),
-        shared with the context rather than copied: a large plan has hundreds of thousands."""
+        """The item as expressions and the plan see it. Its attributes dict is shared with the context, not
+        copied: a large plan has hundreds of thousands, and nothing changes them."""
         return item_context(self.id, self.product, self.quantity, self.action, self.attributes, self.bundle,
                             self.source)
 
@@ -54,8 +54,8 @@ def decompose(order: Order, rules: Rules) -> Decomposition:
     contexts: dict[str, dict[str, Any]] = {}  # per bundle
     for item in order.items:
         bundle = roots[item.id]
-        start = FulfillmentItem(item.id, item.product, item.quantity, item.action, dict(item.attributes), bundle,
-                                item.id)
+        attributes = item.attributes if type(item.attributes) is dict else dict(item.attributes)
+        start = FulfillmentItem(item.id, item.product, item.quantity, item.action, attributes, bundle, item.id)
         context = contexts.get(bundle)
         if context is None:
             context = contexts[bundle] = {"order": order_context, "bundle": by_id[bundle].as_context()}

@@ -160,20 +160,25 @@ def _wire(steps: Mapping[str, Any], rows: _Rows) -> None:
             in_bundle.setdefault(row["step"], []).append(row["id"])
         for ids in in_bundle.values():
             ids.sort()
+        # Blocks and joined lists are shared within the bundle: a line item's block is made once, and
+        # lists joined from the same blocks once, by the blocks' identities (all alive until the bundle
+        # is done, so no identity is reused meanwhile).
+        of_item: dict[str, list[str]] = {}
+        joined_once: dict[tuple[int, ...], list[str]] = {}
         for row in members:
             item = row["item"]
             blocks: dict[str, list[str]] = {}
             for target, within in dependencies[row["step"]]:
+                same_item = _same_item(by_id, of_item, target, item, none)
+                same_bundle = in_bundle.get(target, none) if bundle is not None else none
                 if within == "line_item":
-                    chosen = _same_item(by_id, target, item, none)
+                    chosen = same_item
                 elif within == "bundle":
-                    chosen = in_bundle.get(target, none) if bundle is not None else none
+                    chosen = same_bundle
                 elif within == "plan":
                     chosen = everywhere.get(target, none)
                 else:
-                    chosen = (_same_item(by_id, target, item, none)
-                              or (in_bundle.get(target, none) if bundle is not None else none)
-                              or everywhere.get(target, none))
+                    chosen = same_item or same_bundle or everywhere.get(target, none)
                 # The same step twice (DRO310) may pick two levels: keep the wider, a superset.
                 if len(chosen) > len(blocks.get(target, none)):
                     blocks[target] = chosen
@@ -182,21 +187,36 @@ def _wire(steps: Mapping[str, Any], rows: _Rows) -> None:
             elif len(blocks) == 1:
                 row["after"] = next(iter(blocks.values()))  # shared, never changed
             else:
-                first, second, *more = sorted(blocks.values(), key=_first)
-                joined = first + second  # sized exactly: these lists hold most of a large plan's edges
-                for block in more:
-                    joined += block
-                row["after"] = joined
+                ordered = sorted(blocks.values(), key=_first)
+                key = tuple(map(id, ordered))
+                joined = joined_once.get(key)
+                if joined is None:
+                    joined = joined_once[key] = _joined(ordered)
+                row["after"] = joined  # shared, never changed
+    rows.by_id.clear()  # what is left of the plan's size is the plan
+    rows.by_bundle.clear()
+
+
+def _joined(blocks: list[list[str]]) -> list[str]:
+    """The blocks one after another, sized exactly: such lists hold most of a large plan's edges."""
+    joined = blocks[0] + blocks[1]
+    for block in blocks[2:]:
+        joined += block
+    return joined
 
 
 def _first(block: list[str]) -> str:
     return block[0]
 
 
-def _same_item(by_id: Mapping[str, Mapping[str, Any]], target: str, item: str | None,
-               none: list[str]) -> list[str]:
-    """The id of the instance of step `target` for line item `item`, if there is one."""
+def _same_item(by_id: Mapping[str, Mapping[str, Any]], of_item: dict[str, list[str]], target: str,
+               item: str | None, none: list[str]) -> list[str]:
+    """The instance of step `target` for line item `item`, if there is one, as a block (made once)."""
     if item is None:
         return none
-    found = by_id.get(f"{target}[{item}]")
-    return [found["id"]] if found is not None and found["item"] == item else none  # the id the plan has
+    instance_id = f"{target}[{item}]"
+    block = of_item.get(instance_id)
+    if block is None:
+        found = by_id.get(instance_id)
+        block = of_item[instance_id] = [found["id"]] if found is not None and found["item"] == item else none
+    return block
