@@ -153,11 +153,14 @@ def _wire(steps: Mapping[str, Any], rows: _Rows) -> None:
     none: list[str] = []
     dependencies = {step: [(d["step"], d["within"]) for d in steps[step]["after"]] for step in rows.by_step}
     everywhere = {step: sorted(row["id"] for row in found) for step, found in rows.by_step.items()}
-    by_id = rows.by_id
+    rows.by_id.clear()  # found is found: each bundle's own instances are looked up in the bundle
     for bundle, members in rows.by_bundle.items():
         in_bundle: dict[str, list[str]] = {}
+        line_items: dict[str, str] = {}  # the bundle's line-item instances' ids
         for row in members:
             in_bundle.setdefault(row["step"], []).append(row["id"])
+            if row["item"] is not None:
+                line_items[row["id"]] = row["id"]
         for ids in in_bundle.values():
             ids.sort()
         # Blocks and joined lists are shared within the bundle: a line item's block is made once, and
@@ -169,7 +172,7 @@ def _wire(steps: Mapping[str, Any], rows: _Rows) -> None:
             item = row["item"]
             blocks: dict[str, list[str]] = {}
             for target, within in dependencies[row["step"]]:
-                same_item = _same_item(by_id, of_item, target, item, none)
+                same_item = _same_item(line_items, of_item, target, item, none)
                 same_bundle = in_bundle.get(target, none) if bundle is not None else none
                 if within == "line_item":
                     chosen = same_item
@@ -193,8 +196,7 @@ def _wire(steps: Mapping[str, Any], rows: _Rows) -> None:
                 if joined is None:
                     joined = joined_once[key] = _joined(ordered)
                 row["after"] = joined  # shared, never changed
-    rows.by_id.clear()  # what is left of the plan's size is the plan
-    rows.by_bundle.clear()
+    rows.by_bundle.clear()  # what is left of the plan's size is the plan
 
 
 def _joined(blocks: list[list[str]]) -> list[str]:
@@ -209,14 +211,14 @@ def _first(block: list[str]) -> str:
     return block[0]
 
 
-def _same_item(by_id: Mapping[str, Mapping[str, Any]], of_item: dict[str, list[str]], target: str,
-               item: str | None, none: list[str]) -> list[str]:
+def _same_item(line_items: Mapping[str, str], of_item: dict[str, list[str]], target: str, item: str | None,
+               none: list[str]) -> list[str]:
     """The instance of step `target` for line item `item`, if there is one, as a block (made once)."""
     if item is None:
         return none
     instance_id = f"{target}[{item}]"
     block = of_item.get(instance_id)
     if block is None:
-        found = by_id.get(instance_id)
-        block = of_item[instance_id] = [found["id"]] if found is not None and found["item"] == item else none
+        found = line_items.get(instance_id)
+        block = of_item[instance_id] = none if found is None else [found]  # the id the plan has
     return block
