@@ -15,7 +15,10 @@ from collections.abc import Mapping
 from typing import Any
 
 
-class _Step:
+class StepDict:
+    """`StepDict(...).__dict__` is a step instance as plan.json has it (STEP_KEYS in order); `base` holds
+    what every instance of the template step shares (its sub-dicts are shared, not copied)."""
+
     def __init__(self, instance_id: str, step: str, base: Mapping[str, Any], item: str | None,
                  bundle: str | None, after: list[str]) -> None:
         self.id = instance_id
@@ -38,13 +41,6 @@ class _Step:
 
 STEP_KEYS = ("id", "step", "title", "type", "lane", "scope", "run_as", "duration", "jeopardy", "retry", "queue",
              "fallout", "config", "item", "bundle", "after")
-
-
-def step_dict(instance_id: str, step: str, base: Mapping[str, Any], item: str | None, bundle: str | None,
-              after: list[str]) -> dict[str, Any]:
-    """A step instance as plan.json has it (STEP_KEYS in order); `base` holds what every instance of
-    the template step shares (its sub-dicts are shared, not copied)."""
-    return _Step(instance_id, step, base, item, bundle, after).__dict__
 
 
 class _ItemContext:

@@ -9,9 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dro_cli.planning.compact import step_dict
+from dro_cli.planning.compact import StepDict
 from dro_cli.planning.decompose import FulfillmentItem, decompose
-from dro_cli.planning.evaluation import holds
+from dro_cli.planning.evaluation import compiled
 from dro_cli.planning.order_model import Order
 from dro_cli.planning.scenarios import ScenarioIndex
 from dro_cli.planning.settings import Resolver
@@ -90,7 +90,7 @@ class _Rows:
         base = self.shared.get(step_id)
         if base is None:
             base = self.shared[step_id] = self._base(step)
-        row = step_dict(instance_id, step_id, base, item_id, bundle, _UNWIRED)
+        row = StepDict(instance_id, step_id, base, item_id, bundle, _UNWIRED).__dict__
         self.by_id[instance_id] = row
         self.by_step.setdefault(step_id, []).append(row)
         self.by_bundle.setdefault(bundle, []).append(row)
@@ -134,7 +134,8 @@ def _instances(templates: Mapping[str, Any], order: Order, items: list[Fulfillme
         for scenario in scenarios:
             for step_id in scenarios_of[scenario]["steps"]:
                 step = steps[step_id]
-                if holds(step["when"], context):
+                when = step["when"]
+                if when is None or compiled(when)(context):
                     rows.add(step_id, step, item)
     return rows, unmatched
 

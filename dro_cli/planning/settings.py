@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 from dsl.retry_policies import RETRY_KEYS
 
 MATCH_KEYS = ("type", "endpoint", "flow")
+OWN_KEYS = ("duration", "jeopardy", "retry", "queue")  # a step's own settings, which beat every rule
 Rule = Mapping[str, Any]
 Facts = tuple[Any, Any, Any]  # a step's type, endpoint and flow: all that rules match on
 
@@ -36,13 +37,25 @@ class Resolver:
         self.fallout_rules = fallout_rules
         self.codes = sorted({rule["match"]["error"] for rule in fallout_rules if "error" in rule["match"]})
         self._chosen: dict[Facts, _Chosen] = {}
+        self._by_rules: dict[Facts, dict[str, Any]] = {}  # the settings of steps with none of their own
 
     def resolve(self, step: Mapping[str, Any]) -> dict[str, Any]:
-        """`duration`, `jeopardy`, `retry`, `queue` and `fallout` (overrides by error code) of a template step."""
+        """`duration`, `jeopardy`, `retry`, `queue` and `fallout` (overrides by error code) of a template step.
+
+        Steps with none of these of their own, most of them, get the same values for the same facts:
+        those are made once, and their `retry` and `fallout` are shared (never changed)."""
         facts = (step["type"], step.get("endpoint"), step.get("flow"))
         chosen = self._chosen.get(facts)
         if chosen is None:
             chosen = self._chosen[facts] = self._choose(dict(zip(MATCH_KEYS, facts, strict=True)))
+        if all(step.get(key) is None for key in OWN_KEYS):
+            settings = self._by_rules.get(facts)
+            if settings is None:
+                settings = self._by_rules[facts] = self._settings(step, chosen)
+            return dict(settings)
+        return self._settings(step, chosen)
+
+    def _settings(self, step: Mapping[str, Any], chosen: _Chosen) -> dict[str, Any]:
         settings = {
             "duration": _own_or(step, "duration", chosen.sla),
             "jeopardy": _own_or(step, "jeopardy", chosen.sla),
