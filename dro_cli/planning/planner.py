@@ -13,17 +13,12 @@ from dro_cli.planning.compact import StepDict
 from dro_cli.planning.decompose import FulfillmentItem, decompose
 from dro_cli.planning.evaluation import compiled
 from dro_cli.planning.order_model import Order
-from dro_cli.planning.scenarios import ScenarioIndex
-from dro_cli.planning.settings import Resolver
+from dro_cli.planning.prepared import Prepared, prepared
 from dsl.diagnostics import Diagnostic
 from dsl.gc_pause import collector_paused
 
 PLAN_SCHEMA_VERSION = 1
 PLAN_KIND = "dro/plan"
-# Template keys every instance carries as they are; the rest of a step is its type's configuration.
-_INSTANCE_KEYS = ("title", "type", "lane", "scope", "run_as", "duration", "jeopardy", "retry", "queue")
-_NOT_CONFIG = frozenset({*_INSTANCE_KEYS, "group", "description", "after", "when"})
-
 
 @dataclass
 class PlanResult:
@@ -42,9 +37,9 @@ def _instantiate(templates: Mapping[str, Any], order: Order) -> PlanResult:
     decomposition = decompose(order, templates["decompositions"])
     contexts: dict[str, dict[str, Any]] = {}
     bundles = {i.id: i.as_context() for i in order.items if i.parent is None}
-    rows, unmatched = _instances(templates, order, decomposition.items, bundles, contexts)
+    rows, unmatched = _instances(prepared(templates), order, decomposition.items, bundles, contexts)
     decomposition.items.clear()  # the contexts hold what the plan needs of them
-    _wire(templates["steps"], rows)
+    _wire(rows)
     used = sorted({templates["steps"][step].get("endpoint") for step in rows.by_step} - {None})
     plan = {
         "schema_version": PLAN_SCHEMA_VERSION,
@@ -70,9 +65,8 @@ class _Rows:
     """The step instances of a plan as they are found: by id (an instance found twice is one), by step
     and by bundle (the wiring works bundle by bundle)."""
 
-    def __init__(self, templates: Mapping[str, Any]) -> None:
-        self.resolver = Resolver(templates["jeopardy_rules"], templates["fallout_rules"])
-        self.shared: dict[str, dict[str, Any]] = {}  # per step: what all its instances carry
+    def __init__(self, prepared: Prepared) -> None:
+        self.prepared = prepared
         self.by_id: dict[str, dict[str, Any]] = {}
         self.by_step: dict[str, list[dict[str, Any]]] = {}
         self.by_bundle: dict[str | None, list[dict[str, Any]]] = {}
@@ -87,17 +81,10 @@ class _Rows:
             instance_id, item_id, bundle = step_id, None, None
         if instance_id in self.by_id:
             return
-        base = self.shared.get(step_id)
-        if base is None:
-            base = self.shared[step_id] = self._base(step)
-        row = StepDict(instance_id, step_id, base, item_id, bundle, _UNWIRED).__dict__
+        row = StepDict(instance_id, step_id, self.prepared.base(step_id), item_id, bundle, _UNWIRED).__dict__
         self.by_id[instance_id] = row
         self.by_step.setdefault(step_id, []).append(row)
         self.by_bundle.setdefault(bundle, []).append(row)
-
-    def _base(self, step: Mapping[str, Any]) -> dict[str, Any]:
-        return {**{key: step[key] for key in _INSTANCE_KEYS}, **self.resolver.resolve(step),
-                "config": {key: value for key, value in step.items() if key not in _NOT_CONFIG}}
 
     def in_plan_order(self, order: list[str]) -> list[dict[str, Any]]:
         """The steps in the templates' order, each step's instances by id."""
@@ -114,14 +101,14 @@ def _by_id(row: Mapping[str, Any]) -> str:
     return row["id"]  # type: ignore[no-any-return]
 
 
-def _instances(templates: Mapping[str, Any], order: Order, items: list[FulfillmentItem],
+def _instances(templates: Prepared, order: Order, items: list[FulfillmentItem],
                bundles: Mapping[str, Mapping[str, Any]],
                contexts: dict[str, dict[str, Any]]) -> tuple[_Rows, list[FulfillmentItem]]:
     """The step instances of the items' scenarios; each item's context goes to `contexts`. `bundles`: the
     context of each bundle, by its root item's id."""
-    index = ScenarioIndex(templates["scenarios"])
-    scenarios_of = templates["scenarios"]
-    steps = templates["steps"]
+    index = templates.index
+    scenarios_of = templates.templates["scenarios"]
+    steps = templates.steps
     order_context = order.as_context()
     rows = _Rows(templates)
     unmatched: list[FulfillmentItem] = []
@@ -140,7 +127,7 @@ def _instances(templates: Mapping[str, Any], order: Order, items: list[Fulfillme
     return rows, unmatched
 
 
-def _wire(steps: Mapping[str, Any], rows: _Rows) -> None:
+def _wire(rows: _Rows) -> None:
     """Each instance's `after`: the ids it runs after, sorted, by the nearest-level rule (DESIGN 4).
 
     Plan-wide dependencies make plans grow faster than orders (every instance of one
@@ -152,7 +139,7 @@ def _wire(steps: Mapping[str, Any], rows: _Rows) -> None:
     one instance of a step), so that nothing the size of the plan is built for them.
     """
     none: list[str] = []
-    dependencies = {step: [(d["step"], d["within"]) for d in steps[step]["after"]] for step in rows.by_step}
+    dependencies = rows.prepared.dependencies
     everywhere = {step: sorted(row["id"] for row in found) for step, found in rows.by_step.items()}
     rows.by_id.clear()  # found is found: each bundle's own instances are looked up in the bundle
     for bundle, members in rows.by_bundle.items():
@@ -172,7 +159,7 @@ def _wire(steps: Mapping[str, Any], rows: _Rows) -> None:
         for row in members:
             item = row["item"]
             blocks: dict[str, list[str]] = {}
-            for target, within in dependencies[row["step"]]:
+            for target, within in dependencies(row["step"]):
                 same_item = _same_item(line_items, of_item, target, item, none)
                 same_bundle = in_bundle.get(target, none) if bundle is not None else none
                 if within == "line_item":

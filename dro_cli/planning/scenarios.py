@@ -43,7 +43,7 @@ class ScenarioIndex:
         self.scenarios = scenarios
         self.by_product: dict[str, list[str]] = {}
         self.unguarded: list[str] = []
-        self._candidates: dict[str, list[str]] = {}  # per product, made at its first item
+        self._candidates: dict[str, list[tuple[str, Any, str | None]]] = {}  # per product: id, actions, when
         for scenario_id in sorted(scenarios):
             guard = product_guard(scenarios[scenario_id]["when"])
             if guard is None:
@@ -55,7 +55,8 @@ class ScenarioIndex:
         """The ids of the scenarios whose `actions` and `when` accept `item`, sorted."""
         candidates = self._candidates.get(item["product"])
         if candidates is None:
-            candidates = self._candidates[item["product"]] = sorted(
-                {*self.by_product.get(item["product"], ()), *self.unguarded})
-        return [s for s in candidates
-                if item["action"] in self.scenarios[s]["actions"] and holds(self.scenarios[s]["when"], context)]
+            candidates = self._candidates[item["product"]] = [
+                (s, self.scenarios[s]["actions"], self.scenarios[s]["when"])
+                for s in sorted({*self.by_product.get(item["product"], ()), *self.unguarded})]
+        action = item["action"]
+        return [s for s, actions, when in candidates if action in actions and holds(when, context)]
