@@ -71,29 +71,19 @@ class _Rows:
         self.by_step: dict[str, list[dict[str, Any]]] = {}
         self.by_bundle: dict[str | None, list[dict[str, Any]]] = {}
 
-    def add(self, step_id: str, step: Mapping[str, Any], item: FulfillmentItem) -> None:
-        scope = step["scope"]
-        if scope == "line_item":
-            instance_id, item_id, bundle = f"{step_id}[{item.id}]", item.id, item.bundle
-        elif scope == "bundle":
-            instance_id, item_id, bundle = f"{step_id}[{item.bundle}]", None, item.bundle
-        else:
-            instance_id, item_id, bundle = step_id, None, None
-        if instance_id in self.by_id:
-            return
-        row = StepDict(instance_id, step_id, self.prepared.base(step_id), item_id, bundle, _UNWIRED).__dict__
-        self.by_id[instance_id] = row
-        self.by_step.setdefault(step_id, []).append(row)
-        self.by_bundle.setdefault(bundle, []).append(row)
+    def sorted_by_step(self) -> dict[str, list[dict[str, Any]]]:
+        """Each step's instances, sorted by id (in place)."""
+        for found in self.by_step.values():
+            found.sort(key=_by_id)
+        return self.by_step
 
     def in_plan_order(self, order: list[str]) -> list[dict[str, Any]]:
-        """The steps in the templates' order, each step's instances by id."""
+        """The steps in the templates' order, each step's instances by id (sorted_by_step, first)."""
         out: list[dict[str, Any]] = []
         for step_id in order:
-            rows = self.by_step.get(step_id)
-            if rows:
-                rows.sort(key=_by_id)
-                out += rows
+            found = self.by_step.get(step_id)
+            if found:
+                out += found
         return out
 
 
@@ -109,12 +99,15 @@ def _instances(templates: Prepared, order: Order, items: list[FulfillmentItem],
     index = templates.index
     scenarios_of = templates.templates["scenarios"]
     steps = templates.steps
+    base = templates.base
     order_context = order.as_context()
     rows = _Rows(templates)
+    by_id, by_step, by_bundle = rows.by_id, rows.by_step, rows.by_bundle
     unmatched: list[FulfillmentItem] = []
     for item in items:
-        item_context = contexts[item.id] = item.as_context()
-        context = {"order": order_context, "item": item_context, "bundle": bundles[item.bundle]}
+        item_id, bundle = item.id, item.bundle
+        item_context = contexts[item_id] = item.as_context()
+        context = {"order": order_context, "item": item_context, "bundle": bundles[bundle]}
         scenarios = index.matching(item_context, context)
         if not scenarios:
             unmatched.append(item)
@@ -122,8 +115,21 @@ def _instances(templates: Prepared, order: Order, items: list[FulfillmentItem],
             for step_id in scenarios_of[scenario]["steps"]:
                 step = steps[step_id]
                 when = step["when"]
-                if when is None or compiled(when)(context):
-                    rows.add(step_id, step, item)
+                if when is not None and not compiled(when)(context):
+                    continue
+                scope = step["scope"]
+                if scope == "line_item":
+                    instance_id, of_item, of_bundle = f"{step_id}[{item_id}]", item_id, bundle
+                elif scope == "bundle":
+                    instance_id, of_item, of_bundle = f"{step_id}[{bundle}]", None, bundle
+                else:
+                    instance_id, of_item, of_bundle = step_id, None, None
+                if instance_id in by_id:
+                    continue  # another scenario of the item, or another item of the bundle, found it
+                row = StepDict(instance_id, step_id, base(step_id), of_item, of_bundle, _UNWIRED).__dict__
+                by_id[instance_id] = row
+                by_step.setdefault(step_id, []).append(row)
+                by_bundle.setdefault(of_bundle, []).append(row)
     return rows, unmatched
 
 
@@ -139,8 +145,8 @@ def _wire(rows: _Rows) -> None:
     one instance of a step), so that nothing the size of the plan is built for them.
     """
     none: list[str] = []
-    dependencies = rows.prepared.dependencies
-    everywhere = {step: sorted(row["id"] for row in found) for step, found in rows.by_step.items()}
+    dependencies = {step: rows.prepared.dependencies(step) for step in rows.by_step}
+    everywhere = {step: [row["id"] for row in found] for step, found in rows.sorted_by_step().items()}
     rows.by_id.clear()  # found is found: each bundle's own instances are looked up in the bundle
     for bundle, members in rows.by_bundle.items():
         in_bundle: dict[str, list[str]] = {}
@@ -151,25 +157,30 @@ def _wire(rows: _Rows) -> None:
                 line_items[row["id"]] = row["id"]
         for ids in in_bundle.values():
             ids.sort()
+        if bundle is None:
+            in_bundle = {}  # plan-wide instances have no bundle to look in
         # Blocks and joined lists are shared within the bundle: a line item's block is made once, and
         # lists joined from the same blocks once, by the blocks' identities (all alive until the bundle
         # is done, so no identity is reused meanwhile).
         of_item: dict[str, list[str]] = {}
         joined_once: dict[tuple[int, ...], list[str]] = {}
         for row in members:
+            wanted = dependencies[row["step"]]
+            if not wanted:
+                row["after"] = none  # shared, never changed
+                continue
             item = row["item"]
             blocks: dict[str, list[str]] = {}
-            for target, within in dependencies(row["step"]):
-                same_item = _same_item(line_items, of_item, target, item, none)
-                same_bundle = in_bundle.get(target, none) if bundle is not None else none
+            for target, within in wanted:
                 if within == "line_item":
-                    chosen = same_item
+                    chosen = _same_item(line_items, of_item, target, item, none)
                 elif within == "bundle":
-                    chosen = same_bundle
+                    chosen = in_bundle.get(target, none)
                 elif within == "plan":
                     chosen = everywhere.get(target, none)
                 else:
-                    chosen = same_item or same_bundle or everywhere.get(target, none)
+                    chosen = (_same_item(line_items, of_item, target, item, none)
+                              or in_bundle.get(target, none) or everywhere.get(target, none))
                 # The same step twice (DRO310) may pick two levels: keep the wider, a superset.
                 if len(chosen) > len(blocks.get(target, none)):
                     blocks[target] = chosen
