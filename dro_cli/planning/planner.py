@@ -20,6 +20,7 @@ from dsl.gc_pause import collector_paused
 PLAN_SCHEMA_VERSION = 1
 PLAN_KIND = "dro/plan"
 
+
 @dataclass
 class PlanResult:
     plan: dict[str, Any]
@@ -91,17 +92,17 @@ def _by_id(row: Mapping[str, Any]) -> str:
     return row["id"]  # type: ignore[no-any-return]
 
 
-def _instances(templates: Prepared, order: Order, items: list[FulfillmentItem],
+def _instances(prepared_templates: Prepared, order: Order, items: list[FulfillmentItem],
                bundles: Mapping[str, Mapping[str, Any]],
                contexts: dict[str, dict[str, Any]]) -> tuple[_Rows, list[FulfillmentItem]]:
     """The step instances of the items' scenarios; each item's context goes to `contexts`. `bundles`: the
     context of each bundle, by its root item's id."""
-    index = templates.index
-    scenarios_of = templates.templates["scenarios"]
-    steps = templates.steps
-    base = templates.base
+    index = prepared_templates.index
+    scenarios_of = prepared_templates.templates["scenarios"]
+    steps = prepared_templates.steps
+    base = prepared_templates.base
     order_context = order.as_context()
-    rows = _Rows(templates)
+    rows = _Rows(prepared_templates)
     by_id, by_step, by_bundle = rows.by_id, rows.by_step, rows.by_bundle
     unmatched: list[FulfillmentItem] = []
     for item in items:
