@@ -211,11 +211,11 @@ def _compile_compare(expr: ast.Compare) -> Compiled:
         return lambda context: _equal(left(context), right(context))
     if op == "!=":
         return lambda context: not _equal(left(context), right(context))
-    if op in ("in", "not in") and isinstance(expr.right, ast.ListExpr) \
-            and all(isinstance(i, ast.Literal) for i in expr.right.items):
-        members = [i.value for i in expr.right.items]  # `in [...]` only reads it: made once
-        found = op == "in"
-        return lambda context: _contains(members, left(context)) is found
+    if op in ("in", "not in") and isinstance(expr.right, ast.ListExpr):
+        members = [i.value for i in expr.right.items if isinstance(i, ast.Literal)]
+        if len(members) == len(expr.right.items):  # a list of literals: `in` only reads it, so made once
+            found = op == "in"
+            return lambda context: _contains(members, left(context)) is found
     return lambda context: _compare(op, left(context), right(context))
 
 
