@@ -1,21 +1,35 @@
-"""plan: the planner, `instantiate(templates, order)`, in process, on orders of 1,000 to 100,000 line items."""
+"""plan: the planner, `instantiate(templates, order)`, in process, on orders of 1,000 to 100,000 line items.
+
+Results: `plan-linear` (the largest time per item against the smallest), `plan-1k` (the time per
+item at 1,000 items against that at 100,000: what a plan costs whatever its size), `plan-10k` (a
+budget) and `plan-rss-100k` (the memory planning 100,000 items adds, measured in fresh processes:
+`python benchmarks/bench_plan.py --rss plan|baseline TEMPLATES.json SIZE` is one of them).
+"""
 
 from __future__ import annotations
 
 import gc
+import json
+import resource
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from bench_compile import check_compiled
-from common import BenchmarkError, Context, Result, best_of_each, fmt_seconds
+from common import WORK, BenchmarkError, Context, Result, best_of_each, command_env, fmt_seconds
 
 SIZES = (1_000, 10_000, 100_000)   # line items (order items) per order
 BUNDLE = 5                         # each bundle: one root item and four children with `parent`
 TARGET_LINEAR = 1.5                # per-item time: largest size <= 1.5x smallest size
-BUDGET = 1.0                       # seconds to plan the 10,000-item order
+TARGET_SMALL = 1.5                 # per-item time: 1,000 items <= 1.5x 100,000 items (few per-plan costs)
+BUDGET = 0.8                       # seconds to plan the 10,000-item order
 BUDGET_SIZE = 10_000
+RSS_SIZE = 100_000                 # line items of the order whose planning memory is measured
+RSS_BUDGET = 400.0                 # MB that planning it may add to a process holding the order and templates
 MIN_MATCHED = 0.8                  # below this share of matched items the benchmark measures little
 SLOW_ROUND = 60.0                  # a size whose first round takes longer gets no further rounds
 
@@ -103,6 +117,7 @@ def run(ctx: Context) -> Iterator[Result]:
     roots, children = _products(templates)
 
     best: dict[int, float] = {}
+    first: dict[int, float] = {}
     rounds: dict[int, int] = {}
     gc_share: dict[int, float] = {}
     shapes: dict[int, Shape] = {}
@@ -127,6 +142,7 @@ def run(ctx: Context) -> Iterator[Result]:
         if label in t.errors:
             raise BenchmarkError(t.errors[label])
         rounds[size] = 1
+        first[size] = t.first[label]
         if t.best[label] < SLOW_ROUND and ctx.repeats() > 1:
             ctx.log(f"plan: {size:,} line items, {ctx.repeats() - 1} more rounds")
             more = best_of_each({label: _planning(instantiate, templates, order, calls)}, ctx.repeats() - 1)
@@ -152,7 +168,77 @@ def run(ctx: Context) -> Iterator[Result]:
                         else "the plan grows with the order, the planner does not keep up"))
     yield Result("plan-linear", per_item[slowest], f"per item at {fastest:,} items", per_item[fastest],
                  TARGET_LINEAR, notes=[f"figure: per item at {slowest:,} items", *notes])
+    yield Result(f"plan-{SIZES[0] // 1000}k", per_item[SIZES[0]], f"per item at {SIZES[-1]:,} items",
+                 per_item[SIZES[-1]], TARGET_SMALL, notes=[
+                     f"figure: per item at {SIZES[0]:,} items; the first round, which also prepares the templates "
+                     "(scenario index, each step's settings: kept for later plans), took "
+                     f"{fmt_seconds(first[SIZES[0]])}"])
     yield Result(f"plan-{BUDGET_SIZE // 1000}k", best[BUDGET_SIZE], "budget", BUDGET, 1.0)
+    ctx.log(f"plan: peak RSS of fresh processes, {RSS_SIZE:,} line items")
+    yield _memory(templates)
+
+
+class MemoryResult(Result):
+    """A Result whose figure and baseline are megabytes, not seconds."""
+
+    def line(self) -> str:
+        if self.status == "ERROR":
+            return super().line()
+        return (f"{self.name:<14} {self.seconds:>6.0f} MB   baseline {self.baseline_name} {self.baseline:.0f} MB   "
+                f"ratio {self.ratio:.2f}x   target <= {self.target:g}x   {self.status}")
+
+    def as_json(self) -> dict[str, Any]:
+        return {**super().as_json(), "unit": "MB"}
+
+
+def _memory(templates: Mapping[str, Any]) -> Result:
+    """What planning RSS_SIZE items adds to the peak RSS of a process: a fresh process that plans, beside one
+    that only loads the same templates (from JSON) and builds the same order."""
+    WORK.mkdir(parents=True, exist_ok=True)
+    path = WORK / "plan-templates.json"
+    path.write_text(json.dumps(templates), encoding="utf-8")
+    peak = {mode: _peak_rss(mode, path) for mode in ("baseline", "plan")}
+    added = peak["plan"] - peak["baseline"]
+    return MemoryResult(f"plan-rss-{RSS_SIZE // 1000}k", added, "budget", RSS_BUDGET, 1.0, notes=[
+        f"figure: what planning adds; peak RSS {peak['plan']:.0f} MB planning {RSS_SIZE:,} line items, "
+        f"{peak['baseline']:.0f} MB for a process that only loads the templates and builds the order"])
+
+
+def _peak_rss(mode: str, templates_path: Path) -> float:
+    argv = [sys.executable, str(Path(__file__).resolve()), "--rss", mode, str(templates_path), str(RSS_SIZE)]
+    proc = subprocess.run(argv, env=command_env(), capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        tail = " | ".join((proc.stdout + proc.stderr).strip().splitlines()[-4:]) or "(no output)"
+        raise BenchmarkError(f"the {mode} process for peak RSS exited {proc.returncode}: {tail}")
+    try:
+        return float(json.loads(proc.stdout.strip().splitlines()[-1])["peak_mb"])
+    except (ValueError, KeyError, IndexError) as e:
+        raise BenchmarkError(f"the {mode} process for peak RSS printed no figure: {proc.stdout[-200:]!r}") from e
+
+
+def _rss_child(mode: str, templates_path: str, size: int) -> None:
+    """In a fresh process: load the templates and build the order, plan it (mode "plan") and print the
+    peak RSS, in MB."""
+    from dro_cli.planning.planner import instantiate
+
+    templates = json.loads(Path(templates_path).read_text(encoding="utf-8"))
+    order = make_order(size, *_products(templates))
+    result = instantiate(templates, order) if mode == "plan" else None
+    if result is not None and not result.plan["steps"]:
+        raise SystemExit("the plan has no steps")
+    print(json.dumps({"mode": mode, "peak_mb": _peak_mb()}))
+
+
+def _peak_mb() -> float:
+    """This process's peak RSS. Linux keeps `ru_maxrss` across exec, so a child started by a large parent
+    would report the parent's; VmHWM counts this program's memory only."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _size_note(size: int, seconds: float, rounds: int, gc_share: float, shape: Shape) -> str:
@@ -162,3 +248,9 @@ def _size_note(size: int, seconds: float, rounds: int, gc_share: float, shape: S
             f"(best of {rounds}, GC {gc_share:.0%}); {shape.items:,} fulfillment items, {matched:.0%} matched; "
             f"{shape.instances:,} step instances, {shape.edges:,} edges "
             f"({fmt_seconds(seconds / max(1, shape.instances + shape.edges))} per instance or edge){errors}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 5 or sys.argv[1] != "--rss" or sys.argv[2] not in ("plan", "baseline"):
+        raise SystemExit("usage: bench_plan.py --rss plan|baseline TEMPLATES.json SIZE")
+    _rss_child(sys.argv[2], sys.argv[3], int(sys.argv[4]))

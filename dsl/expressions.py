@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from dsl import ast
@@ -153,10 +153,77 @@ def evaluate(expr: ast.Expr, context: Mapping[str, Any]) -> Any:
     raise ValueError(f"cannot evaluate {unparse(expr)}")  # checked at compile time
 
 
+Compiled = Callable[[Mapping[str, Any]], Any]
+
+
+def compile_expression(expr: ast.Expr) -> Compiled:
+    """`evaluate(expr, ·)` as a function of the context: the tree walked once, not at every call.
+
+    Planning evaluates a few hundred distinct expressions hundreds of thousands of times; each node
+    becomes a closure that does what `evaluate` does for it, with the same results."""
+    if isinstance(expr, ast.Literal):
+        value = expr.value
+        return lambda context: value
+    if isinstance(expr, ast.Path):
+        return _compile_path(expr)
+    if isinstance(expr, ast.BoolOp):
+        left, right = compile_expression(expr.left), compile_expression(expr.right)
+        if expr.op == "and":
+            return lambda context: bool(left(context)) and bool(right(context))
+        return lambda context: bool(left(context)) or bool(right(context))
+    if isinstance(expr, ast.Not):
+        operand = compile_expression(expr.operand)
+        return lambda context: not operand(context)
+    if isinstance(expr, ast.Compare):
+        return _compile_compare(expr)
+    if isinstance(expr, ast.ListExpr):
+        items = tuple(compile_expression(i) for i in expr.items)
+        return lambda context: [item(context) for item in items]
+    if isinstance(expr, ast.Call) and expr.name == "exists" and isinstance(expr.args[0], ast.Path):
+        path = _compile_path(expr.args[0])
+        return lambda context: path(context) is not None
+    return lambda context: evaluate(expr, context)  # raises as evaluate does
+
+
+def _compile_path(path: ast.Path) -> Compiled:
+    """A path's value, None when missing. Keys only (no list index): a missing key and a null are alike."""
+    if not all(isinstance(segment, str) for segment in path.segments):
+        return lambda context: _value_or_none(_resolve(path, context))
+    root, segments = path.root, path.segments
+
+    def value(context: Mapping[str, Any]) -> Any:
+        found: Any = context.get(root)
+        for segment in segments:
+            if type(found) is dict or isinstance(found, Mapping):
+                found = found.get(segment)
+            else:
+                return None
+        return found
+    return value
+
+
+def _value_or_none(value: Any) -> Any:
+    return None if value is _MISSING else value
+
+
+def _compile_compare(expr: ast.Compare) -> Compiled:
+    op, left, right = expr.op, compile_expression(expr.left), compile_expression(expr.right)
+    if op == "==":
+        return lambda context: _equal(left(context), right(context))
+    if op == "!=":
+        return lambda context: not _equal(left(context), right(context))
+    if op in ("in", "not in") and isinstance(expr.right, ast.ListExpr):
+        members = [i.value for i in expr.right.items if isinstance(i, ast.Literal)]
+        if len(members) == len(expr.right.items):  # a list of literals: `in` only reads it, so made once
+            found = op == "in"
+            return lambda context: _contains(members, left(context)) is found
+    return lambda context: _compare(op, left(context), right(context))
+
+
 def _resolve(path: ast.Path, context: Mapping[str, Any]) -> Any:
     value: Any = context.get(path.root, _MISSING)
     for segment in path.segments:
-        if isinstance(value, Mapping) and not isinstance(segment, int):
+        if (type(value) is dict or isinstance(value, Mapping)) and not isinstance(segment, int):
             value = value.get(segment, _MISSING)
         elif isinstance(value, (list, tuple)) and isinstance(segment, int) and -len(value) <= segment < len(value):
             value = value[segment]

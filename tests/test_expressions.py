@@ -9,7 +9,7 @@ import pytest
 
 from dsl import ast
 from dsl.diagnostics import Span, TextOrigin
-from dsl.expressions import check, evaluate, unparse
+from dsl.expressions import check, compile_expression, evaluate, unparse
 from dsl.parser import parse_expression
 
 # An origin at 1:1 keeps spans where the text puts them.
@@ -127,7 +127,11 @@ CONTEXT = {
 
 
 def run(text: str, context: dict[str, Any] = CONTEXT) -> Any:
-    return evaluate(parse(text), context)
+    """The value `evaluate` gives, checked against the compiled expression's, which must be the same."""
+    value = evaluate(parse(text), context)
+    compiled = compile_expression(parse(text))(context)
+    assert (type(compiled), compiled) == (type(value), value)
+    return value
 
 
 @pytest.mark.parametrize(("text", "value"), [
@@ -249,6 +253,13 @@ def test_and_does_not_evaluate_its_right_side_when_left_is_false() -> None:
     assert evaluate(expr, CONTEXT) is False
     with pytest.raises(ValueError, match="cannot evaluate"):
         evaluate(parse("bad(item.x)"), CONTEXT)
+
+
+def test_compiled_expressions_short_circuit_and_refuse_what_evaluate_refuses() -> None:
+    assert compile_expression(parse("item.product == \"X\" and bad(item.x)"))(CONTEXT) is False
+    assert compile_expression(parse("item.quantity == 2 or bad(item.x)"))(CONTEXT) is True
+    with pytest.raises(ValueError, match="cannot evaluate"):
+        compile_expression(parse("bad(item.x)"))(CONTEXT)
 
 
 def test_list_literal_evaluates_to_a_list() -> None:

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from dro_cli.planning.compact import item_context
 from dro_cli.planning.evaluation import holds, value_of
 from dro_cli.planning.order_model import Order
 from dsl.diagnostics import Diagnostic, error
@@ -20,13 +21,15 @@ class FulfillmentItem:
     product: str
     quantity: int
     action: str
-    attributes: Mapping[str, Any]
+    attributes: Mapping[str, Any]  # a dict: the order item's (never changed), or made for it by its rule
     bundle: str  # the id of the bundle's root order item
     source: str  # the id of the order item it comes from
 
     def as_context(self) -> dict[str, Any]:
-        return {"id": self.id, "product": self.product, "quantity": self.quantity, "action": self.action,
-                "attributes": dict(self.attributes), "bundle": self.bundle, "source": self.source}
+        """The item as expressions and the plan see it. Its attributes dict is shared with the context, not
+        copied: a large plan has hundreds of thousands, and nothing changes them."""
+        return item_context(self.id, self.product, self.quantity, self.action, self.attributes, self.bundle,
+                            self.source)
 
 
 Rules = Mapping[str, Sequence[Mapping[str, Any]]]
@@ -48,10 +51,14 @@ def decompose(order: Order, rules: Rules) -> Decomposition:
     roots = order.bundle_roots()
     result = Decomposition([], [], [])
     order_context = order.as_context()
+    contexts: dict[str, dict[str, Any]] = {}  # per bundle
     for item in order.items:
         bundle = roots[item.id]
-        start = FulfillmentItem(item.id, item.product, item.quantity, item.action, item.attributes, bundle, item.id)
-        context = {"order": order_context, "bundle": by_id[bundle].as_context()}
+        attributes = item.attributes if type(item.attributes) is dict else dict(item.attributes)
+        start = FulfillmentItem(item.id, item.product, item.quantity, item.action, attributes, bundle, item.id)
+        context = contexts.get(bundle)
+        if context is None:
+            context = contexts[bundle] = {"order": order_context, "bundle": by_id[bundle].as_context()}
         _expand(start, rules, context, result)
     return result
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from dsl import ast
 from dsl.diagnostics import Span, TextOrigin
-from dsl.expressions import evaluate
+from dsl.expressions import Compiled, compile_expression
 from dsl.parser import parse_expression
 
 _ORIGIN = TextOrigin(Span("<templates>", 1, 1, 1, 2))
@@ -26,10 +26,15 @@ def expression(text: str) -> ast.Expr:
     return parsed
 
 
+@functools.lru_cache(maxsize=65536)
+def compiled(text: str) -> Compiled:
+    return compile_expression(expression(text))
+
+
 def holds(text: str | None, context: Mapping[str, Any]) -> bool:
     """Whether a `when` holds; no expression always holds."""
-    return text is None or bool(evaluate(expression(text), context))
+    return text is None or bool(compiled(text)(context))
 
 
 def value_of(text: str, context: Mapping[str, Any]) -> Any:
-    return evaluate(expression(text), context)
+    return compiled(text)(context)

@@ -7,34 +7,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
+from dro_cli.planning.compact import StepDict
 from dro_cli.planning.decompose import FulfillmentItem, decompose
-from dro_cli.planning.evaluation import holds
+from dro_cli.planning.evaluation import compiled
 from dro_cli.planning.order_model import Order
-from dro_cli.planning.scenarios import ScenarioIndex
-from dro_cli.planning.settings import resolve
+from dro_cli.planning.prepared import Prepared, prepared
 from dsl.diagnostics import Diagnostic
 from dsl.gc_pause import collector_paused
 
 PLAN_SCHEMA_VERSION = 1
 PLAN_KIND = "dro/plan"
-# Template keys every instance carries as they are; the rest of a step is its type's configuration.
-_INSTANCE_KEYS = ("title", "type", "lane", "scope", "run_as", "duration", "jeopardy", "retry", "queue")
-_NOT_CONFIG = frozenset({*_INSTANCE_KEYS, "group", "description", "after", "when"})
-
-
-class Instance(NamedTuple):
-    """One step instance: a step of the templates, for the plan, a bundle or a line item.
-
-    A named tuple: plans hold hundreds of thousands, hashed and compared often.
-    """
-
-    id: str  # step, step[BUNDLE] or step[ITEM]
-    step: str
-    scope: str
-    item: str | None
-    bundle: str | None
 
 
 @dataclass
@@ -52,12 +36,12 @@ def instantiate(templates: Mapping[str, Any], order: Order) -> PlanResult:
 
 def _instantiate(templates: Mapping[str, Any], order: Order) -> PlanResult:
     decomposition = decompose(order, templates["decompositions"])
-    items = decomposition.items
-    instances, unmatched = _instances(templates, order, items)
-    after = _wire(templates["steps"], instances)
-    position = {step: i for i, step in enumerate(templates["order"])}
-    ordered = sorted(instances, key=lambda i: (position[i.step], i.id))
-    used = sorted({templates["steps"][i.step].get("endpoint") for i in instances} - {None})
+    contexts: dict[str, dict[str, Any]] = {}
+    bundles = {i.id: i.as_context() for i in order.items if i.parent is None}
+    rows, unmatched = _instances(prepared(templates), order, decomposition.items, bundles, contexts)
+    decomposition.items.clear()  # the contexts hold what the plan needs of them
+    _wire(rows)
+    used = sorted({templates["steps"][step].get("endpoint") for step in rows.by_step} - {None})
     plan = {
         "schema_version": PLAN_SCHEMA_VERSION,
         "kind": PLAN_KIND,
@@ -67,106 +51,174 @@ def _instantiate(templates: Mapping[str, Any], order: Order) -> PlanResult:
         "endpoints": {name: templates["endpoints"][name] for name in used},  # names of env variables, never values
         "context": {
             "order": order.as_context(),
-            "bundles": {i.id: i.as_context() for i in order.items if i.parent is None},
-            "items": {i.id: i.as_context() for i in items},
+            "bundles": bundles,
+            "items": contexts,
         },
-        "steps": _steps_json(templates, ordered, after),
+        "steps": rows.in_plan_order(templates["order"]),
     }
     return PlanResult(plan, decomposition.problems, unmatched, decomposition.vanished)
 
 
-def _instances(templates: Mapping[str, Any], order: Order,
-               items: list[FulfillmentItem]) -> tuple[list[Instance], list[FulfillmentItem]]:
-    index = ScenarioIndex(templates["scenarios"])
-    steps = templates["steps"]
+_UNWIRED: list[str] = []  # each step's `after` until it is wired
+
+
+class _Rows:
+    """The step instances of a plan as they are found: by id (an instance found twice is one), by step
+    and by bundle (the wiring works bundle by bundle)."""
+
+    def __init__(self, prepared: Prepared) -> None:
+        self.prepared = prepared
+        self.by_id: dict[str, dict[str, Any]] = {}
+        self.by_step: dict[str, list[dict[str, Any]]] = {}
+        self.by_bundle: dict[str | None, list[dict[str, Any]]] = {}
+
+    def sorted_by_step(self) -> dict[str, list[dict[str, Any]]]:
+        """Each step's instances, sorted by id (in place)."""
+        for found in self.by_step.values():
+            found.sort(key=_by_id)
+        return self.by_step
+
+    def in_plan_order(self, order: list[str]) -> list[dict[str, Any]]:
+        """The steps in the templates' order, each step's instances by id (sorted_by_step, first)."""
+        out: list[dict[str, Any]] = []
+        for step_id in order:
+            found = self.by_step.get(step_id)
+            if found:
+                out += found
+        return out
+
+
+def _by_id(row: Mapping[str, Any]) -> str:
+    return row["id"]  # type: ignore[no-any-return]
+
+
+def _instances(prepared_templates: Prepared, order: Order, items: list[FulfillmentItem],
+               bundles: Mapping[str, Mapping[str, Any]],
+               contexts: dict[str, dict[str, Any]]) -> tuple[_Rows, list[FulfillmentItem]]:
+    """The step instances of the items' scenarios; each item's context goes to `contexts`. `bundles`: the
+    context of each bundle, by its root item's id."""
+    index = prepared_templates.index
+    scenarios_of = prepared_templates.templates["scenarios"]
+    steps = prepared_templates.steps
+    base = prepared_templates.base
     order_context = order.as_context()
-    bundles = {i.id: i.as_context() for i in order.items}
-    found: dict[Instance, None] = {}  # insertion-ordered set
+    rows = _Rows(prepared_templates)
+    by_id, by_step, by_bundle = rows.by_id, rows.by_step, rows.by_bundle
     unmatched: list[FulfillmentItem] = []
     for item in items:
-        item_context = item.as_context()
-        context = {"order": order_context, "item": item_context, "bundle": bundles[item.bundle]}
+        item_id, bundle = item.id, item.bundle
+        item_context = contexts[item_id] = item.as_context()
+        context = {"order": order_context, "item": item_context, "bundle": bundles[bundle]}
         scenarios = index.matching(item_context, context)
         if not scenarios:
             unmatched.append(item)
         for scenario in scenarios:
-            for step_id in templates["scenarios"][scenario]["steps"]:
+            for step_id in scenarios_of[scenario]["steps"]:
                 step = steps[step_id]
-                if holds(step["when"], context):
-                    found.setdefault(_instance(step_id, step["scope"], item), None)
-    return list(found), unmatched
+                when = step["when"]
+                if when is not None and not compiled(when)(context):
+                    continue
+                scope = step["scope"]
+                if scope == "line_item":
+                    instance_id, of_item, of_bundle = f"{step_id}[{item_id}]", item_id, bundle
+                elif scope == "bundle":
+                    instance_id, of_item, of_bundle = f"{step_id}[{bundle}]", None, bundle
+                else:
+                    instance_id, of_item, of_bundle = step_id, None, None
+                if instance_id in by_id:
+                    continue  # another scenario of the item, or another item of the bundle, found it
+                row = StepDict(instance_id, step_id, base(step_id), of_item, of_bundle, _UNWIRED).__dict__
+                by_id[instance_id] = row
+                by_step.setdefault(step_id, []).append(row)
+                by_bundle.setdefault(of_bundle, []).append(row)
+    return rows, unmatched
 
 
-def _instance(step_id: str, scope: str, item: FulfillmentItem) -> Instance:
-    if scope == "line_item":
-        return Instance(f"{step_id}[{item.id}]", step_id, scope, item.id, item.bundle)
-    if scope == "bundle":
-        return Instance(f"{step_id}[{item.bundle}]", step_id, scope, None, item.bundle)
-    return Instance(step_id, step_id, scope, None, None)
-
-
-def _wire(steps: Mapping[str, Any], instances: list[Instance]) -> dict[Instance, list[str]]:
-    """The ids each instance runs after, sorted, by the nearest-level rule (DESIGN 4).
+def _wire(rows: _Rows) -> None:
+    """Each instance's `after`: the ids it runs after, sorted, by the nearest-level rule (DESIGN 4).
 
     Plan-wide dependencies make plans grow faster than orders (every instance of one
     step after every instance of another), so the sorted ids of each step, per item,
     per bundle and plan-wide, are made once and shared. An instance id starts with
     its step's id and step ids have no '[', so each step's ids sort as one block: an
-    instance's list is those blocks put together in order.
+    instance's list is those blocks put together in order. The ids per bundle are
+    made one bundle at a time, and those per item looked up by id (a line item has
+    one instance of a step), so that nothing the size of the plan is built for them.
     """
-    everywhere: dict[str, list[str]] = {}
-    by_item: dict[tuple[str, str], list[str]] = {}
-    by_bundle: dict[tuple[str, str], list[str]] = {}
-    for instance in instances:
-        everywhere.setdefault(instance.step, []).append(instance.id)
-        if instance.item is not None:
-            by_item.setdefault((instance.step, instance.item), []).append(instance.id)
-        if instance.bundle is not None:
-            by_bundle.setdefault((instance.step, instance.bundle), []).append(instance.id)
-    for table in (everywhere, by_item, by_bundle):
-        for ids in table.values():
-            ids.sort()
     none: list[str] = []
-    after: dict[Instance, list[str]] = {}
-    for instance in instances:
-        blocks: dict[str, list[str]] = {}
-        for dependency in steps[instance.step]["after"]:
-            target, within = dependency["step"], dependency["within"]
-            same_item = by_item.get((target, instance.item), none) if instance.item is not None else none
-            same_bundle = by_bundle.get((target, instance.bundle), none) if instance.bundle is not None else none
-            if within == "line_item":
-                chosen = same_item
-            elif within == "bundle":
-                chosen = same_bundle
-            elif within == "plan":
-                chosen = everywhere.get(target, none)
+    dependencies = {step: rows.prepared.dependencies(step) for step in rows.by_step}
+    everywhere = {step: [row["id"] for row in found] for step, found in rows.sorted_by_step().items()}
+    rows.by_id.clear()  # found is found: each bundle's own instances are looked up in the bundle
+    for bundle, members in rows.by_bundle.items():
+        in_bundle: dict[str, list[str]] = {}
+        line_items: dict[str, str] = {}  # the bundle's line-item instances' ids
+        for row in members:
+            in_bundle.setdefault(row["step"], []).append(row["id"])
+            if row["item"] is not None:
+                line_items[row["id"]] = row["id"]
+        for ids in in_bundle.values():
+            ids.sort()
+        if bundle is None:
+            in_bundle = {}  # plan-wide instances have no bundle to look in
+        # Blocks and joined lists are shared within the bundle: a line item's block is made once, and
+        # lists joined from the same blocks once, by the blocks' identities (all alive until the bundle
+        # is done, so no identity is reused meanwhile).
+        of_item: dict[str, list[str]] = {}
+        joined_once: dict[tuple[int, ...], list[str]] = {}
+        for row in members:
+            wanted = dependencies[row["step"]]
+            if not wanted:
+                row["after"] = none  # shared, never changed
+                continue
+            item = row["item"]
+            blocks: dict[str, list[str]] = {}
+            for target, within in wanted:
+                if within == "line_item":
+                    chosen = _same_item(line_items, of_item, target, item, none)
+                elif within == "bundle":
+                    chosen = in_bundle.get(target, none)
+                elif within == "plan":
+                    chosen = everywhere.get(target, none)
+                else:
+                    chosen = (_same_item(line_items, of_item, target, item, none)
+                              or in_bundle.get(target, none) or everywhere.get(target, none))
+                # The same step twice (DRO310) may pick two levels: keep the wider, a superset.
+                if len(chosen) > len(blocks.get(target, none)):
+                    blocks[target] = chosen
+            if not blocks:
+                row["after"] = none  # shared, never changed
+            elif len(blocks) == 1:
+                row["after"] = next(iter(blocks.values()))  # shared, never changed
             else:
-                chosen = same_item or same_bundle or everywhere.get(target, none)
-            # The same step twice (DRO310) may pick two levels: keep the wider, a superset.
-            if len(chosen) > len(blocks.get(target, none)):
-                blocks[target] = chosen
-        if len(blocks) == 1:
-            after[instance] = next(iter(blocks.values()))  # shared, never changed
-        else:
-            after[instance] = [i for block in sorted(blocks.values(), key=lambda b: b[0]) for i in block]
-    return after
+                ordered = sorted(blocks.values(), key=_first)
+                key = tuple(map(id, ordered))
+                joined = joined_once.get(key)
+                if joined is None:
+                    joined = joined_once[key] = _joined(ordered)
+                row["after"] = joined  # shared, never changed
+    rows.by_bundle.clear()  # what is left of the plan's size is the plan
 
 
-def _steps_json(templates: Mapping[str, Any], instances: list[Instance],
-                after: Mapping[Instance, list[str]]) -> list[dict[str, Any]]:
-    """Each instance as JSON, with the settings rules give it; what instances of one step share is built
-    once per step."""
-    steps = templates["steps"]
-    shared: dict[str, dict[str, Any]] = {}
-    out = []
-    for instance in instances:
-        base = shared.get(instance.step)
-        if base is None:
-            step = steps[instance.step]
-            base = shared[instance.step] = {
-                **{key: step[key] for key in _INSTANCE_KEYS},
-                **resolve(step, templates["jeopardy_rules"], templates["fallout_rules"]),
-                "config": {key: value for key, value in step.items() if key not in _NOT_CONFIG}}
-        out.append({"id": instance.id, "step": instance.step, **base, "item": instance.item,
-                    "bundle": instance.bundle, "after": after[instance]})
-    return out
+def _joined(blocks: list[list[str]]) -> list[str]:
+    """The blocks one after another, sized exactly: such lists hold most of a large plan's edges."""
+    joined = blocks[0] + blocks[1]
+    for block in blocks[2:]:
+        joined += block
+    return joined
+
+
+def _first(block: list[str]) -> str:
+    return block[0]
+
+
+def _same_item(line_items: Mapping[str, str], of_item: dict[str, list[str]], target: str, item: str | None,
+               none: list[str]) -> list[str]:
+    """The instance of step `target` for line item `item`, if there is one, as a block (made once)."""
+    if item is None:
+        return none
+    instance_id = f"{target}[{item}]"
+    block = of_item.get(instance_id)
+    if block is None:
+        found = line_items.get(instance_id)
+        block = of_item[instance_id] = none if found is None else [found]  # the id the plan has
+    return block

@@ -43,6 +43,7 @@ class ScenarioIndex:
         self.scenarios = scenarios
         self.by_product: dict[str, list[str]] = {}
         self.unguarded: list[str] = []
+        self._candidates: dict[str, list[tuple[str, Any, str | None]]] = {}  # per product: id, actions, when
         for scenario_id in sorted(scenarios):
             guard = product_guard(scenarios[scenario_id]["when"])
             if guard is None:
@@ -52,6 +53,10 @@ class ScenarioIndex:
 
     def matching(self, item: Mapping[str, Any], context: Mapping[str, Any]) -> list[str]:
         """The ids of the scenarios whose `actions` and `when` accept `item`, sorted."""
-        candidates = sorted({*self.by_product.get(item["product"], ()), *self.unguarded})
-        return [s for s in candidates
-                if item["action"] in self.scenarios[s]["actions"] and holds(self.scenarios[s]["when"], context)]
+        candidates = self._candidates.get(item["product"])
+        if candidates is None:
+            candidates = self._candidates[item["product"]] = [
+                (s, self.scenarios[s]["actions"], self.scenarios[s]["when"])
+                for s in sorted({*self.by_product.get(item["product"], ()), *self.unguarded})]
+        action = item["action"]
+        return [s for s, actions, when in candidates if action in actions and holds(when, context)]
