@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench_compile import check_compiled
-from common import BenchmarkError, Context, Result, best_of_each, fmt_seconds
+from common import BenchmarkError, Context, Result, fmt_seconds, time_each
 
 SIZES = (1_000, 10_000, 100_000)   # line items (order items) per order
 BUNDLE = 5                         # each bundle: one root item and four children with `parent`
@@ -123,13 +123,13 @@ def run(ctx: Context) -> Iterator[Result]:
 
         label = f"plan {size:,} items"
         ctx.log(f"plan: {size:,} line items, first round")
-        t = best_of_each({label: _planning(instantiate, templates, order, calls)}, 1, check)
+        t = time_each({label: _planning(instantiate, templates, order, calls)}, 1, check)
         if label in t.errors:
             raise BenchmarkError(t.errors[label])
         rounds[size] = 1
-        if t.best[label] < SLOW_ROUND and ctx.repeats() > 1:
+        if t.median[label] < SLOW_ROUND and ctx.repeats() > 1:
             ctx.log(f"plan: {size:,} line items, {ctx.repeats() - 1} more rounds")
-            more = best_of_each({label: _planning(instantiate, templates, order, calls)}, ctx.repeats() - 1)
+            more = time_each({label: _planning(instantiate, templates, order, calls)}, ctx.repeats() - 1)
             if label in more.errors:
                 raise BenchmarkError(more.errors[label])
             rounds[size] = ctx.repeats()
@@ -159,6 +159,6 @@ def _size_note(size: int, seconds: float, rounds: int, gc_share: float, shape: S
     matched = 1 - shape.unmatched / shape.items if shape.items else 0.0
     errors = f", {shape.errors} error diagnostic(s)" if shape.errors else ""
     return (f"{size:>7,} items: {fmt_seconds(seconds)}, {fmt_seconds(seconds / size)} per item "
-            f"(best of {rounds}, GC {gc_share:.0%}); {shape.items:,} fulfillment items, {matched:.0%} matched; "
+            f"(median of {rounds}, GC {gc_share:.0%}); {shape.items:,} fulfillment items, {matched:.0%} matched; "
             f"{shape.instances:,} step instances, {shape.edges:,} edges "
             f"({fmt_seconds(seconds / max(1, shape.instances + shape.edges))} per instance or edge){errors}")

@@ -41,12 +41,12 @@ from common import (
     Context,
     Result,
     Timings,
-    best_of_each,
     command,
     command_env,
     compare,
     dro_command,
     fmt_seconds,
+    time_each,
 )
 
 RUN_STEPS = 10_000       # run-10k: steps in the random DAG
@@ -462,7 +462,7 @@ class Bench:
             elif len(module.CALLS) != len(flows):
                 raise BenchmarkError(f"{label}: {len(module.CALLS)} flow calls, {len(flows)} expected")
 
-        timings = best_of_each({name: dro_side, baseline: base_side, per_event: lambda: base_side(True)},
+        timings = time_each({name: dro_side, baseline: base_side, per_event: lambda: base_side(True)},
                                self.ctx.repeats(), check)
         if name in timings.errors or baseline in timings.errors:
             return compare(name, timings, name, baseline, target)
@@ -474,7 +474,7 @@ class Bench:
         notes = [*notes,
                  f"{steps:,} steps ({len(flows):,} no-op flows, {steps - len(flows):,} milestones), "
                  f"{sum(map(len, dag.values())):,} edges, longest path {depth(dag):,} steps; "
-                 f"{PARALLEL} threads each side; best of {len(dro_rounds)}",
+                 f"{PARALLEL} threads each side; median of {len(dro_rounds)}",
                  f"dro: {fmt_seconds(best.seconds)} = "
                  + ", ".join(f"{k} {fmt_seconds(v)}" for k, v in best.phases.items())
                  + f"; {sum(counts.values()):,} journal records ({_counts(counts)}) in {best.batches + 1:,} appends "
@@ -544,7 +544,7 @@ class Bench:
                 elif value != CALLOUTS or len(service.keys) != CALLOUTS:
                     raise BenchmarkError(f"{label}: {value} answers, {len(service.keys)} requests")
 
-            timings = best_of_each({name: dro_side, baseline: base_side}, self.ctx.repeats(), check)
+            timings = time_each({name: dro_side, baseline: base_side}, self.ctx.repeats(), check)
         finally:
             service.close()
         for side in (name, baseline):
@@ -554,7 +554,7 @@ class Bench:
         best = min(dro_rounds, key=lambda r: r.seconds)
         added = (best.seconds - min(bare)) / CALLOUTS
         notes = [f"figure: (dro's whole run - the bare requests) / {CALLOUTS} = {added * 1e3:.2f} ms added per callout "
-                 f"(best of {len(dro_rounds)} each)",
+                 f"(median of {len(dro_rounds)} each)",
                  f"dro: {fmt_seconds(best.seconds / CALLOUTS)} per callout ({fmt_seconds(best.seconds)} = "
                  + ", ".join(f"{k} {fmt_seconds(v)}" for k, v in best.phases.items())
                  + f"; {best.batches + 1} appends); bare http.client: {fmt_seconds(min(bare) / CALLOUTS)} per request",
@@ -581,7 +581,7 @@ class Bench:
         text = [sys.executable, "-m", "dro_cli.main", "status", order_id, "--state-dir", str(state)]
         js = [*dro_command(), "status", order_id, "--format", "json", "--state-dir", str(state)]
         subjects = {"status-1m": command(text), "status-1m-json": command(js)}
-        timings = best_of_each(subjects, self.ctx.repeats())
+        timings = time_each(subjects, self.ctx.repeats())
 
         (path / "snapshot.json").unlink()
         cold = command(text)
@@ -600,12 +600,12 @@ class Bench:
             if name in timings.errors:
                 yield Result(name, None, "budget", STATUS_BUDGET, 1.0, error=timings.errors[name])
                 continue
-            notes = [f"`{_short(argv)}`, cold process, best of {self.ctx.repeats()}", shape]
+            notes = [f"`{_short(argv)}`, cold process, median of {self.ctx.repeats()}", shape]
             if name == "status-1m":
                 notes.append(f"without snapshot.json: {fmt_seconds(unsnapped)} (folds the whole journal and "
                              f"{'writes the snapshot again' if rewritten else 'wrote NO snapshot'}); "
                              f"the next status: {fmt_seconds(again)}")
-            yield Result(name, timings.best[name], "budget", STATUS_BUDGET, 1.0, notes=notes)
+            yield Result(name, timings.median[name], "budget", STATUS_BUDGET, 1.0, notes=notes)
 
     def _status_json(self, state: Path, order_id: str) -> dict[str, Any]:
         proc = subprocess.run([*dro_command(), "status", order_id, "--format", "json", "--state-dir", str(state)],

@@ -10,12 +10,12 @@ from common import (
     BenchmarkError,
     Context,
     Result,
-    best_of_each,
     catalog_files,
     command,
     compare,
     console_script,
     dro_command,
+    time_each,
 )
 
 TARGET = 0.5           # dro validate <= 0.5x check-jsonschema (which checks the schema only)
@@ -43,5 +43,5 @@ def run(ctx: Context) -> Iterator[Result]:
                                      *files]),
     }
     ctx.log(f"validate: {len(files)} files, {ctx.repeats()} rounds")
-    yield compare("validate", best_of_each(subjects, ctx.repeats()), "validate",
+    yield compare("validate", time_each(subjects, ctx.repeats()), "validate",
                   "check-jsonschema", TARGET)
