@@ -15,11 +15,11 @@ from common import (
     Context,
     Result,
     Timings,
-    best_of_each,
     catalog_files,
     command,
     compare,
     fmt_seconds,
+    time_each,
 )
 
 from dsl.gc_pause import collector_paused
@@ -108,11 +108,11 @@ def run(ctx: Context) -> Iterator[Result]:
                 "compile-dro": compiling("compile-dro", dro_dir),
                 LARK: _lark_parse(catalog_files(dro_dir))}
     ctx.log(f"compile: {ctx.repeats()} rounds of {', '.join(subjects)}")
-    t = best_of_each(subjects, ctx.repeats(), check)
+    t = time_each(subjects, ctx.repeats(), check)
     yield compare("compile-yaml", t, "compile-yaml", PARSE, TARGET_YAML,
                   _warnings_note(last.get("compile-yaml")) + _cold_note(t, "compile-yaml"))
     notes = _cold_note(t, "compile-dro")
-    floor, yaml_compile = t.best.get(LARK), t.best.get("compile-yaml")
+    floor, yaml_compile = t.median.get(LARK), t.median.get("compile-yaml")
     if floor and yaml_compile:
         notes.append(f"lark alone (its own loop, a bare tree) parses the DSL files in {fmt_seconds(floor)}, "
                      f"{floor / yaml_compile:.2f}x the whole YAML compile")
@@ -130,16 +130,16 @@ def fresh(ctx: Context, yaml_dir: Path, dro_dir: Path) -> Result:
     subjects = {"compile-dro-fresh": command([sys.executable, "-c", FRESH, str(dro_dir)]),
                 "compile-yaml-fresh": command([sys.executable, "-c", FRESH, str(yaml_dir)])}
     ctx.log(f"compile-fresh: {ctx.repeats()} rounds of {', '.join(subjects)}")
-    return compare("compile-fresh", best_of_each(subjects, ctx.repeats()), "compile-dro-fresh",
+    return compare("compile-fresh", time_each(subjects, ctx.repeats()), "compile-dro-fresh",
                    "compile-yaml-fresh", TARGET_DRO)
 
 
 def _cold_note(t: Timings, name: str) -> list[str]:
     """The first round's time when it stands out: caches kept between in-process runs."""
-    first, best = t.first.get(name), t.best.get(name)
-    if first is None or best is None or first < 1.2 * best:
+    first, median = t.first.get(name), t.median.get(name)
+    if first is None or median is None or first < 1.2 * median:
         return []
-    return [f"first round (cold process) {fmt_seconds(first)}, best {fmt_seconds(best)}"]
+    return [f"first round (cold process) {fmt_seconds(first)}, median {fmt_seconds(median)}"]
 
 
 def _warnings_note(result: Any) -> list[str]:

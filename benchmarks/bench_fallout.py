@@ -502,9 +502,9 @@ def warm(args: Sequence[str], state: Path) -> Callable[[], Process]:
 
 
 def time_subjects(subjects: Mapping[str, Subject], repeat: int) -> Timings:
-    """Best (minimum) wall time of each subject over `repeat * rounds` rounds, the subjects interleaved;
+    """The wall time of each subject in each of `repeat * rounds` rounds, the subjects interleaved;
     every round's output is checked, and a subject that fails is dropped with its error kept."""
-    t = Timings({}, {}, {})
+    t = Timings()
     repeat = max(1, repeat)
     for round_ in range(repeat * max(s.rounds for s in subjects.values())):
         for name, subject in subjects.items():
@@ -525,8 +525,7 @@ def time_subjects(subjects: Mapping[str, Subject], repeat: int) -> Timings:
             except Exception as e:  # the command broke or printed the wrong thing: report it, go on
                 t.errors[name] = describe_exception(e)
                 continue
-            t.first.setdefault(name, elapsed)
-            t.best[name] = min(t.best.get(name, elapsed), elapsed)
+            t.add(name, elapsed)
     return t
 
 
@@ -625,13 +624,8 @@ class BudgetResult(Result):
             return "INFO"
         return "PASS" if self.seconds <= self.budget else "FAIL"
 
-    def line(self) -> str:
-        if self.status == "ERROR":
-            return super().line()
-        ratio = f"{self.ratio:.2f}x" if self.ratio is not None else "-"
-        target = f"<= {fmt_seconds(self.budget)}" if self.budget is not None else "none (informational)"
-        return (f"{self.name:<14} {fmt_seconds(self.seconds):>9}   baseline {self.baseline_name} "
-                f"{fmt_seconds(self.baseline)}   ratio {ratio}   target {target}   {self.status}")
+    def target_text(self) -> str:
+        return f"<= {fmt_seconds(self.budget)}" if self.budget is not None else "none (informational)"
 
     def as_json(self) -> dict[str, Any]:
         return {**super().as_json(), "target": None, "budget_seconds": self.budget, "status": self.status}
@@ -666,12 +660,12 @@ class Bench:
             for name in self.copies:
                 shutil.rmtree(self.copy(name), ignore_errors=True)
 
-        how = f"cold process with DRO_STATE_DIR and DRO_NOW={NOW_ISO}, best of {repeat * LIGHT_ROUNDS}"
+        how = f"cold process with DRO_STATE_DIR and DRO_NOW={NOW_ISO}, median of {repeat * LIGHT_ROUNDS}"
         for command in ("fallout", "jeopardy", "tick"):
             result = self.budget(f"{command}-10k", timings, f"{command}-{large}", BUDGET)
             if result.error is None:
                 argv = f"dro {command}" + ("" if command == "tick" else " --format json")
-                at = ", ".join(f"{fmt_seconds(timings.best[f'{command}-{n}'])} at {n:,}" for n in (small, 0))
+                at = ", ".join(f"{fmt_seconds(timings.median[f'{command}-{n}'])} at {n:,}" for n in (small, 0))
                 result.notes += [f"`{argv}`, {how}; {at} orders", self.checked(command)]
                 if command == "fallout":
                     result.notes += [self.shape(), self.floor(timings)]
@@ -684,7 +678,8 @@ class Bench:
             yield self.scale(command, timings)
         cold_scan = self.budget("scan-cold-10k", timings, f"cold-{large}", None)
         cold_scan.notes.append(f"`dro fallout --format json` with every digest.json deleted first (not timed): "
-                               f"{large:,} journals folded, {large:,} digests written; cold process, best of {repeat}")
+                               f"{large:,} journals folded, {large:,} digests written; cold process, "
+                               f"median of {repeat}")
         yield cold_scan
         idle = self.budget("tick-idle-10k", timings, f"idle-{large}", None)
         idle.notes.append(f"`dro tick` right after a tick: {large:,} orders scanned, none due; {how}")
@@ -735,7 +730,9 @@ class Bench:
             if side in timings.errors:
                 return BudgetResult(name, None, FLOOR_NAME, None, 0.0, error=label + timings.errors[side],
                                     budget=budget)
-        return BudgetResult(name, timings.best[subject], FLOOR_NAME, timings.best[floor], 0.0, budget=budget)
+        return BudgetResult(name, timings.median[subject], FLOOR_NAME, timings.median[floor], 0.0, budget=budget,
+                            spread=timings.spread(subject), baseline_spread=timings.spread(floor),
+                            rounds=timings.rounds(subject))
 
     def scale(self, command: str, timings: Timings) -> Result:
         """Warm t(10k) against warm t(1k); the cold processes' ratio, start-up included, in the notes."""
@@ -746,18 +743,19 @@ class Bench:
         for side in sides.values():
             if side in timings.errors:
                 return Result(name, None, label, None, TARGET_SCALE, error=f"{side}: {timings.errors[side]}")
-        t1, t2 = timings.best[sides[label]], timings.best[sides[name]]
+        t1, t2 = timings.median[sides[label]], timings.median[sides[name]]
         ratio = t2 / t1
         notes = [f"{'linear' if ratio <= TARGET_SCALE else 'NOT linear'}: t({k2})/t({k1}) = {fmt_seconds(t2)} / "
                  f"{fmt_seconds(t1)} = {ratio:.1f}x for {large // small}x the orders (linear when <= "
-                 f"{TARGET_SCALE:g}x); `dro {command}` run by cli.main in this process, warm, best of "
+                 f"{TARGET_SCALE:g}x); `dro {command}` run by cli.main in this process, warm, median of "
                  f"{self.ctx.repeats() * LIGHT_ROUNDS}: the command's own work, without the start-up"]
         cold_sides = [f"{command}-{n}" for n in (0, small, large)]
         if not any(side in timings.errors for side in cold_sides):
-            c0, c1, c2 = (timings.best[side] for side in cold_sides)
+            c0, c1, c2 = (timings.median[side] for side in cold_sides)
             notes.append(f"as cold processes: t({k2})/t({k1}) = {fmt_seconds(c2)} / {fmt_seconds(c1)} = "
                          f"{c2 / c1:.2f}x; the start-up, t(0) on an empty state directory, is {fmt_seconds(c0)}")
-        return compare(name, Timings({name: t2, label: t1}, {}, {}), name, label, TARGET_SCALE, notes)
+        return compare(name, Timings({name: timings.samples[sides[name]], label: timings.samples[sides[label]]}),
+                       name, label, TARGET_SCALE, notes)
 
     def shape(self) -> str:
         fixture = self.fixture
@@ -769,7 +767,7 @@ class Bench:
 
     def floor(self, timings: Timings) -> str:
         small, large = SIZES
-        at = ", ".join(f"{fmt_seconds(timings.best.get(f'{FLOOR_NAME}-{n}'))} at {n:,}" for n in (0, small, large))
+        at = ", ".join(f"{fmt_seconds(timings.median.get(f'{FLOOR_NAME}-{n}'))} at {n:,}" for n in (0, small, large))
         return f"floor: `python -c` listing orders/ and json-parsing each digest.json: {at} orders"
 
     def checked(self, command: str) -> str:

@@ -34,7 +34,18 @@ from pathlib import Path
 from typing import Any
 
 from bench_run import T0, callout_step, check_plan, endpoint, make_plan, make_step
-from common import WORK, BenchmarkError, Context, Result, best_of_each, command, command_env, dro_command
+from common import (
+    WORK,
+    BenchmarkError,
+    Context,
+    MemoryResult,
+    Result,
+    command,
+    command_env,
+    compare,
+    dro_command,
+    time_each,
+)
 
 ATTEMPTS = 500           # each callout step fails 499 times, then succeeds: 1,000 records a step
 RETRY_INTERVAL = 60.0
@@ -82,23 +93,22 @@ def measure(ctx: Context, orders: Mapping[str, tuple[Path, str, int]]) -> Iterat
     shape = f"journal: {records:,} records, {size / 1e6:.0f} MB, with snapshot.json; one manual step awaiting"
     writer = [*dro_command(), "run", order_id, "--state-dir", str(state)]
     status = [*dro_command(), "status", order_id, "--state-dir", str(state)]
-    timings = best_of_each({"writer": command(writer), "status": command(status)}, ctx.repeats())
+    timings = time_each({"writer": command(writer), "status": command(status)}, ctx.repeats())
     check_unchanged(journal, size)
     if timings.errors:
         yield Result("writer-1m", None, "status", None, TARGET_WRITER, error="; ".join(timings.errors.values()))
     else:
-        yield Result("writer-1m", timings.best["writer"], "status", timings.best["status"], TARGET_WRITER,
-                     notes=[f"`dro run {order_id}` against `dro status {order_id}`, cold processes, best of "
+        yield compare("writer-1m", timings, "writer", "status", TARGET_WRITER,
+                      notes=[f"`dro run {order_id}` against `dro status {order_id}`, cold processes, median of "
                             f"{ctx.repeats()}", shape])
 
     peaks = {}
     for label, (st, oid, n) in orders.items():
         peaks[label] = (peak_rss([*dro_command(), "run", oid, "--state-dir", str(st)]), n)
     (big, n_big), (small, n_small) = peaks["1m"], peaks["100k"]
-    # Result compares seconds: here the "seconds" are megabytes of peak RSS, said in the note
-    yield Result("writer-rss", big / 1024, "rss-100k", small / 1024, TARGET_RSS,
-                 notes=[f"peak RSS of `dro run ORDER_ID` (ru_maxrss of the child): {big / 1024:.0f} MB at "
-                        f"{n_big:,} records, {small / 1024:.0f} MB at {n_small:,} (the figures are MB, not seconds)"])
+    yield MemoryResult("writer-rss", big / 1024, "rss-100k", small / 1024, TARGET_RSS,
+                       notes=[f"peak RSS of `dro run ORDER_ID` (ru_maxrss of the child): {big / 1024:.0f} MB at "
+                              f"{n_big:,} records, {small / 1024:.0f} MB at {n_small:,}"])
 
     snapshot = state / "orders" / order_id / "snapshot.json"
     kept = snapshot.read_bytes()
@@ -109,18 +119,19 @@ def measure(ctx: Context, orders: Mapping[str, tuple[Path, str, int]]) -> Iterat
         return command(status)()
 
     try:
-        timings = best_of_each({"status": unsnapped, "parse": command(parse)}, ctx.repeats())
+        timings = time_each({"status": unsnapped, "parse": command(parse)}, ctx.repeats())
     finally:
         snapshot.write_bytes(kept)
     if timings.errors:
         yield Result("status-nosnap", None, "parse-lines", None, TARGET_NOSNAP,
                      error="; ".join(timings.errors.values()))
         return
-    figure = timings.best["status"]
-    yield Result("status-nosnap", figure, "parse-lines", timings.best["parse"], TARGET_NOSNAP,
-                 notes=[f"`dro status {order_id}` without snapshot.json: {figure:.2f} s (budget {NOSNAP_BUDGET:g} s: "
+    figure = timings.median["status"]
+    timings.samples["parse-lines"] = timings.samples.pop("parse")
+    yield compare("status-nosnap", timings, "status", "parse-lines", TARGET_NOSNAP,
+                  notes=[f"`dro status {order_id}` without snapshot.json: {figure:.2f} s (budget {NOSNAP_BUDGET:g} s: "
                         f"{'within' if figure <= NOSNAP_BUDGET else 'OVER'}); baseline: a cold `python -c` that "
-                        f"reads the journal's lines and json-parses each, best of {ctx.repeats()}", shape])
+                        f"reads the journal's lines and json-parses each, median of {ctx.repeats()}", shape])
 
 
 def peak_rss(argv: Sequence[str]) -> int:

@@ -47,7 +47,19 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-from common import WORK, BenchmarkError, Context, Result, Timings, best_of_each, command_env, dro_command, fmt_seconds
+from common import (
+    WORK,
+    BenchmarkError,
+    Context,
+    Result,
+    Timings,
+    command_env,
+    compare,
+    dro_command,
+    fmt_seconds,
+    median_round,
+    time_each,
+)
 
 TICK_ORDERS = int(os.environ.get("BENCH_TICK_ORDERS", "1000"))
 CALLOUT_SECONDS = 0.1        # the slow service's answer time
@@ -199,7 +211,7 @@ def tick_slow(ctx: Context, root: Path) -> Result:
 
         def dro_tick() -> dict[str, Any]:
             shutil.rmtree(work, ignore_errors=True)
-            shutil.copytree(pristine, work, symlinks=True)  # (not timed: best_of_each times the whole call)
+            shutil.copytree(pristine, work, symlinks=True)  # (not timed: time_each times the whole call)
             started = time.perf_counter()
             proc = subprocess.run(argv, env=env, capture_output=True, check=False)
             seconds = time.perf_counter() - started
@@ -219,16 +231,16 @@ def tick_slow(ctx: Context, root: Path) -> Result:
     for side in ("dro tick", "bare pool"):
         if side in timings.errors:
             return Result(name, None, "bare pool", None, 0.0, error=f"{side}: {timings.errors[side]}")
-    dro_s, bare_s = timings.best["dro tick"], timings.best["bare pool"]
+    dro_s, bare_s = timings.median["dro tick"], timings.median["bare pool"]
     target = (TICK_ORDERS / TARGET_RATE) / (TICK_ORDERS * CALLOUT_SECONDS / TICK_PARALLEL)
-    return Result(name, dro_s, "bare pool", bare_s, target, notes=[
+    return compare(name, timings, "dro tick", "bare pool", target, notes=[
         f"{TICK_ORDERS / dro_s:.0f} orders/s (target >= {TARGET_RATE:g}); the bare pool "
         f"{TICK_ORDERS / bare_s:.0f} orders/s; --parallel {TICK_PARALLEL}, callouts of "
         f"{CALLOUT_SECONDS * 1000:.0f} ms; one order at a time would be <= {1 / CALLOUT_SECONDS:.0f} orders/s"])
 
 
 def own_timings(subjects: Mapping[str, Any], repeat: int, check: Any) -> Timings:
-    """best_of_each over subjects that time themselves (the copy of the state must not count): the
+    """time_each over subjects that time themselves (the copy of the state must not count): the
     seconds each returns, not the wall time of the call."""
     seconds: dict[str, list[float]] = {name: [] for name in subjects}
 
@@ -239,11 +251,10 @@ def own_timings(subjects: Mapping[str, Any], repeat: int, check: Any) -> Timings
             return value
         return call
 
-    t = best_of_each({name: timed(name, fn) for name, fn in subjects.items()}, repeat, check)
+    t = time_each({name: timed(name, fn) for name, fn in subjects.items()}, repeat, check)
     for name, measured in seconds.items():
         if measured and name not in t.errors:
-            t.best[name] = min(measured)
-            t.first[name] = measured[0]
+            t.samples[name] = measured
     return t
 
 
@@ -380,13 +391,13 @@ def submit_sustained(ctx: Context, root: Path) -> Result:
             floor_rounds.append(floor_loop())
     except BenchmarkError as e:
         return Result(name, None, "fsync floor", None, TARGET_SUSTAINED, error=str(e))
-    best = max(dro_rounds, key=lambda r: r[0] / r[1])
-    floor = max(floor_rounds, key=lambda r: r[0] / r[1])
-    per_order, floor_per_order = best[1] / best[0], floor[1] / floor[0]
-    ordered = sorted(best[2])
+    middle = median_round(dro_rounds, key=lambda r: r[0] / r[1])  # the median round by orders/s
+    floor = median_round(floor_rounds, key=lambda r: r[0] / r[1])
+    per_order, floor_per_order = middle[1] / middle[0], floor[1] / floor[0]
+    ordered = sorted(middle[2])
     p50 = statistics.median(ordered)
     p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
     return Result(name, per_order, "fsync floor", floor_per_order, TARGET_SUSTAINED, notes=[
-        f"{best[0] / best[1]:.1f} orders/s for {SUSTAIN:g} s ({best[0]} orders of {FLOW_STEPS} steps, "
+        f"{middle[0] / middle[1]:.1f} orders/s for {SUSTAIN:g} s ({middle[0]} orders of {FLOW_STEPS} steps, "
         f"{fsyncs} fsyncs each); latency to the first step started p50 {fmt_seconds(p50)}, "
         f"p99 {fmt_seconds(p99)}; the floor: {floor[0] / floor[1]:.1f} orders/s"])

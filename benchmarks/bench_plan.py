@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bench_compile import check_compiled
-from common import WORK, BenchmarkError, Context, Result, best_of_each, command_env, fmt_seconds
+from common import WORK, BenchmarkError, Context, MemoryResult, Result, command_env, fmt_seconds, time_each
 
 SIZES = (1_000, 10_000, 100_000)   # line items (order items) per order
 BUNDLE = 5                         # each bundle: one root item and four children with `parent`
@@ -116,7 +116,7 @@ def run(ctx: Context) -> Iterator[Result]:
     templates = compiled.templates
     roots, children = _products(templates)
 
-    best: dict[int, float] = {}
+    best: dict[int, float] = {}                                  # the median round's seconds, by size
     first: dict[int, float] = {}
     rounds: dict[int, int] = {}
     gc_share: dict[int, float] = {}
@@ -138,18 +138,18 @@ def run(ctx: Context) -> Iterator[Result]:
 
         label = f"plan {size:,} items"
         ctx.log(f"plan: {size:,} line items, first round")
-        t = best_of_each({label: _planning(instantiate, templates, order, calls)}, 1, check)
+        t = time_each({label: _planning(instantiate, templates, order, calls)}, 1, check)
         if label in t.errors:
             raise BenchmarkError(t.errors[label])
         rounds[size] = 1
         first[size] = t.first[label]
-        if t.best[label] < SLOW_ROUND and ctx.repeats() > 1:
+        if t.median[label] < SLOW_ROUND and ctx.repeats() > 1:
             ctx.log(f"plan: {size:,} line items, {ctx.repeats() - 1} more rounds")
-            more = best_of_each({label: _planning(instantiate, templates, order, calls)}, ctx.repeats() - 1)
+            more = time_each({label: _planning(instantiate, templates, order, calls)}, ctx.repeats() - 1)
             if label in more.errors:
                 raise BenchmarkError(more.errors[label])
             rounds[size] = ctx.repeats()
-        seconds, collected = min(calls)
+        seconds, collected = median_call(calls)
         best[size] = seconds
         gc_share[size] = collected / seconds if seconds else 0.0
         del order
@@ -176,19 +176,6 @@ def run(ctx: Context) -> Iterator[Result]:
     yield Result(f"plan-{BUDGET_SIZE // 1000}k", best[BUDGET_SIZE], "budget", BUDGET, 1.0)
     ctx.log(f"plan: peak RSS of fresh processes, {RSS_SIZE:,} line items")
     yield _memory(templates)
-
-
-class MemoryResult(Result):
-    """A Result whose figure and baseline are megabytes, not seconds."""
-
-    def line(self) -> str:
-        if self.status == "ERROR":
-            return super().line()
-        return (f"{self.name:<14} {self.seconds:>6.0f} MB   baseline {self.baseline_name} {self.baseline:.0f} MB   "
-                f"ratio {self.ratio:.2f}x   target <= {self.target:g}x   {self.status}")
-
-    def as_json(self) -> dict[str, Any]:
-        return {**super().as_json(), "unit": "MB"}
 
 
 def _memory(templates: Mapping[str, Any]) -> Result:
@@ -241,11 +228,16 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def median_call(calls: list[tuple[float, float]]) -> tuple[float, float]:
+    """(seconds, of which GC) of the median planning call."""
+    return sorted(calls)[len(calls) // 2]
+
+
 def _size_note(size: int, seconds: float, rounds: int, gc_share: float, shape: Shape) -> str:
     matched = 1 - shape.unmatched / shape.items if shape.items else 0.0
     errors = f", {shape.errors} error diagnostic(s)" if shape.errors else ""
     return (f"{size:>7,} items: {fmt_seconds(seconds)}, {fmt_seconds(seconds / size)} per item "
-            f"(best of {rounds}, GC {gc_share:.0%}); {shape.items:,} fulfillment items, {matched:.0%} matched; "
+            f"(median of {rounds}, GC {gc_share:.0%}); {shape.items:,} fulfillment items, {matched:.0%} matched; "
             f"{shape.instances:,} step instances, {shape.edges:,} edges "
             f"({fmt_seconds(seconds / max(1, shape.instances + shape.edges))} per instance or edge){errors}")
 

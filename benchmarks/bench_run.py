@@ -25,6 +25,7 @@ import json
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import threading
@@ -43,12 +44,13 @@ from common import (
     Context,
     Result,
     Timings,
-    best_of_each,
     command,
     command_env,
     compare,
     dro_command,
     fmt_seconds,
+    median_round,
+    time_each,
 )
 
 RUN_STEPS = 10_000       # run-10k: steps in the random DAG
@@ -473,19 +475,20 @@ class Bench:
             elif len(module.CALLS) != len(flows):
                 raise BenchmarkError(f"{label}: {len(module.CALLS)} flow calls, {len(flows)} expected")
 
-        timings = best_of_each({name: dro_side, baseline: base_side, per_event: lambda: base_side(True)},
+        timings = time_each({name: dro_side, baseline: base_side, per_event: lambda: base_side(True)},
                                self.ctx.repeats(), check)
         if name in timings.errors or baseline in timings.errors:
             return compare(name, timings, name, baseline, target)
-        best = min(dro_rounds, key=lambda r: r.seconds)
-        base = min(base_rounds[False], key=lambda r: r.seconds)
-        event = min(base_rounds[True], key=lambda r: r.seconds) if base_rounds[True] else None
-        per_step = Timings({name: best.seconds / steps, baseline: base.seconds / steps}, {}, {})
+        best = median_round(dro_rounds, key=lambda r: r.seconds)  # the median round, its phases and counts
+        base = median_round(base_rounds[False], key=lambda r: r.seconds)
+        event = median_round(base_rounds[True], key=lambda r: r.seconds) if base_rounds[True] else None
+        per_step = Timings({name: [r.seconds / steps for r in dro_rounds],
+                            baseline: [r.seconds / steps for r in base_rounds[False]]})
         counts = facts["counts"]
         notes = [*notes,
                  f"{steps:,} steps ({len(flows):,} no-op flows, {steps - len(flows):,} milestones), "
                  f"{sum(map(len, dag.values())):,} edges, longest path {depth(dag):,} steps; "
-                 f"{PARALLEL} threads each side; best of {len(dro_rounds)}",
+                 f"{PARALLEL} threads each side; median of {len(dro_rounds)}",
                  f"dro: {fmt_seconds(best.seconds)} = "
                  + ", ".join(f"{k} {fmt_seconds(v)}" for k, v in best.phases.items())
                  + f"; {sum(counts.values()):,} journal records ({_counts(counts)}) in {best.batches + 1:,} appends "
@@ -535,19 +538,20 @@ class Bench:
             facts[label] = check_dro(label, value, steps, flows, lambda: len(module.CALLS))
 
         try:
-            timings = best_of_each({name: lambda: side(name), small: lambda: side(small)},
+            timings = time_each({name: lambda: side(name), small: lambda: side(small)},
                                    max(1, min(self.ctx.repeats(), LARGE_ROUNDS)), check)
         finally:
             for done in (*rounds[name], *rounds[small]):
                 shutil.rmtree(done.order_dir, ignore_errors=True)
         if name in timings.errors or small in timings.errors:
             return compare(name, timings, name, small, TARGET_LINEAR)
-        best = {label: min(rounds[label], key=lambda r: r.seconds) for label in rounds}
-        per_step = Timings({label: best[label].seconds / len(plans[label]["steps"]) for label in rounds}, {}, {})
+        best = {label: median_round(rounds[label], key=lambda r: r.seconds) for label in rounds}
+        per_step = Timings({label: [r.seconds / len(plans[label]["steps"]) for r in rounds[label]]
+                            for label in rounds})
         large = best[name]
         counts = facts[name]
         notes = ["figure and baseline: dro's seconds per step (whole round / steps), the same generator and seed, "
-                 f"interleaved, best of {len(rounds[name])} each",
+                 f"interleaved, median of {len(rounds[name])} each",
                  f"100k: {fmt_seconds(large.seconds)} = "
                  + ", ".join(f"{k} {fmt_seconds(v)}" for k, v in large.phases.items())
                  + f"; {sum(counts.values()):,} journal records in {large.batches + 1:,} appends",
@@ -607,20 +611,22 @@ class Bench:
                 elif value != CALLOUTS or len(service.keys) != CALLOUTS:
                     raise BenchmarkError(f"{label}: {value} answers, {len(service.keys)} requests")
 
-            timings = best_of_each({name: dro_side, baseline: base_side}, self.ctx.repeats(), check)
+            timings = time_each({name: dro_side, baseline: base_side}, self.ctx.repeats(), check)
         finally:
             service.close()
         for side in (name, baseline):
             if side in timings.errors:
                 return Result(name, None, "budget", CALLOUT_BUDGET, 1.0,
                               error=("" if side == name else "baseline: ") + timings.errors[side])
-        best = min(dro_rounds, key=lambda r: r.seconds)
-        added = (best.seconds - min(bare)) / CALLOUTS
+        best = median_round(dro_rounds, key=lambda r: r.seconds)
+        bare_median = statistics.median(bare)
+        added = (best.seconds - bare_median) / CALLOUTS
         notes = [f"figure: (dro's whole run - the bare requests) / {CALLOUTS} = {added * 1e3:.2f} ms added per callout "
-                 f"(best of {len(dro_rounds)} each)",
+                 f"(median of {len(dro_rounds)} each)",
                  f"dro: {fmt_seconds(best.seconds / CALLOUTS)} per callout ({fmt_seconds(best.seconds)} = "
                  + ", ".join(f"{k} {fmt_seconds(v)}" for k, v in best.phases.items())
-                 + f"; {best.batches + 1} appends); bare http.client: {fmt_seconds(min(bare) / CALLOUTS)} per request",
+                 + f"; {best.batches + 1} appends); bare http.client: {fmt_seconds(bare_median / CALLOUTS)} "
+                 "per request",
                  f"both kept-alive (HTTP/1.1 server): {seen.get('dro connections')} connection(s) per dro run, "
                  f"{seen.get('bare connections')} for the bare requests; a Jinja-rendered JSON body, the response's "
                  "id captured"]
@@ -644,7 +650,7 @@ class Bench:
         text = [sys.executable, "-m", "dro_cli.main", "status", order_id, "--state-dir", str(state)]
         js = [*dro_command(), "status", order_id, "--format", "json", "--state-dir", str(state)]
         subjects = {"status-1m": command(text), "status-1m-json": command(js)}
-        timings = best_of_each(subjects, self.ctx.repeats())
+        timings = time_each(subjects, self.ctx.repeats())
 
         (path / "snapshot.json").unlink()
         cold = command(text)
@@ -663,12 +669,12 @@ class Bench:
             if name in timings.errors:
                 yield Result(name, None, "budget", STATUS_BUDGET, 1.0, error=timings.errors[name])
                 continue
-            notes = [f"`{_short(argv)}`, cold process, best of {self.ctx.repeats()}", shape]
+            notes = [f"`{_short(argv)}`, cold process, median of {self.ctx.repeats()}", shape]
             if name == "status-1m":
                 notes.append(f"without snapshot.json: {fmt_seconds(unsnapped)} (folds the whole journal and "
                              f"{'writes the snapshot again' if rewritten else 'wrote NO snapshot'}); "
                              f"the next status: {fmt_seconds(again)}")
-            yield Result(name, timings.best[name], "budget", STATUS_BUDGET, 1.0, notes=notes)
+            yield Result(name, timings.median[name], "budget", STATUS_BUDGET, 1.0, notes=notes)
 
     def _status_json(self, state: Path, order_id: str) -> dict[str, Any]:
         proc = subprocess.run([*dro_command(), "status", order_id, "--format", "json", "--state-dir", str(state)],

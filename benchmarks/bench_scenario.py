@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from bench_run import SEED, T0, make_plan, make_step, random_dag_plan
-from common import Context, Result, best_of_each, compare
+from common import Context, Result, compare, time_each
 
 STEPS = 10_000
 DAYS = 200
@@ -38,13 +38,13 @@ def run(ctx: Context) -> Iterator[Result]:
         if step["type"] == "auto":
             step["config"]["inputs"] = {"order": "{{ order.id }}", "attempt": "{{ step.attempt }}"}
     answers = {step["id"]: [{"outputs": {}}] for step in plan["steps"] if step["type"] == "auto"}
-    repeat = ctx.repeats(3)
-    timings = best_of_each({"simulation": lambda: _simulate(plan, answers, 0.0),
+    repeat = ctx.repeats()
+    timings = time_each({"simulation": lambda: _simulate(plan, answers, 0.0),
                             "engine": lambda: _bare_engine(plan, 0.0)}, repeat, _completed)
     yield compare("simulate-10k", timings, "simulation", "engine", TARGET_SIMULATE,
                   notes=[f"{STEPS} steps, half auto (answered), half milestones"])
     days = _pause_chain(DAYS)
-    timings = best_of_each({"simulation": lambda: _simulate(days, {}, DAYS * 86400.0),
+    timings = time_each({"simulation": lambda: _simulate(days, {}, DAYS * 86400.0),
                             "engine": lambda: _bare_engine(days, DAYS * 86400.0)}, repeat, _completed)
     yield compare("simulate-days", timings, "simulation", "engine", TARGET_DAYS,
                   notes=[f"{DAYS} pauses of a day each: {DAYS} days of virtual time"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -30,7 +31,11 @@ class BenchmarkError(Exception):
 
 @dataclass
 class Result:
-    """One line of the report: a figure beside a baseline measured in the same run."""
+    """One line of the report: a figure beside a baseline measured in the same run.
+
+    `seconds` and `baseline` are medians of interleaved rounds; `spread` and `baseline_spread`,
+    when known, are the (min, max) of those rounds, printed beside each median.
+    """
 
     name: str
     seconds: float | None
@@ -39,6 +44,9 @@ class Result:
     target: float                              # the ratio seconds/baseline must not exceed
     error: str | None = None
     notes: list[str] = field(default_factory=list)
+    spread: tuple[float, float] | None = None
+    baseline_spread: tuple[float, float] | None = None
+    rounds: int | None = None
 
     @property
     def ratio(self) -> float | None:
@@ -55,14 +63,40 @@ class Result:
     def line(self) -> str:
         if self.status == "ERROR":
             return f"{self.name:<14} ERROR  {self.error}"
-        return (f"{self.name:<14} {fmt_seconds(self.seconds):>9}   "
-                f"baseline {self.baseline_name} {fmt_seconds(self.baseline)}   "
-                f"ratio {self.ratio:.2f}x   target <= {self.target:g}x   {self.status}")
+        rounds = f"   median of {self.rounds}" if self.rounds else ""
+        ratio = f"{self.ratio:.2f}x" if self.ratio is not None else "-"
+        return (f"{self.name:<14} {self.shown(self.seconds, self.spread):>9}   "
+                f"baseline {self.baseline_name} {self.shown(self.baseline, self.baseline_spread)}   "
+                f"ratio {ratio}   target {self.target_text()}   {self.status}{rounds}")
+
+    def shown(self, value: float | None, spread: tuple[float, float] | None = None) -> str:
+        """A figure as printed, with its min-max: seconds here, another unit in a subclass."""
+        if spread is None or spread[0] == spread[1]:
+            return fmt_seconds(value)
+        return f"{fmt_seconds(value)} ({fmt_seconds(spread[0])}-{fmt_seconds(spread[1])})"
+
+    def target_text(self) -> str:
+        return f"<= {self.target:g}x"
 
     def as_json(self) -> dict[str, Any]:
         return {"name": self.name, "seconds": self.seconds, "baseline_name": self.baseline_name,
                 "baseline_seconds": self.baseline, "ratio": self.ratio, "target": self.target,
-                "status": self.status, "error": self.error, "notes": self.notes}
+                "status": self.status, "error": self.error, "notes": self.notes,
+                "spread": self.spread, "baseline_spread": self.baseline_spread, "rounds": self.rounds}
+
+
+class MemoryResult(Result):
+    """A Result whose figure and baseline are megabytes (peak RSS), not seconds."""
+
+    def shown(self, value: float | None, spread: tuple[float, float] | None = None) -> str:
+        if value is None:
+            return "-"
+        if spread is None or spread[0] == spread[1]:
+            return f"{value:.0f} MB"
+        return f"{value:.0f} MB ({spread[0]:.0f}-{spread[1]:.0f} MB)"
+
+    def as_json(self) -> dict[str, Any]:
+        return {**super().as_json(), "unit": "MB"}
 
 
 def fmt_seconds(s: float | None) -> str:
@@ -84,7 +118,7 @@ class Context:
     verbose: bool = False
     _catalogs: dict[str, Path] = field(default_factory=dict)
 
-    def repeats(self, default: int = 3) -> int:
+    def repeats(self, default: int = 5) -> int:
         return self.repeat if self.repeat is not None else default
 
     def catalog(self, form: str) -> Path:
@@ -107,23 +141,57 @@ def catalog_files(directory: Path) -> list[Path]:
 
 @dataclass
 class Timings:
-    """Per subject: the best (minimum) seconds, the first round's, and why it was dropped."""
+    """Per subject: the seconds of every round, in order, and why a subject was dropped.
 
-    best: dict[str, float]
-    first: dict[str, float]
-    errors: dict[str, str]
+    The figure of a subject is the median of its rounds, not the minimum: a minimum rewards the
+    one lucky round, and flips verdicts between runs; the spread (min, max) is shown beside it.
+    """
+
+    samples: dict[str, list[float]] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, figures: Mapping[str, float]) -> Timings:
+        """Timings of one round each: figures computed from other timings (a per-step time)."""
+        return cls({name: [seconds] for name, seconds in figures.items()})
+
+    def add(self, name: str, seconds: float) -> None:
+        self.samples.setdefault(name, []).append(seconds)
+
+    @property
+    def median(self) -> dict[str, float]:
+        return {name: statistics.median(values) for name, values in self.samples.items()}
+
+    @property
+    def first(self) -> dict[str, float]:
+        return {name: values[0] for name, values in self.samples.items()}
+
+    def spread(self, name: str) -> tuple[float, float] | None:
+        values = self.samples.get(name)
+        return (min(values), max(values)) if values else None
+
+    def rounds(self, name: str) -> int:
+        return len(self.samples.get(name, ()))
 
 
-def best_of_each(subjects: Mapping[str, Callable[[], object]], repeat: int,
-                 check: Callable[[str, object], None] | None = None) -> Timings:
-    """The minimum wall time of each callable over `repeat` rounds.
+def median_round(rounds: Sequence[Any], key: Callable[[Any], float]) -> Any:
+    """The round whose `key` is the median (the upper one of an even count): a whole round, its
+    phases and counts included, rather than the fastest."""
+    return sorted(rounds, key=key)[len(rounds) // 2]
+
+
+def time_each(subjects: Mapping[str, Callable[[], object]], repeat: int,
+              check: Callable[[str, object], None] | None = None) -> Timings:
+    """The wall time of each callable in each of `repeat` rounds.
 
     The subjects are interleaved (a, b, c, a, b, c, ...) so that a noisy spell on the
-    machine hits every side, not one. A subject that raises, or whose first value
-    `check(name, value)` rejects with a BenchmarkError, is dropped from later rounds
-    and its error kept; the others go on.
+    machine hits every side, not one; the cyclic collector runs before each, and its
+    policy is whatever each subject sets (the same for a figure and its baseline: the
+    benchmark's job). A subject that raises, or whose first value `check(name, value)`
+    rejects with a BenchmarkError, is dropped from later rounds and its error kept; the
+    others go on.
     """
-    t = Timings({}, {}, {})
+    t = Timings()
     for round_ in range(max(1, repeat)):
         for name, fn in subjects.items():
             if name in t.errors:
@@ -138,8 +206,7 @@ def best_of_each(subjects: Mapping[str, Callable[[], object]], repeat: int,
             except Exception as e:  # the code under test broke: report it, go on
                 t.errors[name] = describe_exception(e)
                 continue
-            t.first.setdefault(name, elapsed)
-            t.best[name] = min(t.best.get(name, elapsed), elapsed)
+            t.add(name, elapsed)
             del value
     return t
 
@@ -153,13 +220,30 @@ def describe_exception(e: Exception) -> str:
 
 def compare(name: str, timings: Timings, subject: str, baseline: str, target: float,
             notes: list[str] | None = None) -> Result:
-    """The Result for `subject` against `baseline`, or an ERROR if either was dropped."""
+    """The Result for `subject` against `baseline` (their medians and spreads), or an ERROR if
+    either was dropped."""
     for side, label in ((subject, ""), (baseline, f"baseline {baseline}: ")):
         if side in timings.errors:
             return Result(name, None, baseline, None, target,
                           error=label + timings.errors[side])
-    return Result(name, timings.best[subject], baseline, timings.best[baseline], target,
-                  notes=notes or [])
+    median = timings.median
+    rounds = timings.rounds(subject)
+    return Result(name, median[subject], baseline, median[baseline], target, notes=notes or [],
+                  spread=timings.spread(subject), baseline_spread=timings.spread(baseline),
+                  rounds=rounds if rounds > 1 else None)
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on and at: commit, Python, CPUs, load (1, 5, 15 min)."""
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+        return done.stdout.strip() if done.returncode == 0 else "?"
+
+    dirty = git("status", "--porcelain", "--untracked-files=no")
+    return {"commit": git("rev-parse", "--short=12", "HEAD") + (" (with uncommitted changes)" if dirty else ""),
+            "python": sys.version.split()[0], "cpus": os.cpu_count(),
+            "load": tuple(round(x, 2) for x in os.getloadavg()),
+            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
 
 
 def console_script(name: str) -> str | None:

@@ -45,3 +45,18 @@ def test_ci_runs_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "python -m pytest" in readme.split("Run the tests:")[1].split("```")[1]
     assert ".venv/bin/python -m pytest" in ci
+
+
+def test_the_performance_page_is_its_template_with_one_runs_figures() -> None:
+    """docs/performance.md is written by `python benchmarks/run.py --write-docs` from benchmarks/performance.md:
+    its prose is the template's, word for word, and its figures are a run's, with the commit they were
+    measured at. Edit the template and run the command; never the page."""
+    template = (ROOT / "benchmarks" / "performance.md").read_text(encoding="utf-8")
+    header, _, page = (ROOT / "docs" / "performance.md").read_text(encoding="utf-8").partition("\n")
+    assert "python benchmarks/run.py --write-docs" in header
+    before, after = template.split("<!-- figures -->")
+    assert page.startswith(before), "docs/performance.md was edited by hand, or the template changed since the run"
+    assert page.endswith(after), "docs/performance.md was edited by hand, or the template changed since the run"
+    figures = page[len(before):len(page) - len(after)]
+    assert re.search(r"Measured at commit `[0-9a-f]{12}`", figures)
+    assert "| Benchmark | Figure | Baseline | Ratio | Target | Result |" in figures
