@@ -22,7 +22,6 @@ journal; closing the order leaves the snapshot.
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import shutil
@@ -33,7 +32,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench_run import T0, callout_step, check_plan, endpoint, make_plan, make_step
+from bench_run import callout_step, check_plan, endpoint, journal_retried_callouts, make_plan, make_step
 from common import (
     WORK,
     BenchmarkError,
@@ -178,9 +177,7 @@ def check_order(state: Path, order_id: str, records: int) -> None:
 def build_order(state: Path, order_id: str, steps: int) -> int:
     """An order of `steps` callout steps, each failing until its last attempt (2 records an attempt), and one
     manual step left awaiting; the events go to `Journal.append` in big batches, and closing leaves the snapshot."""
-    from dro_cli.engine.instants import iso
     from dro_cli.journal.file import order_dir, write_plan
-    from dro_cli.journal.store import OpenOrder
 
     retry = {"policy": "monotonous", "retries": ATTEMPTS - 1, "interval": RETRY_INTERVAL}
     plan = make_plan(order_id, [*(callout_step(f"c{i:04d}", (), retry) for i in range(steps)),
@@ -190,47 +187,7 @@ def build_order(state: Path, order_id: str, steps: int) -> int:
     path = order_dir(state, order_id)
     (path / "journal.jsonl").touch()             # as dro does: the journal before the plan
     write_plan(path, plan)
-    was_enabled = gc.isenabled()
-    gc.disable()                                 # a million acyclic records: no point scanning them
-    try:
-        with OpenOrder(path) as order:
-            engine = order.load_plan()
-            journal = order.journal
-            now = T0
-            created = ("plan.created", {
-                "order": order_id, "order_file": str(path / "order.yaml"), "order_sha256": "0" * 64,
-                "catalog": "bench", "templates": plan["templates"], "plan_sha256": order.plan_sha,
-                "steps": len(engine.steps)})
-            engine.apply(*created, now)
-            entries: list[tuple[str, Mapping[str, Any], str]] = [(*created, iso(now))]
-            while True:
-                events = engine.advance(now)
-                if not events:
-                    break
-                ts = iso(now)
-                entries += [(kind, payload, ts) for kind, payload in events]
-                answered = now + 0.25            # the server's answer, a quarter second later
-                ts = iso(answered)
-                for kind, payload in events:
-                    if kind == "step.started" and payload["step"] != MANUAL:
-                        attempt = payload["attempt"]
-                        ok = attempt == ATTEMPTS
-                        event = engine.outcome(payload["step"], attempt, ok, answered, outputs={"id": "R-1"},
-                                               error="" if ok else "http_503",
-                                               message="" if ok else "POST http://127.0.0.1:9/work: HTTP 503 "
-                                               "Service Unavailable")
-                        if event is not None:
-                            entries.append((*event, ts))
-                if len(entries) >= BATCH:
-                    engine.seq = journal.append(entries)[-1]["seq"]
-                    entries = []
-                now = engine.next_timer() or answered
-            if entries:
-                engine.seq = journal.append(entries)[-1]["seq"]
-            records = journal.last_seq
-    finally:
-        if was_enabled:
-            gc.enable()
+    records, _ = journal_retried_callouts(path, order_id, plan, ATTEMPTS, BATCH, frozenset({MANUAL}))
     os.sync()
     return records
 

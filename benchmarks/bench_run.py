@@ -689,14 +689,27 @@ def build_status_order(state: Path, order_id: str) -> int:
     """An order whose journal has about 1,000,000 records, made legitimately: the pure engine on a virtual
     clock decides, synthetic callout outcomes fail (HTTP 503, retried every minute) until the last attempt,
     and the engine's events go to `Journal.append` in big batches; closing the order leaves the snapshot."""
-    from dro_cli.engine.instants import iso
-    from dro_cli.journal.store import OpenOrder
 
     retry = {"policy": "monotonous", "retries": STATUS_ATTEMPTS - 1, "interval": RETRY_INTERVAL}
     plan = make_plan(order_id, [callout_step(f"c{i:04d}", (), retry) for i in range(STATUS_STEPS)],
                      {"svc": endpoint("http://127.0.0.1:9")})
     check_plan(plan)
     path = prepare_order(state, plan)
+    records, state_now = journal_retried_callouts(path, order_id, plan, STATUS_ATTEMPTS, STATUS_BATCH)
+    if state_now != "completed":
+        raise BenchmarkError(f"status: the built order is {state_now}, not completed")
+    return records
+
+
+def journal_retried_callouts(path: Path, order_id: str, plan: Mapping[str, Any], attempts: int, batch: int,
+                             skip: frozenset[str] = frozenset()) -> tuple[int, str]:
+    """Journal an order of retried callouts as a run would, fast: the pure Engine on a virtual clock,
+    every callout answered HTTP 503 until its `attempts`-th try succeeds (steps in `skip` are left as
+    they start: a manual step awaiting its operator), the events appended in batches of `batch`;
+    closing the order leaves the snapshot. (records journaled, the order's state)."""
+    from dro_cli.engine.instants import iso
+    from dro_cli.journal.store import OpenOrder
+
     was_enabled = gc.isenabled()
     gc.disable()                                 # a million acyclic records: no point scanning them
     try:
@@ -704,13 +717,12 @@ def build_status_order(state: Path, order_id: str) -> int:
             engine = order.load_plan()
             journal = order.journal
             now = T0
-            entries: list[tuple[str, Mapping[str, Any], str]] = []
             created = ("plan.created", {
                 "order": order_id, "order_file": str(path / "order.yaml"), "order_sha256": "0" * 64,
                 "catalog": "bench", "templates": plan["templates"], "plan_sha256": order.plan_sha,
                 "steps": len(engine.steps)})
             engine.apply(*created, now)
-            entries.append((*created, iso(now)))
+            entries: list[tuple[str, Mapping[str, Any], str]] = [(*created, iso(now))]
             while True:
                 events = engine.advance(now)
                 if not events:
@@ -720,28 +732,25 @@ def build_status_order(state: Path, order_id: str) -> int:
                 answered = now + 0.25            # the server's answer, a quarter second later
                 ts = iso(answered)
                 for kind, payload in events:
-                    if kind == "step.started":
+                    if kind == "step.started" and payload["step"] not in skip:
                         attempt = payload["attempt"]
-                        ok = attempt == STATUS_ATTEMPTS
+                        ok = attempt == attempts
                         event = engine.outcome(payload["step"], attempt, ok, answered, outputs={"id": "R-1"},
                                                error="" if ok else "http_503",
                                                message="" if ok else "POST http://127.0.0.1:9/work: HTTP 503 "
                                                "Service Unavailable")
                         if event is not None:
                             entries.append((*event, ts))
-                if len(entries) >= STATUS_BATCH:
+                if len(entries) >= batch:
                     engine.seq = journal.append(entries)[-1]["seq"]
                     entries = []
                 now = engine.next_timer() or answered
             if entries:
                 engine.seq = journal.append(entries)[-1]["seq"]
-            records = journal.last_seq
-            if str(engine.state) != "completed":
-                raise BenchmarkError(f"status: the built order is {engine.state}, not completed")
+            return journal.last_seq, str(engine.state)
     finally:
         if was_enabled:
             gc.enable()
-    return records
 
 
 def check_status(status: Mapping[str, Any], records: int) -> None:
