@@ -27,7 +27,7 @@ from types import TracebackType
 from typing import Any, BinaryIO
 
 from dro_cli.errors import EXIT_USAGE, DroError
-from dro_cli.journal.files import fsync_directory, open_regular, read_regular, write_file
+from dro_cli.journal.files import fsync_directory, last_line, open_regular, read_regular, write_file
 from dro_cli.journal.path_errors import about_path, path_error
 from dro_cli.journal.records import (
     PREFIX,
@@ -275,17 +275,8 @@ def _anchored(handle: BinaryIO, position: Position) -> bool:
     if position.seq == 1:
         before, behind = b"", start == 0
     else:
-        chunk = 1 << 12
-        while True:  # back to the start of the line before the anchor
-            begin = max(0, start - chunk)
-            handle.seek(begin)
-            before = handle.read(start - begin)
-            cut = before.rfind(b"\n", 0, len(before) - 1)
-            if cut >= 0 or begin == 0:
-                break
-            chunk *= 8
-        behind = len(before) == start - begin and before.endswith(b"\n")
-        before = before[cut + 1:]
+        before = last_line(handle, start, 1 << 12)  # the line before the anchor, whole
+        behind = before.endswith(b"\n")
     if not behind:
         return False
     handle.seek(start)

@@ -37,6 +37,20 @@ def read_regular(path: str | os.PathLike[str]) -> bytes:
         return handle.read()
 
 
+def last_line(handle: BinaryIO, end: int, chunk: int) -> bytes:
+    """The last line of the first `end` bytes of `handle`: from just after the newline before it (or
+    the file's start) to `end`, its own newline included. Read backwards in growing chunks, so a
+    journal's end is found without reading the journal."""
+    while True:
+        begin = max(0, end - chunk)
+        handle.seek(begin)
+        data = handle.read(end - begin)
+        cut = data.rfind(b"\n", 0, len(data) - 1)
+        if cut >= 0 or begin == 0:
+            return data[cut + 1:]
+        chunk *= 8
+
+
 def write_atomically(path: Path, text: str, *, durable: bool = True) -> None:
     """Write `text` to `path`: readers see the old file or the new one, and a crash loses neither.
 

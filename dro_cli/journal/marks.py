@@ -20,7 +20,7 @@ from typing import Any
 from dro_cli.errors import EXIT_FAILED, DroError
 from dro_cli.journal import digest, snapshot
 from dro_cli.journal.file import JOURNAL_FILE, Position
-from dro_cli.journal.files import open_regular
+from dro_cli.journal.files import last_line, open_regular
 from dro_cli.journal.path_errors import about_path
 
 
@@ -62,24 +62,16 @@ def shorter_than_seen(order_id: str, records: int, seq: int, seen_by: str) -> Dr
 
 def last_position(journal: Path, size: int) -> Position | None:
     """Where the journal's last whole record of its first `size` bytes stands, read from the end."""
-    chunk = 1 << 16
     with about_path(journal, "read", elsewhere=None), open_regular(journal) as handle:
-        while True:
-            start = max(0, size - chunk)
-            handle.seek(start)
-            data = handle.read(size - start)
-            cut = data.rfind(b"\n", 0, len(data) - 1)
-            if cut >= 0 or start == 0:
-                break
-            chunk *= 4
+        data = last_line(handle, size, 1 << 16)
     if not data.endswith(b"\n"):
         return None
     try:
-        record = json.loads(data[cut + 1:])
+        record = json.loads(data)
     except ValueError:
         return None
     if type(record) is not dict or type(record.get("seq")) is not int or type(record.get("checksum")) is not str:
         return None
-    return Position(record["seq"], record["checksum"], start + cut + 1, size)
+    return Position(record["seq"], record["checksum"], size - len(data), size)
 
 
