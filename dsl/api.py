@@ -11,6 +11,7 @@ from typing import Any
 
 from dsl.catalog import Catalog, merge
 from dsl.codes import NEEDS_EVERY_FILE, USAGE_CODES
+from dsl.compensation_check import check_compensation
 from dsl.diagnostics import Diagnostic, has_errors, plural, sorted_diagnostics
 from dsl.document import Document
 from dsl.document import Path as DocPath
@@ -91,7 +92,7 @@ def _check(paths: Sequence[str | os.PathLike[str]], *, on_this_machine: bool = F
     if root is None and len(folders) == 1 and folders[0].is_dir() and catalog.duplicates:
         hint = several_catalogs(folders[0], catalog)
         diagnostics.extend([hint] if hint else [])
-    for check in (check_references, check_graphs, check_settings, check_limits, check_text):
+    for check in (check_references, check_graphs, check_settings, check_limits, check_text, check_compensation):
         diagnostics.extend(check(catalog))
     if on_this_machine:
         from dsl.host_check import check_host

@@ -65,6 +65,10 @@ CODES: dict[str, str] = {
     "DRO319": "command program not found",
     "DRO320": "catalog files outside every catalog root",
     "DRO321": "several catalogs checked as one",
+    "DRO322": "unknown group or step in compensate or on_amend",
+    "DRO323": "compensation cycle",
+    "DRO324": "compensation step with its own compensation",
+    "DRO325": "point of no return on a step that never starts",
     "DRO401": "expression syntax error",
     "DRO402": "unknown root in expression",
     "DRO403": "unknown function in expression",
@@ -104,4 +108,5 @@ USAGE_CODES: frozenset[str] = frozenset(
 # files read may be declared or used in a file that could not be read or parsed. They are
 # held back while one cannot (duplicates, cycles and per-declaration checks stay true).
 NEEDS_EVERY_FILE: frozenset[str] = frozenset({
-    "DRO301", "DRO302", "DRO303", "DRO304", "DRO311", "DRO312", "DRO313", "DRO314", "DRO315", "DRO316"})
+    "DRO301", "DRO302", "DRO303", "DRO304", "DRO311", "DRO312", "DRO313", "DRO314", "DRO315", "DRO316",
+    "DRO322", "DRO325"})

@@ -22,6 +22,7 @@ SCHEMA_VERSION = 1
 KIND = "dro/plan-templates"
 _COMMON = ("title", "description", "type", "lane", "scope", "after", "when", "run_as",
            "duration", "jeopardy", "retry", "queue")
+_RUNS = frozenset({"compensate", "on_amend"})
 _DURATIONS = frozenset({"duration", "jeopardy", "timeout", "resume_after", "interval", "initial", "max"})
 
 
@@ -43,7 +44,7 @@ def compile_templates(catalog: Catalog, root: Path | None = None) -> dict[str, A
                            for d in catalog.decompositions.values()},
         "groups": {d.id: {"title": d.data.get("title", d.id), "steps": members[d.id]}
                    for d in catalog.groups.values()},
-        "steps": {d.id: _step(d) for d in catalog.steps.values()},
+        "steps": {d.id: _step(d, members) for d in catalog.steps.values()},
         "order": order,
         "scenarios": {d.id: _scenario(d, members, position) for d in catalog.scenarios.values()},
         "jeopardy_rules": _rules(catalog.jeopardy_rules, ("duration", "jeopardy")),
@@ -122,7 +123,7 @@ def _into(rule: Decl, i: int, target: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _step(decl: Decl) -> dict[str, Any]:
+def _step(decl: Decl, members: Mapping[str, list[str]]) -> dict[str, Any]:
     data = decl.data
     step: dict[str, Any] = {
         "group": decl.group,
@@ -141,7 +142,9 @@ def _step(decl: Decl) -> dict[str, Any]:
         "queue": data.get("queue"),
     }
     for key, value in data.items():
-        if key not in _COMMON:
+        if key in _RUNS:  # the group or step it names, as the template steps it runs in dependency order
+            step[key] = members.get(value) or [value]
+        elif key not in _COMMON:
             step[key] = {"event": value["event"]} if key == "resume_on" else _normalize(key, value)
     return step
 

@@ -77,7 +77,7 @@ def _rule_references(catalog: Catalog) -> Iterator[Diagnostic]:
 def added_steps(catalog: Catalog) -> set[str]:
     """The steps some scenario adds, directly or through their group."""
     added: set[str] = set()
-    groups = _steps_by_group(catalog)
+    groups = group_members(catalog)
     for scenario in catalog.scenarios.values():
         for name in _adds(scenario):
             added.update(groups.get(name, [name] if name in catalog.steps else []))
@@ -94,12 +94,34 @@ def _names(decls: list[Decl], key: str) -> set[str]:
     return {v for d in decls if isinstance(v := d.data.get(key), str)}
 
 
-def _steps_by_group(catalog: Catalog) -> dict[str, list[str]]:
+def group_members(catalog: Catalog) -> dict[str, list[str]]:
+    """Each group's steps, in the order they are declared."""
     groups: dict[str, list[str]] = {g: [] for g in catalog.groups}
     for step in catalog.steps.values():
         if step.group is not None:
             groups.setdefault(step.group, []).append(step.id)
     return groups
+
+
+# The attributes that name what runs when an amendment removes or changes a started step.
+COMPENSATION_KEYS = ("compensate", "on_amend")
+
+
+def compensation_uses(catalog: Catalog) -> dict[str, list[tuple[str, str]]]:
+    """Each step that some `compensate`/`on_amend` runs -> the (step, attribute) that run it. An amendment
+    adds those steps to a plan, a scenario need not."""
+    uses: dict[str, list[tuple[str, str]]] = {}
+    members: dict[str, list[str]] | None = None
+    for step in catalog.steps.values():
+        for key in COMPENSATION_KEYS:
+            name = step.data.get(key)
+            if not isinstance(name, str):
+                continue
+            if members is None:
+                members = group_members(catalog)
+            for target in members.get(name, [name] if name in catalog.steps else []):
+                uses.setdefault(target, []).append((step.id, key))
+    return uses
 
 
 def _unused(catalog: Catalog) -> Iterator[Diagnostic]:
@@ -114,9 +136,11 @@ def _unused(catalog: Catalog) -> Iterator[Diagnostic]:
         if endpoint.id not in used_endpoints:
             yield warning("DRO312", f"endpoint '{endpoint.id}' is never used", endpoint.key_span(),
                           hint="call it from a callout step, or remove it")
-    added = added_steps(catalog)
+    # What a `compensate` or `on_amend` runs is added by amendments: not "never added".
+    added = added_steps(catalog) | compensation_uses(catalog).keys()
     named = {name for s in catalog.scenarios.values() for name in _adds(s)}
-    for group, members in _steps_by_group(catalog).items():
+    named.update(v for s in steps for k in COMPENSATION_KEYS if isinstance(v := s.data.get(k), str))
+    for group, members in group_members(catalog).items():
         if group in named:
             continue
         left_out = [m for m in members if m not in added]
@@ -130,7 +154,7 @@ def _unused(catalog: Catalog) -> Iterator[Diagnostic]:
             yield warning("DRO314", f"step '{step_id}' is never added", catalog.steps[step_id].key_span(),
                           detail=f"Scenarios add steps of group '{group}' one by one, but not this one.",
                           hint=f"add `{step_id}` to a scenario, or add the whole group")
-    groups = _steps_by_group(catalog)
+    groups = group_members(catalog)
     for scenario in catalog.valid(catalog.scenarios):
         names = _adds(scenario)
         if all(name in groups and not groups[name] for name in names):

@@ -26,6 +26,12 @@ TEMPLATE_FIELDS: Mapping[str, frozenset[str]] = {
     "plan": frozenset({"id"}),
     "step": frozenset({"id", "attempt"}),
 }
+# What the steps that a `compensate` or `on_amend` runs also read: the step instance they undo (its
+# outputs are what it captured) and the revision of the order that amends it (docs/language.md 3.5).
+AMEND_FIELDS: Mapping[str, frozenset[str]] = {
+    "undone": frozenset({"id", "step", "state", "attempt", "item", "bundle", "outputs"}),
+    "revision": frozenset({"number", "reason"}),
+}
 _MARKERS = ("{{", "{%", "{#")
 _CHECK_EVERY = 1024  # loop iterations between looks at the clock
 
@@ -238,7 +244,8 @@ def _unknown_fields(tree: Any, roots: frozenset[str]) -> Iterator[tuple[str, str
     from jinja2 import nodes
 
     assigned = {n.name for n in tree.find_all(nodes.Name) if n.ctx != "load"}
-    checked = {root for root in roots & TEMPLATE_FIELDS.keys() if root not in assigned}
+    known = {**TEMPLATE_FIELDS, **AMEND_FIELDS}
+    checked = {root for root in roots & known.keys() if root not in assigned}
     seen: set[tuple[str, str]] = set()
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
         target = node.node
@@ -246,6 +253,6 @@ def _unknown_fields(tree: Any, roots: frozenset[str]) -> Iterator[tuple[str, str
             continue
         field = node.attr if isinstance(node, nodes.Getattr) else \
             node.arg.value if isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str) else None
-        if field is not None and field not in TEMPLATE_FIELDS[target.name] and (target.name, field) not in seen:
+        if field is not None and field not in known[target.name] and (target.name, field) not in seen:
             seen.add((target.name, field))
             yield target.name, field

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from collections.abc import Callable, Iterator
@@ -11,8 +12,14 @@ from dsl import ast
 from dsl.catalog import Catalog, Decl
 from dsl.diagnostics import Diagnostic, Span, TextOrigin, did_you_mean, error
 from dsl.document import Path
+from dsl.expressions import WHEN_ROOTS
 from dsl.expressions import check as check_expression
-from dsl.templates import TEMPLATE_FIELDS, TEMPLATE_ROOTS, inspect_template, is_template
+from dsl.references import compensation_uses
+from dsl.templates import AMEND_FIELDS, TEMPLATE_FIELDS, TEMPLATE_ROOTS, inspect_template, is_template
+
+# What a step run by `compensate` or `on_amend` reads beside the rest: the step instance it undoes, the revision.
+_AMEND_WHEN_ROOTS = WHEN_ROOTS | AMEND_FIELDS.keys()
+_AMEND_TEMPLATE_ROOTS = TEMPLATE_ROOTS | AMEND_FIELDS.keys()
 
 
 def parse_expression(text: str, origin: TextOrigin) -> tuple[ast.Expr | None, list[Diagnostic]]:
@@ -82,33 +89,53 @@ def expression_places(catalog: Catalog) -> Iterator[tuple[Decl, Path]]:
 
 
 def check_text(catalog: Catalog) -> Iterator[Diagnostic]:
+    amending = compensation_uses(catalog)
     for decl, keys in expression_places(catalog):
         expr, problems = expression_of(decl, keys)
         yield from problems
-        if expr is not None and check_expression(expr):
+        roots = _AMEND_WHEN_ROOTS if decl.kind == "step" and decl.id in amending else WHEN_ROOTS
+        if expr is not None and check_expression(expr, roots):
             located, _ = expression_of(decl, keys, located=True)
-            yield from check_expression(located or expr)
+            yield from _explained(check_expression(located or expr, roots), roots)
     for step in catalog.valid(catalog.steps):
+        roots = _AMEND_TEMPLATE_ROOTS if step.id in amending else TEMPLATE_ROOTS
         for name in TEMPLATE_ATTRIBUTES:
             if name in step.data:
-                yield from _templates(step, (name,), step.data[name])
+                yield from _templates(step, (name,), step.data[name], roots)
 
 
-def _templates(step: Decl, keys: Path, value: Any) -> Iterator[Diagnostic]:
+def _explained(problems: list[Diagnostic], roots: frozenset[str]) -> Iterator[Diagnostic]:
+    """DRO402 about `undone` or `revision` outside a compensation step says where they are known."""
+    for problem in problems:
+        if problem.code == "DRO402" and roots is WHEN_ROOTS and _amend_root(problem.summary):
+            problem = dataclasses.replace(problem, detail=f"{problem.detail} {_AMEND_ONLY}", hint=_AMEND_HINT)
+        yield problem
+
+
+_AMEND_ONLY = ("undone and revision are known only in the steps that a `compensate` or `on_amend` runs "
+               "(docs/language.md 3.5).")
+_AMEND_HINT = "read them only in a step that some `compensate` or `on_amend` runs"
+
+
+def _amend_root(summary: str) -> bool:
+    return any(f"'{root}'" in summary for root in AMEND_FIELDS)
+
+
+def _templates(step: Decl, keys: Path, value: Any, roots: frozenset[str]) -> Iterator[Diagnostic]:
     if isinstance(value, str):
         if is_template(value):
-            yield from _template(step, keys, value)
+            yield from _template(step, keys, value, roots)
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield from _templates(step, (*keys, key), item)
+            yield from _templates(step, (*keys, key), item, roots)
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            yield from _templates(step, (*keys, i), item)
+            yield from _templates(step, (*keys, i), item, roots)
 
 
-def _template(step: Decl, keys: Path, text: str) -> Iterator[Diagnostic]:
+def _template(step: Decl, keys: Path, text: str, roots: frozenset[str]) -> Iterator[Diagnostic]:
     info = inspect_template(text)
-    if info.error_message is None and info.roots <= TEMPLATE_ROOTS and not info.unknown_fields:
+    if info.error_message is None and info.roots <= roots and not info.unknown_fields:
         return  # the common case: nothing to locate
     path = step.path + keys
     origin = step.doc.text_origin(path)
@@ -120,12 +147,16 @@ def _template(step: Decl, keys: Path, text: str) -> Iterator[Diagnostic]:
         yield error("DRO404", f"template syntax error: {info.error_message}", at,
                     detail=f"In step '{step.id}'. Templates use Jinja: {{{{ order.account }}}}.",
                     hint="check the braces: `{{ ... }}` for values, `{% ... %}` for logic")
-    for root in sorted(info.roots - TEMPLATE_ROOTS):
+    for root in sorted(info.roots - roots):
+        only = root in AMEND_FIELDS
         yield error("DRO405", f"unknown name '{root}' in template", _name_span(text, root, origin, whole),
-                    detail=f"In step '{step.id}'. Templates read " + ", ".join(sorted(TEMPLATE_ROOTS)) + ".",
-                    hint=did_you_mean(root, TEMPLATE_ROOTS) or "use one of the names above")
+                    detail=f"In step '{step.id}'. Templates read " + ", ".join(sorted(roots)) + "."
+                    + (f" {_AMEND_ONLY}" if only else ""),
+                    hint=_AMEND_HINT if only else did_you_mean(root, roots) or "use one of the names above")
     for root, field in info.unknown_fields:
-        fields = sorted(TEMPLATE_FIELDS[root])
+        if root not in roots:
+            continue  # an unknown root, said above
+        fields = sorted(TEMPLATE_FIELDS.get(root) or AMEND_FIELDS[root])
         yield error("DRO406", f"'{root}' has no field '{field}'", _field_span(text, root, field, origin, whole),
                     detail=f"In step '{step.id}'. In templates, {root} has " + ", ".join(fields)
                            + " (a mapping's keys, never its methods: order.items is the order's items).",

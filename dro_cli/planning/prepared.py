@@ -15,7 +15,9 @@ from dro_cli.planning.settings import Resolver
 
 # Template keys every instance carries as they are; the rest of a step is its type's configuration.
 _INSTANCE_KEYS = ("title", "type", "lane", "scope", "run_as", "duration", "jeopardy", "retry", "queue")
-_NOT_CONFIG = frozenset({*_INSTANCE_KEYS, "group", "description", "after", "when"})
+# What an amendment reads of the templates (point_of_no_return...) is no instance's configuration either.
+_NOT_CONFIG = frozenset({*_INSTANCE_KEYS, "group", "description", "after", "when",
+                         "point_of_no_return", "freeze_plan", "compensate", "on_amend"})
 
 Dependency = tuple[str, "str | None"]  # the step it runs after, and `within` (None: the nearest level)
 
