@@ -12,6 +12,7 @@ from dsl.graph import find_cycles
 from dsl.references import COMPENSATION_KEYS, added_steps, compensation_uses, group_members
 from dsl.text_check import expression_of
 
+
 def check_compensation(catalog: Catalog) -> Iterator[Diagnostic]:
     has_any = [s for s in catalog.valid(catalog.steps) if any(k in s.data for k in COMPENSATION_KEYS)]
     ponr = [s for s in catalog.valid(catalog.steps) if s.data.get("point_of_no_return") is True]

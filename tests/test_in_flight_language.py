@@ -286,8 +286,9 @@ def test_a_point_of_no_return_on_a_compensation_or_unadded_step(tmp_path: Path) 
     (problem,) = [d for d in check(tmp_path, on_compensation).diagnostics if d.code == "DRO325"]
     assert "on_amend step of step 'ship_router'" in (problem.detail or "")
     (tmp_path / "b").mkdir()
+    tv_box = '  step ship_tv_box "Ship the TV box" {\n'
     unadded = CATALOG.replace("add  [shipping]", "add  [ship_router]").replace(
-        '  step ship_tv_box "Ship the TV box" {\n', '  step ship_tv_box "Ship the TV box" {\n    point_of_no_return true\n')
+        tv_box, tv_box + "    point_of_no_return true\n")
     result = check(tmp_path / "b", unadded)
     assert {"DRO314", "DRO325"} <= set(codes(result))
 
