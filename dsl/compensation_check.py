@@ -14,10 +14,12 @@ from dsl.text_check import expression_of
 
 
 def check_compensation(catalog: Catalog) -> Iterator[Diagnostic]:
-    has_any = [s for s in catalog.valid(catalog.steps) if any(k in s.data for k in COMPENSATION_KEYS)]
-    ponr = [s for s in catalog.valid(catalog.steps) if s.data.get("point_of_no_return") is True]
-    if not has_any and not ponr:
+    settings = [s for s in catalog.steps.values() if s.valid and (
+        "compensate" in s.data or "on_amend" in s.data or "point_of_no_return" in s.data)]
+    if not settings:
         return  # the common case: a catalog without in-flight change settings
+    has_any = [s for s in settings if any(k in s.data for k in COMPENSATION_KEYS)]
+    ponr = [s for s in settings if s.data.get("point_of_no_return") is True]
     members = group_members(catalog)
     uses = compensation_uses(catalog)
     yield from _unknown_targets(catalog, has_any, members)

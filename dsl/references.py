@@ -111,16 +111,16 @@ def compensation_uses(catalog: Catalog) -> dict[str, list[tuple[str, str]]]:
     """Each step that some `compensate`/`on_amend` runs -> the (step, attribute) that run it. An amendment
     adds those steps to a plan, a scenario need not."""
     uses: dict[str, list[tuple[str, str]]] = {}
-    members: dict[str, list[str]] | None = None
-    for step in catalog.steps.values():
+    setting = [s for s in catalog.steps.values() if "compensate" in s.data or "on_amend" in s.data]
+    if not setting:
+        return uses  # the common case, kept to one pass: compiles check 10,000s of steps
+    members = group_members(catalog)
+    for step in setting:
         for key in COMPENSATION_KEYS:
             name = step.data.get(key)
-            if not isinstance(name, str):
-                continue
-            if members is None:
-                members = group_members(catalog)
-            for target in members.get(name, [name] if name in catalog.steps else []):
-                uses.setdefault(target, []).append((step.id, key))
+            if isinstance(name, str):
+                for target in members.get(name, [name] if name in catalog.steps else []):
+                    uses.setdefault(target, []).append((step.id, key))
     return uses
 
 
@@ -139,7 +139,8 @@ def _unused(catalog: Catalog) -> Iterator[Diagnostic]:
     # What a `compensate` or `on_amend` runs is added by amendments: not "never added".
     added = added_steps(catalog) | compensation_uses(catalog).keys()
     named = {name for s in catalog.scenarios.values() for name in _adds(s)}
-    named.update(v for s in steps for k in COMPENSATION_KEYS if isinstance(v := s.data.get(k), str))
+    named.update(v for s in steps if "compensate" in s.data or "on_amend" in s.data
+                 for k in COMPENSATION_KEYS if isinstance(v := s.data.get(k), str))
     for group, members in group_members(catalog).items():
         if group in named:
             continue
