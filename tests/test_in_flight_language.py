@@ -357,3 +357,9 @@ def test_diff_lists_the_new_attributes_as_template_changes(tmp_path: Path) -> No
     assert changed == [{"kind": "step", "id": "ship_router", "changes": [
         {"field": "compensate", "old": ["collect", "restock"], "new": ["restock"]},
         {"field": "point_of_no_return", "old": False, "new": True}]}]
+
+
+def test_unknown_targets_are_held_back_while_a_file_does_not_parse(tmp_path: Path) -> None:
+    (tmp_path / "broken.dro").write_text('group return_shipping "Return" {\n', encoding="utf-8")
+    result = check(tmp_path, CATALOG.replace("compensate         return_shipping", "compensate         returns"))
+    assert "DRO102" in codes(result) and "DRO322" not in codes(result)
