@@ -77,7 +77,7 @@ def _render(root: Path, order_dir: Path | None, fmt: str, *, compact: bool) -> t
         for oid in order_folders(root):
             try:  # about_order's way, without entering a context 10,000 times
                 # the digest, as the other scans read it: 10,000 small files, not 10,000 plans and journals
-                found = digest_of(os.path.join(orders, oid))
+                found = digest_of(f"{orders}/{oid}")  # a name from listdir: join's checks are moot
                 if found is not None:
                     summaries.append(summary_of_digest(found, at))
                 elif os.path.lexists(os.path.join(orders, oid, PLAN_FILE)):  # its planning was interrupted

@@ -51,6 +51,7 @@ KIND = "dro/digest"
 VERSION = 6
 V5 = 5           # the content hashed as canonical JSON (keys sorted): read to check, made again as VERSION
 _HEAD = b'{"digest_sha256":"'
+_decode = json.JSONDecoder().decode
 _BODY_AT = len(_HEAD) + 64 + 2  # after the hash and '",'
 
 
@@ -147,14 +148,14 @@ def read_genuine(order_dir: str | Path) -> dict[str, Any] | None:
     """The digest as written by dro (its content hashes to its `digest_sha256`), stale or not, of this
     version or V5; else None."""
     try:
-        data = _read_regular(os.path.join(os.fspath(order_dir), DIGEST_FILE))
+        data = _read_regular(f"{os.fspath(order_dir)}/{DIGEST_FILE}")
         return None if data is None else _genuine(data[1])
     except (OSError, ValueError, TypeError):
         return None
 
 
 def _genuine(data: bytes) -> dict[str, Any] | None:
-    digest = json.loads(data)
+    digest = _decode(data.decode())  # dro writes UTF-8: no need for json.loads to guess the encoding
     if type(digest) is not dict or digest.get("kind") != KIND:
         return None
     version, claimed = digest.get("schema_version"), digest.get("digest_sha256")
@@ -180,7 +181,7 @@ def load(order_dir: str | Path) -> dict[str, Any] | None:
         expected = PREFIX + str(digest["last_checksum"]).encode() + b'",'
         if type(start) is not int or type(end) is not int or not 0 <= start < end:
             return None
-        read = _read_regular(os.path.join(os.fspath(order_dir), JOURNAL_FILE), start, end)
+        read = _read_regular(f"{os.fspath(order_dir)}/{JOURNAL_FILE}", start, end)
     except (OSError, KeyError, TypeError, ValueError):
         return None
     if read is None or read[0] != end:
