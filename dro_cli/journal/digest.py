@@ -14,7 +14,7 @@ and still ends with the record it names (`last_seq`, `last_checksum`, at byte
 that checksum); otherwise the order is folded again and the digest rewritten.
 
 Since version 6 the hash is of the file's bytes as written, so a reader hashes what it read
-instead of encoding the parsed digest again (version 5 did: most of a scan's time). The file
+instead of encoding the parsed digest again, as version 5 did. The file
 is still one JSON object, its hash first: `{"digest_sha256":"<64 hex>",` then the rest of the
 object's bytes; the hash is of the last checksum, then `{` and those bytes. Older versions
 are still recognised as genuine (their last record is a high-water mark) but not used by a
