@@ -215,7 +215,7 @@ def _fallout(lab: Lab) -> list[Any]:
 
 
 def test_a_forged_digest_lists_no_fake_fallout(lab: Lab) -> None:
-    from dro_cli.journal.digest import content_sha256
+    from dro_cli.journal.digest import content_sha256, encode
 
     path = lab.order / "digest.json"
     data = json.loads(path.read_bytes())
@@ -225,7 +225,7 @@ def test_a_forged_digest_lists_no_fake_fallout(lab: Lab) -> None:
     path.write_text(json.dumps(data))  # the journal's size is unchanged
     assert _fallout(lab) == []
     data["digest_sha256"] = content_sha256(data)  # a forger who runs dro's code: the scan trusts it...
-    path.write_text(json.dumps(data))
+    path.write_bytes(encode(data))
     verified = lab.dro("verify", ORDER_ID)  # ... and verify does not
     assert verified.returncode == 1 and "digest.json of order ORD-T is not what its journal's records say" \
         in verified.stderr, (verified.stdout, verified.stderr)

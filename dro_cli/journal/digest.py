@@ -11,7 +11,14 @@ the journal's size when it was made and is used only while the journal still has
 that size (the journal only grows, and a writer that cuts a torn line shrinks it)
 and still ends with the record it names (`last_seq`, `last_checksum`, at byte
 `last_line_start`), and while its content hashes to its `digest_sha256` (chained to
-that checksum); otherwise the order is folded again and the digest rewritten. Like
+that checksum); otherwise the order is folded again and the digest rewritten.
+
+Since version 6 the hash is of the file's bytes as written, so a reader hashes what it read
+instead of encoding the parsed digest again, as version 5 did. The file
+is still one JSON object, its hash first: `{"digest_sha256":"<64 hex>",` then the rest of the
+object's bytes; the hash is of the last checksum, then `{` and those bytes. Older versions
+are still recognised as genuine (their last record is a high-water mark) but not used by a
+scan: it makes them again, once, as version 6. Like
 the snapshot, it is a cache: never the truth, and not fsynced; and like the
 snapshot's anchor, its last record is a high-water mark (DRO517, store.py). The hash
 detects damage and naive forgery, not a forger who runs this code (see snapshot.py);
@@ -25,6 +32,7 @@ import hashlib
 import json
 import os
 import stat
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +48,11 @@ from dro_cli.journal.records import PREFIX, canonical
 
 DIGEST_FILE = "digest.json"
 KIND = "dro/digest"
-VERSION = 5
+VERSION = 6
+V5 = 5           # the content hashed as canonical JSON (keys sorted): read to check, made again as VERSION
+_HEAD = b'{"digest_sha256":"'
+_decode = json.JSONDecoder().decode
+_BODY_AT = len(_HEAD) + 64 + 2  # after the hash and '",'
 
 
 def build(engine: Engine, position: Position) -> dict[str, Any]:
@@ -68,8 +80,7 @@ def build(engine: Engine, position: Position) -> dict[str, Any]:
         "in_doubt": bool(engine.in_doubt()), "fallout": fallout, "watch": watch, "queues": queues(engine),
         "summary": summary(engine),
     }
-    made["digest_sha256"] = content_sha256(made)
-    return made
+    return {"digest_sha256": content_sha256(made), **made}
 
 
 def summary(engine: Engine) -> dict[str, Any]:
@@ -87,10 +98,30 @@ def summary(engine: Engine) -> dict[str, Any]:
             "requested_date": engine.plan["context"]["order"].get("requested_date"), "forecast": forecast}
 
 
-def content_sha256(digest: dict[str, Any]) -> str:
-    """The sha256 of the digest's content (every key but `digest_sha256`), chained to its last record's checksum."""
+def content_sha256(digest: Mapping[str, Any]) -> str:
+    """The sha256 of the digest's content (every key but `digest_sha256`, as `encode` writes it), chained to
+    its last record's checksum."""
+    return _sha256(digest.get("last_checksum"), b"{" + _body(digest))
+
+
+def encode(digest: Mapping[str, Any]) -> bytes:
+    """The bytes of digest.json: `digest_sha256` first, then the rest as `content_sha256` hashed it."""
+    return b'%s%s",%s' % (_HEAD, str(digest["digest_sha256"]).encode(), _body(digest))
+
+
+def _body(digest: Mapping[str, Any]) -> bytes:
+    """The object's bytes after its opening brace, `digest_sha256` left out."""
+    content = {key: value for key, value in digest.items() if key != "digest_sha256"}
+    return json.dumps(content, separators=(",", ":"), ensure_ascii=False).encode()[1:]
+
+
+def _sha256(last_checksum: Any, content: bytes) -> str:
+    return hashlib.sha256(str(last_checksum).encode() + content).hexdigest()
+
+
+def _v5_sha256(digest: Mapping[str, Any]) -> str:
     body = {key: value for key, value in digest.items() if key != "digest_sha256"}
-    return hashlib.sha256(str(digest.get("last_checksum")).encode() + canonical(body)).hexdigest()
+    return _sha256(digest.get("last_checksum"), canonical(body))
 
 
 def queues(engine: Engine) -> list[str]:
@@ -110,20 +141,31 @@ def queues(engine: Engine) -> list[str]:
 def save(order_dir: Path, digest: dict[str, Any]) -> None:
     """Leave the digest for the next scan; failing to costs only speed."""
     with contextlib.suppress(OSError):
-        write_atomically(order_dir / DIGEST_FILE, json.dumps(digest, separators=(",", ":"), ensure_ascii=False),
-                         durable=False)
+        write_atomically(order_dir / DIGEST_FILE, encode(digest).decode(), durable=False)
 
 
 def read_genuine(order_dir: str | Path) -> dict[str, Any] | None:
-    """The digest as written by dro (its content hashes to its `digest_sha256`), stale or not; else None."""
+    """The digest as written by dro (its content hashes to its `digest_sha256`), stale or not, of this
+    version or V5; else None."""
     try:
-        data = _read_regular(os.path.join(os.fspath(order_dir), DIGEST_FILE))
-        digest = None if data is None else json.loads(data[1])
-        if type(digest) is dict and digest.get("kind") == KIND and digest.get("schema_version") == VERSION \
-                and digest.get("digest_sha256") == content_sha256(digest):
-            return digest
+        data = _read_regular(f"{os.fspath(order_dir)}/{DIGEST_FILE}")
+        return None if data is None else _genuine(data[1])
     except (OSError, ValueError, TypeError):
-        pass
+        return None
+
+
+def _genuine(data: bytes) -> dict[str, Any] | None:
+    digest = _decode(data.decode())  # dro writes UTF-8: no need for json.loads to guess the encoding
+    if type(digest) is not dict or digest.get("kind") != KIND:
+        return None
+    version, claimed = digest.get("schema_version"), digest.get("digest_sha256")
+    if version == VERSION:  # the bytes read, hashed as they are: the hash they begin with must be the one parsed
+        if data.startswith(_HEAD) and data[_BODY_AT - 2:_BODY_AT] == b'",' \
+                and data[len(_HEAD):_BODY_AT - 2].decode() == claimed \
+                and _sha256(digest.get("last_checksum"), b"{" + data[_BODY_AT:]) == claimed:
+            return digest
+    elif version == V5 and claimed == _v5_sha256(digest):
+        return digest
     return None
 
 
@@ -132,14 +174,14 @@ def load(order_dir: str | Path) -> dict[str, Any] | None:
     the journal's last line the record it names. (Plain string paths and descriptors: a scan calls this
     10,000 times, and pathlib's joins or buffered files would cost more than the reads.)"""
     digest = read_genuine(order_dir)
-    if digest is None:
+    if digest is None or digest["schema_version"] != VERSION:  # an older one is made again, once
         return None
     try:
         start, end = digest["last_line_start"], digest["journal_end"]
         expected = PREFIX + str(digest["last_checksum"]).encode() + b'",'
         if type(start) is not int or type(end) is not int or not 0 <= start < end:
             return None
-        read = _read_regular(os.path.join(os.fspath(order_dir), JOURNAL_FILE), start, end)
+        read = _read_regular(f"{os.fspath(order_dir)}/{JOURNAL_FILE}", start, end)
     except (OSError, KeyError, TypeError, ValueError):
         return None
     if read is None or read[0] != end:

@@ -195,7 +195,7 @@ def digest_of(order_dir: str | Path) -> dict[str, Any] | None:
     None for a directory that holds no order, or one whose planning was interrupted."""
     folder = os.fspath(order_dir)  # plain strings while the digest is fresh: a scan calls this 10,000 times
     try:
-        plan_mode = os.stat(os.path.join(folder, PLAN_FILE)).st_mode
+        plan_mode = os.stat(f"{folder}/{PLAN_FILE}").st_mode
     except FileNotFoundError:
         return None
     except OSError:

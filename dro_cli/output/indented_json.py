@@ -13,6 +13,7 @@ from json.encoder import encode_basestring  # the C one when there is one
 from typing import Any
 
 _FLOATS = {float("inf"): "Infinity", float("-inf"): "-Infinity"}
+_KEYS: dict[str, str] = {}  # a key's text and ": ": the same few keys, once per object
 
 
 def dumps(value: Any) -> str:
@@ -26,18 +27,36 @@ def _encode(value: Any, newline: str, parts: list[str]) -> None:
     kind = type(value)
     if kind is str:
         parts.append(encode_basestring(value))
-    elif kind is dict and all(type(key) is str for key in value):
+    elif kind is dict:
         if not value:
             parts.append("{}")
             return
         inner = newline + "  "
         separator = "{" + inner
-        for key in sorted(value):
-            item = value[key]
-            if type(item) is str:  # the commonest case, without a call
-                parts += (separator, encode_basestring(key), ": ", encode_basestring(item))
+        begun = len(parts)
+        try:
+            keys = sorted(value)
+        except TypeError:  # keys of several types
+            keys = [0]
+        for key in keys:
+            if type(key) is not str:  # json.dumps' way with other keys (or its TypeError)
+                del parts[begun:]
+                parts.append(_other(value, newline))
+                return
+            item, head = value[key], _KEYS.get(key)
+            if head is None:
+                head = encode_basestring(key) + ": "
+                if len(_KEYS) < 4096:
+                    _KEYS[key] = head
+            kind = type(item)
+            if kind is str:  # the commonest cases, without a call
+                parts += (separator, head, encode_basestring(item))
+            elif item is None:
+                parts += (separator, head, "null")
+            elif kind is int:
+                parts += (separator, head, int.__repr__(item))
             else:
-                parts += (separator, encode_basestring(key), ": ")
+                parts += (separator, head)
                 _encode(item, inner, parts)
             separator = "," + inner
         parts.append(newline + "}")
@@ -63,4 +82,8 @@ def _encode(value: Any, newline: str, parts: list[str]) -> None:
     elif kind is float:
         parts.append("NaN" if value != value else _FLOATS.get(value) or float.__repr__(value))
     else:  # another type: the standard library's text, or its TypeError
-        parts.append(json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False).replace("\n", newline))
+        parts.append(_other(value, newline))
+
+
+def _other(value: Any, newline: str) -> str:
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False).replace("\n", newline)

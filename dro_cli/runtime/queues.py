@@ -18,7 +18,7 @@ from dro_cli.engine.instants import parse_instant
 from dro_cli.engine.sla import sla_at
 from dro_cli.errors import EXIT_USAGE, DroError
 from dro_cli.journal.file import STATE_ELSEWHERE
-from dro_cli.journal.order_errors import about_order
+from dro_cli.journal.order_errors import debugging, order_failure
 from dro_cli.journal.path_errors import path_error
 from dro_cli.journal.store import digest_of
 from dsl.diagnostics import did_you_mean
@@ -44,12 +44,13 @@ class Scan:
         except OSError as error:  # not a directory, not readable: the state directory itself is unusable
             raise path_error(error, orders, "read", elsewhere=STATE_ELSEWHERE) from None
         for name in names:
-            try:
-                with about_order(name):
-                    found = digest_of(os.path.join(orders, name))
-            except DroError as error:
+            try:  # about_order's way, without entering a context 10,000 times
+                found = digest_of(f"{orders}/{name}")  # a name from listdir: join's checks are moot
+            except Exception as error:
+                if debugging(error):
+                    raise
                 self.seen += 1
-                self.unreadable.append((name, error.message))
+                self.unreadable.append((name, order_failure(name, error).message))
                 continue
             if found is not None:
                 self.seen += 1
