@@ -301,12 +301,13 @@ def canonical(value: Any) -> bytes:
 def _c_encoder() -> Callable[[Any, int], list[str]] | None:
     """The C encoder of `_ENCODER`'s options, without the circular-reference markers (a dict shared by
     calls would keep stale ids after an error); None where there is none or it encodes otherwise."""
-    from json.encoder import c_make_encoder, encode_basestring
+    from json import encoder
 
+    c_make_encoder = getattr(encoder, "c_make_encoder", None)  # not in typeshed: an implementation detail
     if c_make_encoder is None:
         return None
     try:
-        encode = c_make_encoder(None, _ENCODER.default, encode_basestring, None, ":", ",", True, False, False)
+        encode = c_make_encoder(None, _ENCODER.default, encoder.encode_basestring, None, ":", ",", True, False, False)
         sample = {"b": [1, 2.5, None, True, "é\n\""], "a": {"z": {}, "y": []}, "c": -0.0}
         if "".join(encode(sample, 0)) != _ENCODER.encode(sample):
             return None

@@ -144,9 +144,9 @@ def _frozen_step(plan_step: Mapping[str, Any], context: Mapping[str, Any]) -> Ma
     step = {name: plan_step.get(name) for name in STEP_FIELDS}
     if isinstance(step["run_as"], str):
         step["run_as"] = render(step["run_as"], context, "run_as")
-        if step["run_as"] != plan_step["run_as"]:  # a template: this attempt's alone
-            return freeze(step)
     frozen: Mapping[str, Any] = freeze(step)
+    if step["run_as"] != plan_step.get("run_as"):  # a template: this attempt's alone
+        return frozen
     if len(_steps) >= 65536:  # a bound for long processes over many plans
         _steps.clear()
     _steps[id(plan_step)] = (plan_step, frozen)  # holds the plan step, so its id is not reused meanwhile
