@@ -118,19 +118,39 @@ def _remove(entry: str) -> None:
 
 def flow_context(invocation: Invocation, inputs: Any) -> Mapping[str, Any]:
     """The one argument a flow gets: order, item, bundle, inputs, step, attempt, idempotency_key. Read-only."""
-    step = {name: invocation.step.get(name) for name in STEP_FIELDS}
-    if isinstance(step["run_as"], str):
-        step["run_as"] = render(step["run_as"], invocation.context, "run_as")
     context = invocation.context
+    item, bundle = context.get("item"), context.get("bundle")
     return MappingProxyType({
         "order": _freeze_shared(context.get("order")),  # the whole order: frozen once per run, not per step
-        "item": _freeze_shared(context.get("item")),
-        "bundle": _freeze_shared(context.get("bundle")),
-        "inputs": freeze(inputs),
-        "step": freeze(step),
+        "item": None if item is None else _freeze_shared(item),
+        "bundle": None if bundle is None else _freeze_shared(bundle),
+        "inputs": _NO_INPUTS if not inputs else freeze(inputs),
+        "step": _frozen_step(invocation.step, context),
         "attempt": invocation.attempt,
         "idempotency_key": invocation.idempotency_key,
     })
+
+
+_NO_INPUTS: Mapping[str, Any] = MappingProxyType({})
+_steps: dict[int, tuple[Mapping[str, Any], Mapping[str, Any]]] = {}  # id(plan step) -> (plan step, frozen fields)
+
+
+def _frozen_step(plan_step: Mapping[str, Any], context: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The step's STEP_FIELDS, read-only: frozen once per plan step (each attempt's the same), unless
+    `run_as` is a template, rendered with this attempt's context."""
+    hit = _steps.get(id(plan_step))
+    if hit is not None and hit[0] is plan_step:
+        return hit[1]
+    step = {name: plan_step.get(name) for name in STEP_FIELDS}
+    if isinstance(step["run_as"], str):
+        step["run_as"] = render(step["run_as"], context, "run_as")
+    frozen: Mapping[str, Any] = freeze(step)
+    if step["run_as"] != plan_step.get("run_as"):  # a template: this attempt's alone
+        return frozen
+    if len(_steps) >= 65536:  # a bound for long processes over many plans
+        _steps.clear()
+    _steps[id(plan_step)] = (plan_step, frozen)  # holds the plan step, so its id is not reused meanwhile
+    return frozen
 
 
 def freeze(value: Any) -> Any:
