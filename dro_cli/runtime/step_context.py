@@ -19,7 +19,6 @@ class StepContexts:
         self._items: Mapping[str, Any] = context["items"]
         self._bundles: Mapping[str, Any] = context["bundles"]
         self._order = {**context["order"], "items": list(self._items.values())}
-        self._plan = {"id": engine.order_id}
 
     def of(self, sid: str, attempt: int) -> StepContext:
         """`order` (with `items`, the fulfillment items), `item`, `bundle`, `plan`, `step` and the
@@ -29,7 +28,7 @@ class StepContexts:
             "order": self._order,
             "item": self._items.get(step["item"]) if step["item"] else None,
             "bundle": self._bundles.get(step["bundle"]) if step["bundle"] else None,
-            "plan": {**self._plan},
+            "plan": {"id": self.engine.order_id},
             "step": {"id": sid, "attempt": attempt},
         })
 
