@@ -103,12 +103,16 @@ def _order_id(invocation: Invocation) -> str:
 
 
 def _kill(process: subprocess.Popen[bytes], attempt_id: str) -> None:
-    """SIGKILL the command's process group, then whatever else of its session or with its mark lives on."""
+    """SIGKILL the command's process group, then whatever else of its session or with its mark lives on.
+    The tree is read before anything dies: a child that left the session without the mark is found
+    only through its parent, and once the parent is killed it is reparented and lost."""
+    tree = attempt_processes(attempt_id, leader=process.pid)
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         process.kill()
-    end(attempt_processes(attempt_id, leader=process.pid), grace=0)
+    tree += attempt_processes(attempt_id, leader=process.pid)  # and any started since (duplicates are harmless)
+    end({found.pid: found for found in tree}.values(), grace=0)
     try:
         process.communicate(timeout=5)  # reaps it and closes the pipes
     except subprocess.TimeoutExpired:  # a grandchild left its own session and holds the pipes
