@@ -29,3 +29,12 @@ def test_nan_and_other_types_as_json_dumps_says() -> None:
     assert dumps({1: "int key"}) == json.dumps({1: "int key"}, indent=2, sort_keys=True, ensure_ascii=False)
     with pytest.raises(TypeError):
         dumps({"set": {1}})
+
+
+def test_objects_of_one_shape_at_every_depth_and_in_any_key_order() -> None:
+    """The shapes kept between calls (keys, indent) must not leak one object's text into another's."""
+    row = {"b": 1, "a": "x"}
+    values = [row, {"a": "x", "b": 1}, [row, [row, {"k": row}]], {"a": row, "b": [row]},
+              {f"k{i}": i for i in range(100)}, [{f"only{i}": i} for i in range(5000)]]  # past what is kept
+    for value in values * 2:
+        assert dumps(value) == json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)

@@ -69,3 +69,27 @@ def test_an_order_whose_planning_was_interrupted_is_listed_as_before(lab: Lab) -
                                                                        parse_instant(lab.now))))
     assert (listed["orders"][-1]["state"], listed["orders"][-1]["waiting_on"]) == ("not_started", [])
     assert not (folder / DIGEST_FILE).exists()
+
+
+@pytest.mark.parametrize("whole_at_once", [64, 1 << 16], ids=["read-by-size", "one-read"])
+def test_a_digest_is_used_only_while_the_journal_ends_with_the_line_it_names(
+        lab: Lab, whole_at_once: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A digest too big for one read is read by its size; the journal's last line is read with a byte
+    more, so a journal one byte longer (or shorter), or not a regular file, makes the digest stale."""
+    from dro_cli.journal import digest
+
+    monkeypatch.setattr(digest, "_WHOLE_AT_ONCE", whole_at_once)
+    folder = lab.state / "orders" / "ORD-2"
+    assert lab.dro("status").exit_code == 0
+    made = digest.load(folder)
+    assert made is not None and made["order"] == "ORD-2"
+    journal = folder / "journal.jsonl"
+    text = journal.read_bytes()
+    for changed in (text + b"x", text[:-1], text[:-1] + b"\r"):
+        journal.write_bytes(changed)
+        assert digest.load(folder) is None
+    journal.write_bytes(text)
+    assert digest.load(folder) == made
+    journal.unlink()
+    journal.mkdir()
+    assert digest.load(folder) is None

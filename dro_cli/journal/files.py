@@ -5,7 +5,6 @@ from __future__ import annotations
 import errno
 import os
 import stat
-import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
@@ -59,6 +58,8 @@ def write_atomically(path: Path, text: str, *, durable: bool = True) -> None:
     trusted need not be durable (`durable=False`: no fsync; a crash may lose it).
     """
     folder = path.parent if str(path.parent) else Path(".")
+    import tempfile  # here: random, which it needs, costs the start-up of every command that only reads
+
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

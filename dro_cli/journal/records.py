@@ -9,7 +9,6 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -233,7 +232,9 @@ def refusal(path: Path, scan: Scan) -> JournalDamaged:
 
 def _schema_patterns() -> dict[str, Callable[[str], object]]:
     """The schema's patterns, read from the schema itself so the two cannot drift apart."""
-    text = resources.files("schemas").joinpath("journal-event.schema.json").read_text(encoding="utf-8")
+    import schemas  # a package of plain files; importlib.resources (zipfile and all) would cost every start-up
+
+    text = (Path(schemas.__file__).parent / "journal-event.schema.json").read_text(encoding="utf-8")
     properties = json.loads(text)["properties"]
     return {name: re.compile(spec["pattern"]).search for name, spec in properties.items() if "pattern" in spec}
 

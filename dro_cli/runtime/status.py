@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from dro_cli.engine.forecast import plan_sla
 from dro_cli.engine.instants import iso_or_none, parse_instant
@@ -56,6 +56,19 @@ def summary_of_digest(found: Mapping[str, Any], now: float) -> dict[str, Any]:
     }
 
 
+class _Run(NamedTuple):
+    """The part of a StepRun that `plan_sla` reads: a digest rebuilds thousands, a StepRun costs more."""
+
+    state: StepState
+    ready_at: float | None
+    finished_at: float | None
+    retry_at: float | None
+    resume_at: float | None
+
+
+_STATES = StepState._value2member_map_  # a state's text to the state, without Enum.__call__'s detours
+
+
 @dataclass
 class _Forecast:
     """What `plan_sla` reads of an engine (the plan's requested date, its steps' dependencies and
@@ -65,15 +78,15 @@ class _Forecast:
     completed_at: float | None
     plan: Mapping[str, Any]
     steps: dict[str, dict[str, Any]]
-    runs: dict[str, StepRun]
+    runs: dict[str, _Run]
 
     @classmethod
     def of(cls, held: Mapping[str, Any]) -> _Forecast:
         steps, runs = {}, {}
         for sid, after, duration, state, finished_at, ready_at, retry_at, resume_at in held["forecast"]:
             steps[sid] = {"after": after, "duration": duration}
-            runs[sid] = StepRun(StepState(state), ready_at=_instant(ready_at), finished_at=_instant(finished_at),
-                                retry_at=_instant(retry_at), resume_at=_instant(resume_at))
+            runs[sid] = _Run(_STATES[state], _instant(ready_at), _instant(finished_at), _instant(retry_at),
+                             _instant(resume_at))
         return cls(held["canceled"], _instant(held["completed_at"]),
                    {"context": {"order": {"requested_date": held["requested_date"]}}}, steps, runs)
 
