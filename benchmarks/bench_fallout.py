@@ -147,7 +147,8 @@ FLOWS = '''"""The flows of benchmarks/bench_fallout.py (`dro tick` runs them for
 def noop(ctx):
     return None
 '''
-FLOOR = """import json, os, sys
+FLOOR = """import gc, json, os, sys
+gc.disable()  # the collector paused, as dro's status pauses it while it reads the digests
 root = os.path.join(sys.argv[1], "orders")
 n = 0
 for name in sorted(os.listdir(root)):
@@ -768,7 +769,8 @@ class Bench:
     def floor(self, timings: Timings) -> str:
         small, large = SIZES
         at = ", ".join(f"{fmt_seconds(timings.median.get(f'{FLOOR_NAME}-{n}'))} at {n:,}" for n in (0, small, large))
-        return f"floor: `python -c` listing orders/ and json-parsing each digest.json: {at} orders"
+        return ("floor: `python -c` listing orders/ and json-parsing each digest.json, the collector paused "
+                f"(as status pauses it): {at} orders")
 
     def checked(self, command: str) -> str:
         expected = self.expected[max(SIZES)]

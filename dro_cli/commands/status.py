@@ -57,11 +57,10 @@ def status_command(order_id: str | None, fmt: str, watch: bool, interval: float,
 def _render(root: Path, order_dir: Path | None, fmt: str, *, compact: bool) -> tuple[str, Unreadable]:
     """The status as it is now (every order, or one order's steps; text, or JSON on one line when
     `compact`), and the orders that could not be read."""
-    from dro_cli.journal.file import PLAN_FILE
-    from dro_cli.journal.order_errors import about_order, debugging, order_failure
-    from dro_cli.journal.store import digest_of, order_folders, read_order
+    from dro_cli.journal.order_errors import about_order
+    from dro_cli.journal.store import read_order
     from dro_cli.runtime.clock import now
-    from dro_cli.runtime.status import SCHEMA_VERSION, order_status, order_summary, summary_of_digest
+    from dro_cli.runtime.status import SCHEMA_VERSION, order_status
 
     def as_json(data: Any) -> str:
         if compact:
@@ -72,20 +71,7 @@ def _render(root: Path, order_dir: Path | None, fmt: str, *, compact: bool) -> t
 
     at = now()
     if order_dir is None:
-        summaries, unreadable = [], []
-        orders = os.path.join(root, "orders")
-        for oid in order_folders(root):
-            try:  # about_order's way, without entering a context 10,000 times
-                # the digest, as the other scans read it: 10,000 small files, not 10,000 plans and journals
-                found = digest_of(f"{orders}/{oid}")  # a name from listdir: join's checks are moot
-                if found is not None:
-                    summaries.append(summary_of_digest(found, at))
-                elif os.path.lexists(os.path.join(orders, oid, PLAN_FILE)):  # its planning was interrupted
-                    summaries.append(order_summary(read_order(root / "orders" / oid), at))
-            except Exception as error:
-                if debugging(error):
-                    raise
-                unreadable.append((oid, order_failure(oid, error).message))
+        summaries, unreadable = _summaries(root, at)
         if fmt == "json":
             return as_json({"schema_version": SCHEMA_VERSION, "orders": summaries,
                             "unreadable": unreadable_json(unreadable)}), unreadable
@@ -102,6 +88,33 @@ def _render(root: Path, order_dir: Path | None, fmt: str, *, compact: bool) -> t
         from dro_cli.output.views.status_text import render_order
 
         return render_order(status, view.plan["lanes"], color_stdout()).rstrip("\n"), []
+
+
+
+def _summaries(root: Path, at: float) -> tuple[list[dict[str, Any]], Unreadable]:
+    """Every order's one-line status, read from its digest (as the other scans read them: 10,000 small
+    files, not 10,000 plans and journals), and the orders that could not be read."""
+    from dro_cli.journal.file import PLAN_FILE
+    from dro_cli.journal.order_errors import debugging, order_failure
+    from dro_cli.journal.store import digest_of, order_folders, read_order
+    from dro_cli.runtime.status import order_summary, summary_of_digest
+    from dsl.gc_pause import collector_paused
+
+    summaries, unreadable = [], []
+    orders = os.path.join(root, "orders")
+    with collector_paused():  # rows that live until printed, without cycles: nothing for the collector
+        for oid in order_folders(root):
+            try:  # about_order's way, without entering a context 10,000 times
+                found = digest_of(f"{orders}/{oid}")  # a name from listdir: join's checks are moot
+                if found is not None:
+                    summaries.append(summary_of_digest(found, at))
+                elif os.path.lexists(os.path.join(orders, oid, PLAN_FILE)):  # its planning was interrupted
+                    summaries.append(order_summary(read_order(root / "orders" / oid), at))
+            except Exception as error:
+                if debugging(error):
+                    raise
+                unreadable.append((oid, order_failure(oid, error).message))
+    return summaries, unreadable
 
 
 def _watch(render: Callable[[], tuple[str, Unreadable]], interval: float, *, clear: bool, apart: bool) -> None:

@@ -43,7 +43,7 @@ def _encode(value: Any, newline: str, parts: list[str]) -> None:
             parts.append(_other(value, newline))
             return
         append, inner = parts.append, newline + "  "
-        for name, head in zip(*shape):
+        for name, head in zip(*shape, strict=True):
             item = value[name]
             kind = type(item)
             append(head)

@@ -66,7 +66,7 @@ class _Run(NamedTuple):
     resume_at: float | None
 
 
-_STATES = StepState._value2member_map_  # a state's text to the state, without Enum.__call__'s detours
+_STATES = {state.value: state for state in StepState}  # a dict lookup: StepState(text) takes detours
 
 
 @dataclass
