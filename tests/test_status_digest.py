@@ -20,7 +20,7 @@ from dro_cli.runtime.status import order_summary
 @pytest.fixture
 def lab(tmp_path: Path) -> Lab:
     """ORD-1 in fallout; ORD-2 waiting on its check, with a requested date; ORD-3 with a retry due;
-    ORD-4 canceled."""
+    ORD-4 canceled; ORD-5 and ORD-6 completed after and before their requested dates."""
     lab = Lab(tmp_path)
     into_fallout(lab, "ORD-1")
     lab.now = "2026-12-01T10:00:00Z"
@@ -31,6 +31,10 @@ def lab(tmp_path: Path) -> Lab:
     assert lab.dro("complete", "ORD-3", "check").exit_code == 0  # reserve fails: its retry in 10 minutes
     assert lab.start("ORD-4").exit_code == 0
     assert lab.dro("cancel", "ORD-4", "--reason", "test").exit_code == 0
+    lab.stock(down=False)
+    for order_id, requested in (("ORD-5", "2026-11-30"), ("ORD-6", "2026-12-05T00:00:00Z")):  # missed, met
+        assert lab.start(order_id, requested=requested).exit_code == 0
+        assert lab.dro("complete", order_id, "check").exit_code == 0
     return lab
 
 
@@ -40,9 +44,10 @@ def test_the_list_from_digests_is_the_fold_at_any_time(lab: Lab, now: str) -> No
     listed = lab.json("status")
     orders = lab.state / "orders"
     assert all((orders / entry["order"] / DIGEST_FILE).is_file() for entry in listed["orders"])
-    folded = [order_summary(read_order(orders / f"ORD-{n}"), parse_instant(now)) for n in range(1, 5)]
+    folded = [order_summary(read_order(orders / f"ORD-{n}"), parse_instant(now)) for n in range(1, 7)]
     assert listed["orders"] == json.loads(json.dumps(folded))
-    assert {entry["state"] for entry in listed["orders"]} >= {"in_progress", "canceled"}
+    assert {entry["state"] for entry in listed["orders"]} >= {"in_progress", "canceled", "completed"}
+    assert [entry["sla"] for entry in listed["orders"][4:]] == ["missed", "met"]
     assert any(entry["sla"] for entry in listed["orders"])  # ORD-2's requested date is worked out
 
 
@@ -58,13 +63,13 @@ def test_without_digests_the_list_is_the_same_and_the_digests_are_left(lab: Lab)
 
 def test_an_order_whose_planning_was_interrupted_is_listed_as_before(lab: Lab) -> None:
     """plan.json and no `plan.created` yet: no digest; the list folds it (not started, waiting on nothing)."""
-    folder = lab.state / "orders" / "ORD-5"
+    folder = lab.state / "orders" / "ORD-7"
     shutil.copytree(lab.state / "orders" / "ORD-2", folder)
     (folder / DIGEST_FILE).unlink()
     (folder / "journal.jsonl").write_bytes(b"")
     lab.now = "2026-12-01T13:30:00Z"
     listed = lab.json("status")
-    assert len(listed["orders"]) == 5 and listed["unreadable"] == []
+    assert len(listed["orders"]) == 7 and listed["unreadable"] == []
     assert listed["orders"][-1] == json.loads(json.dumps(order_summary(read_order(folder),
                                                                        parse_instant(lab.now))))
     assert (listed["orders"][-1]["state"], listed["orders"][-1]["waiting_on"]) == ("not_started", [])

@@ -46,11 +46,22 @@ def expected_completion(engine: Engine, now: float) -> float | None:
 
 def plan_sla(engine: Engine, now: float) -> dict[str, Any]:
     """`{"expected_completion", "requested_date", "sla"}`; `sla` is None without a requested date."""
-    expected = expected_completion(engine, now)
     requested_text = engine.plan["context"]["order"].get("requested_date")
+    if engine.canceled is not None or engine.completed_at is not None:
+        return settled_sla(None if engine.canceled is not None else engine.completed_at, requested_text)
+    expected = expected_completion(engine, now)
     requested = None if requested_text is None else requested_by(requested_text)
     return {"expected_completion": None if expected is None else iso(expected),
             "requested_date": requested_text, "sla": _sla(engine, now, expected, requested)}
+
+
+def settled_sla(completed_at: float | None, requested_text: str | None) -> dict[str, Any]:
+    """`plan_sla` of a plan that completed at `completed_at` (None: it was canceled), which the time of
+    reading no longer changes."""
+    if completed_at is None:
+        return {"expected_completion": None, "requested_date": requested_text, "sla": None}
+    sla = None if requested_text is None else "met" if completed_at < requested_by(requested_text) else "missed"
+    return {"expected_completion": iso(completed_at), "requested_date": requested_text, "sla": sla}
 
 
 def requested_by(text: str) -> float:
@@ -68,8 +79,6 @@ def requested_by(text: str) -> float:
 def _sla(engine: Engine, now: float, expected: float | None, requested: float | None) -> str | None:
     if requested is None or expected is None:
         return None
-    if engine.completed_at is not None:
-        return "met" if engine.completed_at < requested else "missed"
     status = sla_at(now, None, requested)
     return "jeopardy" if status == "on_track" and expected >= requested else status
 

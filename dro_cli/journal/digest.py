@@ -51,7 +51,7 @@ KIND = "dro/digest"
 VERSION = 6
 V5 = 5           # the content hashed as canonical JSON (keys sorted): read to check, made again as VERSION
 _HEAD = b'{"digest_sha256":"'
-_decode = json.JSONDecoder().decode
+_scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # decode() without its whitespace matching
 _BODY_AT = len(_HEAD) + 64 + 2  # after the hash and '",'
 
 
@@ -155,8 +155,12 @@ def read_genuine(order_dir: str | Path) -> dict[str, Any] | None:
 
 
 def _genuine(data: bytes) -> dict[str, Any] | None:
-    digest = _decode(data.decode())  # dro writes UTF-8: no need for json.loads to guess the encoding
-    if type(digest) is not dict or digest.get("kind") != KIND:
+    text = data.decode()  # dro writes UTF-8: no need for json.loads to guess the encoding
+    try:
+        digest, end = _scan(text, 0)
+    except StopIteration:  # not a JSON value there
+        return None
+    if end != len(text) or type(digest) is not dict or digest.get("kind") != KIND:
         return None
     version, claimed = digest.get("schema_version"), digest.get("digest_sha256")
     if version == VERSION:  # the bytes read, hashed as they are: the hash they begin with must be the one parsed

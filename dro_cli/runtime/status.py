@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple, cast
 
-from dro_cli.engine.forecast import plan_sla
+from dro_cli.engine.forecast import plan_sla, settled_sla
 from dro_cli.engine.instants import iso_or_none, parse_instant
 from dro_cli.engine.machine import Engine
 from dro_cli.engine.sla import sla_of
@@ -52,8 +52,16 @@ def summary_of_digest(found: Mapping[str, Any], now: float) -> dict[str, Any]:
         "progress": {"finished": finished, "canceled": canceled, "total": total},
         "waiting_on": held["waiting_on"],
         "canceled": held["canceled"],
-        **plan_sla(cast(Engine, _Forecast.of(held)), now),
+        **_sla_of(held, now),
     }
+
+
+def _sla_of(held: Mapping[str, Any], now: float) -> dict[str, Any]:
+    if held["canceled"] is not None:
+        return settled_sla(None, held["requested_date"])
+    if held["completed_at"] is not None:
+        return settled_sla(parse_instant(held["completed_at"]), held["requested_date"])
+    return plan_sla(cast(Engine, _Forecast.of(held)), now)
 
 
 class _Run(NamedTuple):
