@@ -1,6 +1,7 @@
 """Replaying journal records into the engine in bulk: what `Engine.apply_record` does one by one, faster.
 
-Most of a long journal is retries: `step.started` and `step.failed` of the same steps, again and again.
+Most of a long journal is retries: `step.started` and `step.failed` of the same steps, again and again
+(and `step.restarted`, after a crash).
 Those are applied here inline, without the general dispatch; each step's retry timer is scheduled once per
 batch, for its last failure (an earlier one no longer counts, and the engine skips such timers anyway).
 Anything else, or anything unusual about one of those (a record that does not fit, a fatal failure), goes
@@ -19,9 +20,12 @@ from dro_cli.engine.machine import Engine
 from dro_cli.engine.states import StepState
 from dro_cli.engine.transitions import TRANSITIONS
 
+_INLINE = frozenset({"step.started", "step.failed", "step.restarted"})
 _STARTABLE = TRANSITIONS["step.started"]
 _FAILABLE = TRANSITIONS["step.failed"]
+_RESTARTABLE = TRANSITIONS["step.restarted"]
 _IN_PROGRESS, _FAILED = StepState.IN_PROGRESS, StepState.FAILED
+_UNSEEN = object()  # equal to no value a record holds
 
 
 class _Unusual(Exception):
@@ -33,13 +37,13 @@ def replay(engine: Engine, records: Sequence[Mapping[str, Any]]) -> None:
     runs, ready, timers, position = engine.runs, engine._ready, engine._timers, engine.position
     retries: dict[str, float] = {}  # step -> the retry_at of its last failure in this batch
     seq = engine.seq
-    ts: Any = None  # the last timestamp parsed, and its instant (a batch of records shares one)
+    ts: Any = _UNSEEN  # the last timestamp parsed, and its instant (a batch of records shares one)
     at = 0.0
-    retry_text: Any = None  # likewise the last retry_at
+    retry_text: Any = _UNSEEN  # likewise the last retry_at
     retry_at = 0.0
     for record in records:
         kind = record["type"]
-        if kind == "step.started" or kind == "step.failed":
+        if kind in _INLINE:
             # Everything that can fail is read first, then the run is changed: a record that raises here, or
             # is unusual, has changed nothing, and apply_record below applies it (or raises) as it would have.
             try:
@@ -58,7 +62,7 @@ def replay(engine: Engine, records: Sequence[Mapping[str, Any]]) -> None:
                     run.state, run.attempts, run.started_at, run.retry_at = _IN_PROGRESS, attempt, at, None
                     run.queue = queue
                     ready.discard(sid)
-                else:
+                elif kind == "step.failed":
                     text = payload.get("retry_at")
                     if run.state not in _FAILABLE or text is None:  # a fatal failure: to its queue, below
                         raise _Unusual
@@ -70,6 +74,10 @@ def replay(engine: Engine, records: Sequence[Mapping[str, Any]]) -> None:
                     run.state, run.retry_at, run.queue = _FAILED, retry_at, None
                     run.finished_at = at
                     retries[sid] = retry_at
+                elif run.state in _RESTARTABLE:  # the same attempt sent again after a crash: no change
+                    record_seq = record["seq"]
+                else:
+                    raise _Unusual
                 seq = record_seq
                 continue
             except Exception:  # apply_record says what is wrong, from the same state
