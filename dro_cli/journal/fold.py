@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from dro_cli.engine.machine import Engine
+from dro_cli.engine.replay import replay
 from dro_cli.errors import DroError
 from dro_cli.journal.file import Position, read_streaming
 from dro_cli.journal.marks import check_end
@@ -16,8 +17,7 @@ from dro_cli.journal.records import Record
 def fold(engine: Engine, records: Sequence[Record]) -> Engine:
     """Fold records into `engine`; one that does not fit its plan is the order's DroError."""
     try:
-        for record in records:
-            engine.apply_record(record)
+        replay(engine, records)  # engine.apply_record of each, in bulk
     except (ValueError, KeyError, TypeError) as exc:
         raise DroError(f"the journal of order {engine.order_id} does not fit its plan at record "
                        f"{engine.seq + 1}: {exc}", hint="the journal or plan.json was changed by hand; "

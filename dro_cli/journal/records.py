@@ -22,6 +22,7 @@ Record = dict[str, Any]
 _KEYS = frozenset({"checksum", "payload", "schema_version", "seq", "ts", "type"})
 PREFIX = b'{"checksum":"'  # then 64 hex digits and '",' (79 bytes), then the rest of the canonical body
 _sha256 = hashlib.sha256
+_UNSEEN = object()  # equal to no JSON value
 
 
 class JournalDamaged(DroError):
@@ -57,11 +58,23 @@ def scan_bytes(data: bytes, first_seq: int = 1, last_checksum: str = ZERO_CHECKS
     tail = lines.pop()  # b"" when the file ends with a newline, else an unfinished line
     total = len(lines) + (1 if tail else 0)
     last = last_checksum.encode()
-    is_shaped, sha256, prefix = shape_ok, _sha256, PREFIX
+    is_shaped, sha256, prefix, keys, ts_ok, type_ok = shape_ok, _sha256, PREFIX, _KEYS, _TS, _TYPE
     records = _parse(lines)
+    ts: object = _UNSEEN  # the last timestamp and type that matched their patterns (a batch shares them)
+    kind: object = _UNSEEN
     # The check of _hashed_ok, inlined (a million records): the 64 hex digits of the checksum are the
     # line's bytes 13 to 77, so the next link is sliced from the line, not encoded from the record.
     for number, (line, record) in enumerate(zip(lines, records, strict=True)):
+        # The common record first: shape_ok inlined, for an int seq and schema_version (what dro writes).
+        if (type(record) is dict and record.keys() == keys and type(seq := record["seq"]) is int
+                and seq == number + first_seq and seq >= 1 and line.startswith(prefix) and line[77:79] == b'",'
+                and sha256(last + b"{" + line[79:]).hexdigest() == record["checksum"]
+                and type(record["payload"]) is dict and type(version := record["schema_version"]) is int
+                and version == SCHEMA_VERSION
+                and ((stamp := record["ts"]) == ts or (type(stamp) is str and ts_ok(stamp) and (ts := stamp)))
+                and ((name := record["type"]) == kind or (type(name) is str and type_ok(name) and (kind := name)))):
+            last = line[13:77]
+            continue
         if not (type(record) is dict and record.get("seq") == number + first_seq and line.startswith(prefix)
                 and line[77:79] == b'",' and sha256(last + b"{" + line[79:]).hexdigest() == record.get("checksum")
                 and is_shaped(record, hashed=True)):
