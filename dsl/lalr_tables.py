@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import marshal
+import operator
 import os
 import stat
 import zlib
@@ -62,7 +63,7 @@ class Tables:
         self.states: dict[int, dict[str, int]] = data["states"]  # >= 0: shift (go) to; < 0: reduce rule ~n
         self.start_states: dict[str, int] = data["start_states"]
         self.end_states: dict[str, int] = data["end_states"]
-        self.rules = [(size, origin, _callback(spec, builder)) for size, origin, spec in data["rules"]]
+        self.rules = [(size, origin, *_callback(size, spec, builder)) for size, origin, spec in data["rules"]]
 
     def parse(self, text: str, start: str) -> Any:
         states, rules = self.states, self.rules
@@ -78,7 +79,18 @@ class Tables:
                     stack.append(act)
                     values.append(token)
                     break
-                size, origin, callback = rules[~act]
+                # Inlined, not a call of _reduce: most of the parse is here.
+                size, origin, callback, kept = rules[~act]
+                if callback is _SAME:  # the one child is the value
+                    stack[-1] = states[stack[-2]][origin]
+                    continue
+                if callback is _APPEND:  # a repetition grows by one: append to its list
+                    item = values[kept - size]
+                    del values[1 - size:]
+                    values[-1].children.append(item)
+                    del stack[1 - size:]
+                    stack[-1] = states[stack[-2]][origin]
+                    continue
                 if size:
                     children = values[-size:]
                     del stack[-size:]
@@ -94,32 +106,50 @@ class Tables:
             act = states[stack[-1]].get("$END")
             if act is None or act >= 0:
                 raise Unparsed
-            size, origin, callback = rules[~act]
-            if size:
-                children = values[-size:]
-                del stack[-size:]
-                del values[-size:]
-            else:
-                children = []
-            values.append(callback(children))
-            stack.append(states[stack[-1]][origin])
+            self._reduce(rules[~act], stack, values)
             if stack[-1] == end_state:
                 return values[-1]
 
+    def _reduce(self, rule: tuple[int, str, Any, int], stack: list[int], values: list[Any]) -> None:
+        size, origin, callback, kept = rule
+        children = values[-size:] if size else []
+        del stack[len(stack) - size:]
+        del values[len(values) - size:]
+        if callback is _SAME:
+            values.append(children[0])
+        elif callback is _APPEND:
+            children[0].children.append(children[kept])
+            values.append(children[0])
+        else:
+            values.append(callback(children))
+        stack.append(self.states[stack[-1]][origin])
 
-def _callback(spec: list[Any], builder: Any) -> Callback:
-    """A rule's callback, as lark's tree builder composes it (parse_tree_builder.py), innermost last."""
+
+def _callback(size: int, spec: list[Any], builder: Any) -> tuple[Any, int]:
+    """A rule's callback, as lark's tree builder composes it (parse_tree_builder.py), innermost last;
+    _SAME or (_APPEND, the child appended) for the two shapes that the loop does without a call."""
     kind, name = spec[-1]
+    inlined = kind != "method" and name.startswith("_")
+    if size == 1 and spec == [("expand1",), (kind, name)] and kind != "method":
+        return _SAME, 0  # `?rule` of one child: lark returns the child
+    if inlined and len(spec) == 2 and spec[0][0] == "filter" and not spec[0][2]:
+        included = spec[0][1]
+        if len(included) == 2 and included[0] == (0, True, 0) and not included[1][1] and not included[1][2]:
+            return _APPEND, included[1][0]  # `_x: _x "," item`: lark extends the list of the first child
     f: Callback
     if kind == "method":
         f = getattr(builder, name)
-    elif name.startswith("_"):
+    elif inlined:
         f = _Inlined
     else:
         f = _unsupported
     for step in reversed(spec[:-1]):
         f = _expand_single(f) if step[0] == "expand1" else _filter(step[1], step[2], f)
-    return f
+    return f, 0
+
+
+_SAME = object()
+_APPEND = object()
 
 
 def _unsupported(children: list[Any]) -> Any:
@@ -133,6 +163,12 @@ def _expand_single(inner: Callback) -> Callback:
 
 
 def _filter(to_include: list[tuple[int, bool, int]], append_none: int, inner: Callback) -> Callback:
+    if not append_none and not any(to_expand or add_none for _i, to_expand, add_none in to_include):
+        take = operator.itemgetter(*(i for i, _expand, _none in to_include))  # the common case: a few children
+        if len(to_include) == 1:
+            return lambda children: inner([take(children)])
+        return lambda children: inner(list(take(children)))
+
     def call(children: list[Any]) -> Any:
         filtered: list[Any] = []
         for i, to_expand, add_none in to_include:

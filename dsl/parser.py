@@ -143,9 +143,7 @@ class _Builder:
 
     def _span(self, first: Item, last: Item) -> Span:
         if self.origin is None:  # the common case, kept short: it runs for every node
-            line, col = _start(first)
-            end_line, end_col = _end(last)
-            return Span(self.file, line, col, end_line, end_col)
+            return _tuple_new(Span, (self.file, *_start(first), *_end(last)))
         line, col = self._place(_start(first), first)
         end_line, end_col = self._place(_end(last), last)
         return Span(self.file, line, col, end_line, end_col)
@@ -159,10 +157,17 @@ class _Builder:
 
     def _tok(self, tok: Token) -> Span:
         if self.origin is None:
-            return Span(self.file, tok.line, tok.column, tok.end_line, tok.end_column)  # type: ignore[arg-type]
+            return _tuple_new(Span, (self.file, tok.line, tok.column, tok.end_line, tok.end_column))
         return self._span(tok, tok)
 
     def _str(self, tok: Token) -> ast.Str:
+        raw: str = tok.value
+        if self.origin is None and raw[1:2] != '"' and "\\" not in raw and len(raw) <= MAX_TEXT_LENGTH:
+            # What decode and the general case below make of a "string" without escapes: most of them.
+            file, line, col = self.file, tok.line, tok.column
+            start = _tuple_new(Span, (file, line, col + 1, line, col + 2))  # type: ignore[operator]
+            return ast.Str(_tuple_new(Span, (file, line, col, tok.end_line, tok.end_column)), raw[1:-1],
+                           _tuple_new(TextOrigin, (start, 0)))
         value, problem, (down, col, indent) = decode(str(tok))
         span = self._tok(tok)
         start = span.shifted(col, 1) if down == 0 else Span(span.file, span.line + down, col + 1, span.line + down,
@@ -196,7 +201,7 @@ class _Builder:
         return value
 
     def _key(self, tok: Token) -> str:
-        return self._str(tok).value if tok.type == "STRING" else str(tok)
+        return self._str(tok).value if tok.type == "STRING" else tok.value  # type: ignore[no-any-return]
 
     # -- blocks --
 
@@ -230,6 +235,10 @@ class _Builder:
 
     def attribute(self, children: list[Item]) -> ast.Attribute:
         name, value = children
+        if self.origin is None:  # a value is always a node: its span ends the attribute
+            end = value.span
+            return ast.Attribute(_tuple_new(Span, (self.file, name.line, name.column, end.end_line, end.end_col)),
+                                 name.value, self._tok(name), value)
         return ast.Attribute(self._span(name, value), str(name), self._tok(name), value)
 
     def when(self, children: list[Item]) -> ast.When:
@@ -282,7 +291,7 @@ class _Builder:
         return ast.Const(self._tok(children[0]), _CONSTANTS[children[0].type])
 
     def ident(self, children: list[Token]) -> ast.Ident:
-        return ast.Ident(self._tok(children[0]), str(children[0]))
+        return ast.Ident(self._tok(children[0]), children[0].value)
 
     def list_value(self, children: list[Item]) -> ast.ListValue:
         items = tuple(c for c in children[1:-1] if c is not None)
@@ -368,6 +377,9 @@ def _from_token(item: Item) -> bool:
     A _Body only ever ends a span, and its end is its closing brace.
     """
     return isinstance(item, (Token, _Body))
+
+
+_tuple_new = tuple.__new__  # Span(...) and TextOrigin(...) without their __new__ written in Python
 
 
 def _start(item: Item) -> tuple[int, int]:

@@ -20,6 +20,10 @@ class Scanner:
         self.trailing = re.compile(trailing, flags)
         self.names = names
         self.keywords = keywords
+        # Each token's terminal by the number of its group: match.lastindex is cheaper than lastgroup.
+        self.kinds: list[str | None] = [None] * (self.token.groups + 1)
+        for group, index in self.token.groupindex.items():
+            self.kinds[index] = names[int(group[1:])]
 
     def scan(self, text: str, place: tuple[int, int, int], states: Any, stack: list[Any],
              last: Any) -> Generator[Token, None, tuple[int, int, int, bool]]:
@@ -28,31 +32,32 @@ class Scanner:
         token is also left in `last.last_token`. Returns where it stopped, and whether only blanks
         and comments follow."""
         pos, line, line_start = place
-        match_token, names, keywords = self.token.match, self.names, self.keywords
-        new_str = str.__new__
+        match_token, kinds, keywords = self.token.match, self.kinds, self.keywords
+        new_str, count = str.__new__, text.count
         while True:
             found = match_token(text, pos)
             if found is None:
                 break
-            group: str = found.lastgroup  # type: ignore[assignment]  # the pattern always ends in a named group
-            start, end = found.start(group), found.end()
-            newlines = text.count("\n", pos, start)
-            if newlines:
-                line += newlines
-                line_start = text.rindex("\n", pos, start) + 1
-            value = found.group(group)
-            kind = names[int(group[1:])]
+            index: int = found.lastindex  # type: ignore[assignment]  # the pattern always ends in a named group
+            start, end = found.end(1), found.end()  # group 1: the blanks and comments before the token
+            if start != pos:
+                newlines = count("\n", pos, start)
+                if newlines:
+                    line += newlines
+                    line_start = text.rindex("\n", pos, start) + 1
+            value = found.group(index)
+            kind: str = kinds[index]  # type: ignore[assignment]
             if kind == "NAME" and value in keywords and keywords[value] in states[stack[-1]]:
                 kind = keywords[value]
-            end_line, end_col = line, end - line_start + 1
-            if "\n" in value:  # a string over several lines
-                end_line = line + value.count("\n")
-                end_col = end - (text.rindex("\n", start, end) + 1) + 1
             # Token's own constructor costs four times these stores, for half a million tokens a catalog.
             token = new_str(Token, value)
             token.type, token.value, token.start_pos, token.end_pos = kind, value, start, end
-            token.line, token.column, token.end_line, token.end_column = line, start - line_start + 1, end_line, end_col
-            line, line_start, pos = end_line, (line_start if end_line == token.line else end - end_col + 1), end
+            token.line, token.column = line, start - line_start + 1
+            if "\n" in value:  # a string over several lines
+                line += value.count("\n")
+                line_start = text.rindex("\n", start, end) + 1
+            token.end_line, token.end_column = line, end - line_start + 1
+            pos = end
             last.last_token = token
             yield token
         return pos, line, line_start, self.trailing.match(text, pos) is not None
