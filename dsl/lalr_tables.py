@@ -87,7 +87,7 @@ class Tables:
                 if callback is _APPEND:  # a repetition grows by one: append to its list
                     item = values[kept - size]
                     del values[1 - size:]
-                    values[-1].children.append(item)
+                    values[-1].children.append(item)  # type: ignore[attr-defined]  # a Tree: the list so far
                     del stack[1 - size:]
                     stack[-1] = states[stack[-2]][origin]
                     continue

@@ -201,7 +201,7 @@ class _Builder:
         return value
 
     def _key(self, tok: Token) -> str:
-        return self._str(tok).value if tok.type == "STRING" else tok.value  # type: ignore[no-any-return]
+        return self._str(tok).value if tok.type == "STRING" else tok.value
 
     # -- blocks --
 
