@@ -90,7 +90,6 @@ def _render(root: Path, order_dir: Path | None, fmt: str, *, compact: bool) -> t
         return render_order(status, view.plan["lanes"], color_stdout()).rstrip("\n"), []
 
 
-
 def _summaries(root: Path, at: float) -> tuple[list[dict[str, Any]], Unreadable]:
     """Every order's one-line status, read from its digest (as the other scans read them: 10,000 small
     files, not 10,000 plans and journals), and the orders that could not be read."""

@@ -199,9 +199,26 @@ _WHOLE_AT_ONCE = 1 << 16  # a digest this small (nearly all are) is read by one 
 
 
 def _read_whole(path: str) -> bytes | None:
-    """The file's bytes, or None unless it is a regular file."""
-    first = _read_at(path, 0, _WHOLE_AT_ONCE)
-    return first if len(first) < _WHOLE_AT_ONCE else _read_regular(path)
+    """The file's bytes, or None unless it is a regular file: opened without blocking, and pread
+    refuses a FIFO or a directory (OSError), so neither is waited on."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        first = os.pread(fd, _WHOLE_AT_ONCE, 0)
+        if len(first) < _WHOLE_AT_ONCE:
+            return first
+        info = os.fstat(fd)  # a large one: read on to the size it has
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        chunks, at = [first], len(first)
+        while at < info.st_size:  # pread may return less than asked; regular files rarely do
+            chunk = os.pread(fd, info.st_size - at, at)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            at += len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def _read_at(path: str, start: int, count: int) -> bytes:
@@ -210,25 +227,5 @@ def _read_at(path: str, start: int, count: int) -> bytes:
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     try:
         return os.pread(fd, count, start)
-    finally:
-        os.close(fd)
-
-
-def _read_regular(path: str) -> bytes | None:
-    """The file's bytes, or None unless it is a regular file: opened without blocking, so a FIFO in its
-    place is found out, not waited on."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            return None
-        chunks, at = [], 0
-        while at < info.st_size:  # pread may return less than asked; regular files rarely do
-            chunk = os.pread(fd, info.st_size - at, at)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            at += len(chunk)
-        return b"".join(chunks)
     finally:
         os.close(fd)
