@@ -46,8 +46,7 @@ class Engine:
         steps = {s["id"]: s for s in plan["steps"]}
         self.replace_plan(plan, steps, {sid: StepRun() for sid in steps})
 
-    def replace_plan(self, plan: Mapping[str, Any], steps: dict[str, Mapping[str, Any]],
-                     runs: dict[str, StepRun]) -> None:
+    def replace_plan(self, plan: Mapping[str, Any], steps: dict[str, Any], runs: dict[str, StepRun]) -> None:
         """The plan (of a revision) with its runs; the indexes made anew."""
         self.plan, self.steps, self.runs = plan, steps, runs
         self.position = {sid: i for i, sid in enumerate(steps)}

@@ -40,7 +40,8 @@ def _blocked(engine: Engine, blocked: Blocked, loaded: OrderResult | None, free:
         detail=f"{blocked.ponr_step} has `point_of_no_return true`: once it has started, what it covers "
                f"({_scope(engine, blocked.ponr_step)}) can no longer be amended or cancelled. The revision would "
                f"change {blocked.touched}: {blocked.why}.",
-        hint=f"keep line {line} as it is in the running order" if line else _still(free))
+        hint=f"keep what {blocked.touched} reads of line {line} as it is in the running order" if line
+        else _still(free))
 
 
 def frozen_error(engine: Engine, done: Reconciliation, *, waited: float | None) -> DroError:
@@ -94,4 +95,4 @@ def _free_lines(engine: Engine, blocked: list[Blocked]) -> list[str]:
 def _still(free: list[str]) -> str:
     if not free:
         return "nothing of this order can change any more; a later change is a new (change) order"
-    return f"what can still change: {', '.join(free[:8])}{' ...' if len(free) > 8 else ''}"
+    return f"what can still change: the steps of {', '.join(free[:8])}{' ...' if len(free) > 8 else ''}"
