@@ -1,9 +1,8 @@
 """The engine: a pure state machine over a plan and the events of its journal.
 
-Given the plan, the events so far and the time, it decides what happens next:
-which steps become ready, which start, which timers fire, which state every step
-and the plan are in. It reads no clock and touches no file, thread or socket, so
-the runner, a test on a virtual clock, or a distributed workflow engine can host it.
+Given the plan, the events so far and the time, it decides what happens next: which steps become ready,
+which start, which timers fire, which state every step and the plan are in. It reads no clock and
+touches no file, thread or socket, so the runner, a test or a distributed workflow engine can host it.
 
 Every change goes through `apply(type, payload, at)`, whether the event comes from
 the journal (a fold) or from the engine's own decision (`advance`, `outcome`): the
@@ -48,7 +47,8 @@ class Engine:
 
     def replace_plan(self, plan: Mapping[str, Any], steps: dict[str, Any], runs: dict[str, StepRun]) -> None:
         """The plan (of a revision) with its runs; the indexes made anew."""
-        self.plan, self.steps, self.runs = plan, steps, runs
+        self.steps: dict[str, Mapping[str, Any]] = steps
+        self.plan, self.runs = plan, runs
         self.position = {sid: i for i, sid in enumerate(steps)}
         self._ids = list(steps)
         self.dependents: dict[str, list[str]] = {sid: [] for sid in steps}
