@@ -294,3 +294,16 @@ def test_a_fold_of_the_journal_gives_what_the_writer_had(env: dict[str, str], tm
     assert {sid: (run.state, run.attempts) for sid, run in folded.runs.items()} == written
     assert folded.revision == 3 and [a["revision"] for a in folded.amendments] == [2, 3]
     assert dro(env, "verify", "A-1").exit_code == 0
+
+
+def test_a_compensation_still_running_outlives_the_next_amendment(env: dict[str, str], tmp_path: Path,
+                                                                  started: Path) -> None:
+    assert dro(env, "amend", "A-1", str(order_file(tmp_path, "r2.yaml", speed(500)))).exit_code == 0
+    # revision 3 cancels R1, whose activate[R1] the running reprofile follows
+    done = dro(env, "cancel", "A-1", "--items", "R1", "--reason", "r")
+    assert done.exit_code == 0, done.output
+    engine = read_order(order_dir(env)).engine
+    assert engine.revision == 3
+    assert engine.steps["reprofile[r2:activate[R1]]"]["after"] == []
+    assert engine.runs["reprofile[r2:activate[R1]]"].state is StepState.IN_PROGRESS
+    assert "activate[R1]" not in engine.steps and "collect[r3:ship[R1]]" in engine.steps

@@ -270,7 +270,11 @@ def _revision_plan(running: Running, new_plan: Mapping[str, Any], result: Reconc
         if extra and running.states.get(sid, StepState.PENDING) in NOT_STARTED:
             made["after"] = sorted({*made["after"], *extra})  # what follows an amended step waits for its on_amend
         steps.append(made)
-    steps.extend(dict(step) for step in running.steps.values() if "undoes" in step)
+    live = {step["id"] for step in steps} | {s["id"] for s in compensations.instances} | {
+        sid for sid, step in running.steps.items() if "undoes" in step}
+    for sid, step in running.steps.items():
+        if "undoes" in step:  # an earlier compensation runs on; what it waited for may be gone now
+            steps.append({**step, "after": [d for d in step["after"] if d in live]})
     steps.extend(compensations.instances)
     steps = _in_dependency_order(steps)
     context = dict(new_plan["context"])
