@@ -294,6 +294,8 @@ def test_a_fold_of_the_journal_gives_what_the_writer_had(env: dict[str, str], tm
     assert {sid: (run.state, run.attempts) for sid, run in folded.runs.items()} == written
     assert folded.revision == 3 and [a["revision"] for a in folded.amendments] == [2, 3]
     assert dro(env, "verify", "A-1").exit_code == 0
+    for revision in ("plan.r2.json", "plan.r3.json"):
+        validator("plan").validate(json.loads((order_dir(env) / revision).read_text()))
 
 
 def test_a_compensation_still_running_outlives_the_next_amendment(env: dict[str, str], tmp_path: Path,
