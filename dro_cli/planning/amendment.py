@@ -92,8 +92,7 @@ def reconcile(running: Running, new_plan: Mapping[str, Any], templates: Mapping[
                 changed[sid] = difference
     _cascade(running, changed, new_steps)
 
-    compensations = Compensations(running, templates, revision)
-    compensations.reason = reason
+    compensations = Compensations(running, templates, revision, reason)
     rerun: set[str] = set()  # changed started steps whose new instance runs (after their compensation)
     for sid, old in running.steps.items():
         if "undoes" in old:

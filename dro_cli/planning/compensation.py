@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 
 class Compensations:
-    def __init__(self, running: Running, templates: Mapping[str, Any], revision: int) -> None:
+    def __init__(self, running: Running, templates: Mapping[str, Any], revision: int, reason: str | None) -> None:
         self._running = running
         self._templates = templates
         self._revision = revision
@@ -28,7 +28,7 @@ class Compensations:
         self.instances: list[dict[str, Any]] = []
         self.last_of: dict[str, list[str]] = {}  # undone id -> the instances nothing else of its compensation follows
         self.endpoints: dict[str, Any] = {}
-        self.reason: str | None = None  # the amendment's, for `revision.reason` in a `when`
+        self.reason = reason  # the amendment's, for `revision.reason` in a `when`
 
     def add(self, undone: str, how: str, template_ids: list[str]) -> list[str]:
         """The instances undoing `undone` (by `compensate` or `on_amend`), in dependency order; their ids."""
