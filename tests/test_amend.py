@@ -234,6 +234,10 @@ def test_a_whole_order_cancel_compensates_then_ends_canceled(env: dict[str, str]
     for sid in ("collect[r2:ship[R1]]", "collect[r2:ship[T1]]", "restock[r2:ship[R1]]", "restock[r2:ship[T1]]"):
         assert dro(env, "complete", "A-1", sid).exit_code == 0, sid
     assert str(read_order(order_dir(env)).engine.state) == "canceled"
+    status = json.loads(dro(env, "status", "A-1", "--format", "json").output)
+    validator("status").validate(status)
+    assert status["state"] == "canceled" and status["canceled"]["reason"] == "moved abroad"
+    assert dro(env, "view", "A-1", "-o", str(tmp_path / "a.html")).exit_code == 0
     again = dro(env, "amend", "A-1", str(order_file(tmp_path, "r3.yaml", without_mobile)))
     assert again.exit_code == 2 and "error[DRO533]: order A-1 is canceled" in again.output
 

@@ -205,6 +205,7 @@ class Engine:
 
     def _plan_completed(self, payload: Mapping[str, Any], at: float) -> None:
         self.completed_at = at
+        self.canceled = self.canceled or self.canceling  # a cancel that compensated ends canceled
 
     def _timer_resumed(self, payload: Mapping[str, Any], at: float) -> None:
         self._finish(payload["step"], at, {})
@@ -373,8 +374,7 @@ class Engine:
 
 
 def _drained(ids: set[str]) -> set[str]:
-    """A fresh set for one emptied by a round: an emptied set keeps its peak-size table, which every
-    round's sorted() would walk again."""
+    """A fresh set for an emptied one, whose peak-size table every round's sorted() would walk again."""
     return ids if ids else set()
 
 

@@ -59,4 +59,4 @@ def amend(engine: Any, payload: Mapping[str, Any], at: float) -> None:
                counts=payload.get("counts"))
     engine.amendments.append(act)
     if payload.get("cancel"):
-        engine.canceling = act
+        engine.canceling = act_record("cancel", payload, at)  # the plan's cancel act once compensated

@@ -162,7 +162,7 @@ class OrderView:
     """An order as readers see it: the plan, and the state its journal folds to."""
 
     order_dir: Path
-    plan: Mapping[str, Any]
+    plan: Mapping[str, Any]  # the plan of its current revision (plan.json until an amendment)
     engine: Engine
     created: Mapping[str, Any] | None  # the payload of `plan.created`, None while the plan is being made
 
@@ -184,11 +184,11 @@ def read_order(order_dir: Path) -> OrderView:
         if tail is not None:
             fold(engine, tail)
             check_end(order_dir, engine.seq, data)
-            return OrderView(order_dir, plan, engine, _first_payload(path) if engine.created else None)
+            return OrderView(order_dir, engine.plan, engine, _first_payload(path) if engine.created else None)
     engine, count, first, end = fold_journal(Engine(plan, revisions), path, order_dir, data)
     if count >= SNAPSHOT_EVERY:
         snapshot.save(order_dir, engine, end, plan_sha)
-    return OrderView(order_dir, plan, engine, first["payload"] if first else None)
+    return OrderView(order_dir, engine.plan, engine, first["payload"] if first else None)
 
 
 
