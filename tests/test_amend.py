@@ -313,3 +313,12 @@ def test_a_compensation_still_running_outlives_the_next_amendment(env: dict[str,
     assert engine.steps["reprofile[r2:activate[R1]]"]["after"] == []
     assert engine.runs["reprofile[r2:activate[R1]]"].state is StepState.IN_PROGRESS
     assert "activate[R1]" not in engine.steps and "collect[r3:ship[R1]]" in engine.steps
+
+
+def test_the_file_of_the_current_revision_continues_the_order(env: dict[str, str], tmp_path: Path,
+                                                              started: Path) -> None:
+    revised = order_file(tmp_path, "r2.yaml", speed(500))
+    assert dro(env, "amend", "A-1", str(revised)).exit_code == 0
+    assert dro(env, "run", str(revised)).exit_code == 0
+    old = dro(env, "run", str(started))
+    assert old.exit_code == 2 and "amended to revision 2" in old.output

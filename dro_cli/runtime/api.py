@@ -172,13 +172,16 @@ def _run_file(path: Path, options: RunOptions) -> RunResult:
     with OpenOrder(order_dir(options.state_dir, order_id)) as order:
         created = order.created
         if created is not None:
-            if created["order_sha256"] != order_sha:
+            engine = order.load_plan()
+            latest = engine.amendments[-1].get("order_sha256") if engine.amendments else created["order_sha256"]
+            if latest != order_sha:  # the file of its current revision continues it
                 raise DroError(
-                    f"order {order_id} was started from a different order file ({created['order_file']})",
+                    f"order {order_id} runs from a different order file ({created['order_file']}"
+                    f"{f', amended to revision {engine.revision}' if engine.amendments else ''})",
                     exit_code=EXIT_USAGE,
-                    hint=f"continue it with `dro run {order_id}`; a changed order needs a new order id")
+                    hint=f"continue it with `dro run {order_id}`; to change the running order: "
+                         f"`dro plan --amend {order_id} {path}` shows what would change, `dro amend` changes it")
             _check_catalog(created, options, order_id)
-            order.load_plan()
             return continue_order(order, options, result_of(order))
         return _create(order, path, order_sha, planned or _plan(path, options), options)
 
