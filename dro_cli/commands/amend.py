@@ -10,7 +10,7 @@ import click
 
 from dro_cli.commands import completion
 from dro_cli.commands.common import (
-    format_option,
+    F,
     in_fallout,
     interruptible,
     operator_option,
@@ -18,11 +18,25 @@ from dro_cli.commands.common import (
     order_result,
     report_not_planned,
     report_run,
-    run_options,
+    state_dir_option,
 )
 from dro_cli.errors import EXIT_FAILED, EXIT_OK
 from dro_cli.output.terminal import color_stdout, quiet
 from dro_cli.runtime.clock import now
+
+
+def _amend_options(function: F) -> F:
+    """--catalog (said explicitly: the revision is planned with it), --parallel, --state-dir, --format."""
+    function = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+                            show_default=True, help="json: the reconciliation (schemas/amendment.schema.json), "
+                            "with where the order stands after it (`result`); a whole order canceled at once: what "
+                            "`dro run` prints (schemas/result.schema.json). Errors stay on stderr.")(function)
+    function = click.option("--parallel", type=click.IntRange(1, 256), default=8, show_default=True,
+                            help="Steps run at once, as the order runs on.")(function)
+    function = click.option("--catalog", type=click.Path(path_type=Path), default=None,
+                            help="Plan the revision with this catalog instead of the templates the order was "
+                                 "planned with (kept in the state directory); its flows import from it.")(function)
+    return state_dir_option(function)
 
 
 def _finish(amendment: Any, fmt: str) -> None:
@@ -49,8 +63,7 @@ def _finish(amendment: Any, fmt: str) -> None:
 @click.option("--wait", "wait", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
               help="While a freeze_plan step is in progress, wait up to this long for it instead of exiting 4.")
 @operator_option
-@run_options
-@format_option
+@_amend_options
 def amend_command(order_id: str, order_file: Path, reason: str | None, wait: float | None, operator: str | None,
                   state_dir: Path | None, catalog: Path | None, parallel: int, fmt: str) -> None:
     """Amend a running order: ORDER_FILE is the whole order as it should now be.
@@ -82,8 +95,7 @@ def amend_command(order_id: str, order_file: Path, reason: str | None, wait: flo
               help="Cancel only these order lines (and the lines under them); repeatable. Default: the whole order.")
 @click.option("--reason", required=True, help="Why (journaled; compensations read it).")
 @operator_option
-@run_options
-@format_option
+@_amend_options
 def cancel_command(order_id: str, items: tuple[str, ...], reason: str, operator: str | None, state_dir: Path | None,
                    catalog: Path | None, parallel: int, fmt: str) -> None:
     """Cancel an order, or some of its lines, as an amendment that removes them.
@@ -104,7 +116,6 @@ def cancel_command(order_id: str, items: tuple[str, ...], reason: str, operator:
                                catalog=catalog)
         except NotPlanned as error:
             raise SystemExit(report_not_planned(error)) from None
-    if not amendment.reconciliation.entries or (not items and amendment.run is not None
-                                                 and amendment.run.engine.canceled is not None):
+    if not items and amendment.run is not None and amendment.run.engine.canceled is not None:
         raise SystemExit(report_run(amendment.run, fmt))  # canceled outright, as before
     _finish(amendment, fmt)

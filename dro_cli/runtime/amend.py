@@ -110,7 +110,7 @@ def cancel(order_id: str, items: Sequence[str], options: RunOptions, *, operator
         if not items and not compensating:
             event = acts.cancel(engine, operator=operator, reason=reason)
             amendment.run = _apply_acts(order, engine, [event], options)
-        else:
+        elif revised.changes:  # lines with no step of their own change nothing
             extra: dict[str, Any] = {"cancel": True} if not items else {
                 "order_file": order_file, "order_sha256": _sha256(Path(order_file)) if order_file else None,
                 "canceled_items": list(items)}
