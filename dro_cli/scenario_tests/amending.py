@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from dro_cli.errors import DroError
 from dro_cli.planning.amendment import Reconciliation
+from dro_cli.scenario_tests.results import ScriptError
 from dsl.diagnostics import did_you_mean
 
 if TYPE_CHECKING:
@@ -81,8 +82,6 @@ def cancel(sim: Simulation, lines: Sequence[str] | None, options: Mapping[str, A
     order_lines = [item.id for item in sim.order.order.items]
     unknown = [line for line in lines if line not in order_lines]
     if unknown:
-        from dro_cli.scenario_tests.simulation import ScriptError
-
         raise ScriptError(f"order {engine.order_id} has no line {unknown[0]!r}",
                           did_you_mean(unknown[0], order_lines) or f"its lines: {', '.join(order_lines)}")
     from dro_cli.planning.api import plan_order
@@ -134,7 +133,5 @@ def _check_open(sim: Simulation) -> None:
         raise _script_error(exc) from None
 
 
-def _script_error(exc: DroError) -> Exception:
-    from dro_cli.scenario_tests.simulation import ScriptError
-
+def _script_error(exc: DroError) -> ScriptError:
     return ScriptError(exc.message, exc.hint, code=exc.code, diagnostics=exc.diagnostics)

@@ -10,9 +10,9 @@ from typing import Any
 
 from dro_cli.errors import DroError
 from dro_cli.scenario_tests.facts import check_plan, seconds
-from dro_cli.scenario_tests.results import CaseResult, Failure, FileResult, Verdict
+from dro_cli.scenario_tests.results import CaseResult, Failure, FileResult, ScriptError, Verdict
 from dro_cli.scenario_tests.run_checks import check_run
-from dro_cli.scenario_tests.simulation import ScriptError, Simulation
+from dro_cli.scenario_tests.simulation import Simulation
 from dro_cli.scenario_tests.spec import Action, Case, TestFile, inline_order_document
 from dsl.diagnostics import Diagnostic, error, has_errors
 from dsl.document import Path as DocPath

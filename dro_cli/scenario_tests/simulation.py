@@ -15,25 +15,13 @@ from dro_cli.planning.amendment import Reconciliation
 from dro_cli.runtime.handlers.base import Outcome, failure, success
 from dro_cli.runtime.step_context import StepContexts
 from dro_cli.scenario_tests.amending import Revisions
-from dsl.diagnostics import Diagnostic
+from dro_cli.scenario_tests.results import ScriptError
 
 if TYPE_CHECKING:
     from dro_cli.planning.orders import OrderResult
 
 Answer = Mapping[str, Any]
 OPERATOR = "dro-test"
-
-
-class ScriptError(Exception):
-    """A scripted act that does not apply to the run as it is (the act `dro` would refuse)."""
-
-    def __init__(self, message: str, hint: str | None = None, *, code: str | None = None,
-                 diagnostics: Sequence[Diagnostic] = ()) -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-        self.code = code  # a refusal with a code (DRO532) can be expected: `expect: {refused: CODE}`
-        self.diagnostics = diagnostics
 
 
 class Simulation:
