@@ -41,7 +41,8 @@ def amended(sim: Simulation, expected: Mapping[str, Any], at: DocPath) -> list[M
     for key, ids in actual.items():
         if key in expected:
             why = {e["step"]: e["reason"] for e in done.entries if e["fate"] == key}
-            found += _exactly(f"{key} instances of revision {done.revision}", ids, expected[key], (*at, key), why)
+            subject = "compensation instances" if key == "compensations" else f"{key} instances"
+            found += _exactly(f"{subject} of revision {done.revision}", ids, expected[key], (*at, key), why)
     return found
 
 

@@ -121,7 +121,7 @@ def _play(loaded: TestFile, case: Case, plan: Mapping[str, Any], templates: Mapp
     except DroError as exc:
         _fail(outcome, Verdict.ERROR, Failure(exc.message, loaded.span((*case.at, "start")), hint=exc.hint))
         return
-    unknown = [ref for ref in case.answers if not _names_a_step(plan, ref)]
+    unknown = [ref for ref in case.answers if not _names_a_step(plan, templates, ref)]
     if unknown:
         _fail(outcome, Verdict.FAILED, Failure(
             f"answers name a step the plan does not have: {', '.join(unknown)}",
@@ -187,5 +187,10 @@ def _perform(loaded: TestFile, sim: Simulation, action: Action) -> list[Any]:
     return []
 
 
-def _names_a_step(plan: Mapping[str, Any], ref: str) -> bool:
-    return any(ref in (step["id"], step["step"]) for step in plan["steps"])
+def _names_a_step(plan: Mapping[str, Any], templates: Mapping[str, Any], ref: str) -> bool:
+    """A step of the plan, or a step an amendment may add: one that compensates (`compensate`, `on_amend`)."""
+    if any(ref in (step["id"], step["step"]) for step in plan["steps"]):
+        return True
+    undoing = {sid for step in templates["steps"].values()
+               for sid in (*(step.get("compensate") or ()), *(step.get("on_amend") or ()))}
+    return ref.split("[", 1)[0] in undoing

@@ -3,6 +3,7 @@ answers in place of HTTP servers and flows. Nothing leaves the process and nothi
 
 from __future__ import annotations
 
+import contextlib
 import http
 import json
 from collections.abc import Mapping, Sequence
@@ -57,6 +58,8 @@ class Simulation:
                 if answer is not None:
                     self._finish(sid, attempt, answer)
                     answered = True
+                else:
+                    self._sent(sid, attempt)
             if not answered:
                 return
 
@@ -177,6 +180,13 @@ class Simulation:
             raise ScriptError(f"step {sid} is an auto step: answer it with `outputs` or an `error`, not a `status`",
                               "for example {outputs: {subscription: S-1}}, or {error: BillingDown}")
         return success(answer.get("outputs") or {})
+
+    def _sent(self, sid: str, attempt: int) -> None:
+        """What a callout that waits for its answer sent: `requests` shows it before it is answered."""
+        from dro_cli.runtime.handlers.render import RenderError
+
+        with contextlib.suppress(RenderError):  # the attempt fails with template_error when it is answered
+            self._render(sid, attempt)
 
     def _render(self, sid: str, attempt: int) -> dict[str, Any]:
         """What the attempt would send, rendered as its handler renders it: template errors fail alike."""
