@@ -271,7 +271,7 @@ def _revision_plan(running: Running, new_plan: Mapping[str, Any], result: Reconc
         steps.append(made)
     live = {step["id"] for step in steps} | {s["id"] for s in compensations.instances} | {
         sid for sid, step in running.steps.items() if "undoes" in step}
-    for sid, step in running.steps.items():
+    for step in running.steps.values():
         if "undoes" in step:  # an earlier compensation runs on; what it waited for may be gone now
             steps.append({**step, "after": [d for d in step["after"] if d in live]})
     steps.extend(compensations.instances)
