@@ -537,7 +537,7 @@ def test_what_an_amendment_reads_of_a_step_is_a_template_difference(tmp_path: Pa
     edit(dro, "    capture { port_id: \"port.id\", vlan_id: \"port.vlan\" }\n",
          "    capture { port_id: \"port.id\", vlan_id: \"port.vlan\" }\n    on_amend line_reprofile\n")
     boxes = "    # Cancelled after they shipped: the customer sends the boxes back.\n    compensate shipment_return\n"
-    edit(dro, boxes, "    compensate request_router_return\n")  # the label, not the wait for the parcel
+    edit(dro, boxes, "    compensate request_return\n")  # the label, not the wait for the parcel
     result = diff(FIBER, new)
     assert result.exit_code == 3
     out = lines(result)
@@ -545,7 +545,7 @@ def test_what_an_amendment_reads_of_a_step_is_a_template_difference(tmp_path: Pa
     assert templates[:4] == ["~ step activate_line: freeze_plan true -> none",
                              "~ step request_port_in: point_of_no_return true -> none",
                              "~ step reserve_port: on_amend none -> [reprofile_line]",
-                             "~ step ship_tv_box: compensate - router_returned"]
+                             "~ step ship_tv_box: compensate - shipment_returned"]
     # the revisions of a sample order share its id: the summary names their files
     assert "ORD-2001 (ORD-2001-r2-no-tv.yaml): no differences" in out
     assert out[-1].startswith("0 of ") and out[-1].endswith("templates: 0 to add, 0 to remove, 4 to change.")

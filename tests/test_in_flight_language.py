@@ -143,7 +143,7 @@ def test_plans_leave_them_out_of_instances_and_never_hold_compensation_steps() -
     assert outcome.plan is not None
     steps = {s["step"]: s for s in outcome.plan["steps"]}
     assert "ship_router" in steps and "request_port_in" in steps and "activate_line" in steps
-    assert not {"request_router_return", "router_returned", "reprofile_line"} & steps.keys()
+    assert not {"request_return", "shipment_returned", "reprofile_line"} & steps.keys()
     for step in steps.values():
         assert step["config"].keys().isdisjoint({"compensate", "on_amend", "point_of_no_return", "freeze_plan"})
 
@@ -153,7 +153,7 @@ def test_the_fiber_catalog_uses_them() -> None:
     assert result.templates is not None
     steps = result.templates["steps"]
     assert steps["request_port_in"]["point_of_no_return"] is True
-    assert steps["ship_router"]["compensate"] == ["request_router_return", "router_returned"]
+    assert steps["ship_router"]["compensate"] == ["request_return", "shipment_returned"]
     assert steps["activate_line"]["freeze_plan"] is True
     assert steps["activate_line"]["on_amend"] == ["reprofile_line"]
 
