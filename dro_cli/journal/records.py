@@ -365,9 +365,9 @@ def _payload_json(payload: Mapping[str, Any]) -> bytes:
     if keys == _COMPLETED:
         attempt, outputs, step = payload["attempt"], payload["outputs"], payload["step"]
         if type(attempt) is int and type(step) is str and type(outputs) is dict and not outputs:
-            return ('{"attempt":%d,"outputs":{},"step":%s}' % (attempt, _quoted(step))).encode()
+            return f'{{"attempt":{attempt},"outputs":{{}},"step":{_quoted(step)}}}'.encode()
     elif keys == _STARTED:
         attempt, key, step = payload["attempt"], payload["idempotency_key"], payload["step"]
         if type(attempt) is int and type(key) is str and type(step) is str:
-            return ('{"attempt":%d,"idempotency_key":%s,"step":%s}' % (attempt, _quoted(key), _quoted(step))).encode()
+            return f'{{"attempt":{attempt},"idempotency_key":{_quoted(key)},"step":{_quoted(step)}}}'.encode()
     return canonical(payload)
