@@ -18,6 +18,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1  # the work failed: an invalid catalog, a step in fallout
 EXIT_USAGE = 2  # bad usage or input
 EXIT_DIFFERENCES = 3  # `dro diff`: the revisions plan differently (terraform's -detailed-exitcode)
+EXIT_WAIT = 4  # `dro amend`: a `freeze_plan` step is in progress, so the amendment waits (--wait waits here)
 EXIT_NO_TESTS = 5  # `dro test`: no case ran (`-k` selected none), as pytest exits
 
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from dro_cli.engine.instants import iso, parse_instant
 from dro_cli.engine.machine import Engine, Event
-from dro_cli.engine.states import PlanState, StepState
+from dro_cli.engine.states import FINISHED, PlanState, StepState
 from dro_cli.engine.transitions import TRANSITIONS
 
 T0 = parse_instant("2026-12-01T10:00:00Z")
@@ -87,7 +87,7 @@ def test_every_step_event_in_every_state(kind: str, state: StepState) -> None:
 def test_the_table_covers_every_step_event_the_engine_folds() -> None:
     from dro_cli.engine.machine import _APPLY
 
-    plan_level = {"plan.created", "plan.completed", "operator.cancel", "operator.discard"}
+    plan_level = {"plan.created", "plan.completed", "plan.amended", "operator.cancel", "operator.discard"}
     assert set(_APPLY) == set(TRANSITIONS) | plan_level
     assert set(RESULT) | {"step.failed"} == set(TRANSITIONS)
 
@@ -97,8 +97,7 @@ def test_an_unknown_record_type_is_refused() -> None:
         Engine(plan(step("a"))).apply("step.exploded", {"step": "a"}, T0)
 
 
-@pytest.mark.parametrize("state", [s for s in StepState if s not in (StepState.COMPLETED, StepState.CANCELED,
-                                                                     StepState.SKIPPED)])
+@pytest.mark.parametrize("state", [s for s in StepState if s not in FINISHED])
 def test_cancel_cancels_every_unfinished_step(state: StepState) -> None:
     engine = engine_in(state)
     engine.apply("operator.cancel", {"operator": "ann", "reason": "customer"}, T0)

@@ -136,7 +136,8 @@ def test_a_different_order_file_under_the_same_id_is_refused(env: dict[str, str]
     changed.write_text(ORDER.read_text().replace("quantity: 2", "quantity: 3"))
     before = journal(env)
     result = dro(env, "run", str(changed), "--catalog", str(LAPTOP))
-    assert result.exit_code == 2 and "was started from a different order file" in result.stderr
+    assert result.exit_code == 2 and "runs from a different order file" in result.stderr
+    assert "`dro amend` changes it" in result.stderr
     assert journal(env) == before
     again = dro(env, "run", str(ORDER), "--catalog", str(LAPTOP))  # the same file continues the order
     assert again.exit_code == 0 and "0/8 steps finished" in again.stdout

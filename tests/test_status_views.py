@@ -129,6 +129,17 @@ def _discarded(lab: Lab) -> None:
     discard_order("ORD-1001", operator="eve", reason="a test order", options=lab.options())
 
 
+def _amended(lab: Lab) -> None:
+    """ORD-1001 amended while it runs: one laptop less (revision 2), by an operator, with a reason."""
+    from dro_cli.runtime.amend import amend
+
+    lab.run("ORD-1001.yaml")
+    revised = lab.state.parent / "ORD-1001-r2.yaml"
+    revised.write_text((CATALOG / "orders" / "ORD-1001.yaml").read_text().replace("quantity: 2", "quantity: 1"))
+    amend("ORD-1001", revised, lab.options(), operator="fay", reason="one laptop less")
+    lab.snap("amended.revision", "ORD-1001")
+
+
 @dataclass
 class Runs:
     labs: dict[str, Lab]
@@ -143,7 +154,7 @@ class Runs:
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     labs = {}
     for name, scenario in (("happy", _happy), ("fallout", _fallout), ("paused", _paused), ("crashed", _crashed),
-                           ("discarded", _discarded)):
+                           ("discarded", _discarded), ("amended", _amended)):
         labs[name] = Lab(tmp_path_factory.mktemp(name))
         scenario(labs[name])
     fresh = tmp_path_factory.mktemp("fresh") / "orders" / "ORD-1001"  # planned, nothing journaled yet

@@ -233,7 +233,7 @@ def test_the_page_has_the_hooks_the_browser_tests_use(shop: Shop) -> None:
     assert "2/4 steps finished" in page.one("span", None, id="progress")["text"]
     legend = page.select("li", "legend-item")
     assert [e["attrs"]["data-state"] for e in legend] == list(STEP_STATES)
-    assert len(page.select("span", "swatch")) == len(STEP_STATES) == 10
+    assert len(page.select("span", "swatch")) == len(STEP_STATES) == 12
     lanes = page.select("g", "lane")
     assert [e["attrs"]["data-lane"] for e in lanes] == ["desk", "ship"]
     assert len(page.select("rect", "lane-bg")) == 2

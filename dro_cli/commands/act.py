@@ -1,5 +1,5 @@
-"""Operator acts: `dro complete`, `dro signal`, `dro resume`, `dro cancel`. Each is journaled with the
-operator (and the reason), then the plan continues as `dro run` would."""
+"""Operator acts: `dro complete`, `dro signal`, `dro resume`. Each is journaled with the operator (and the
+reason), then the plan continues as `dro run` would. (`dro cancel` is an amendment: commands/amend.py.)"""
 
 from __future__ import annotations
 
@@ -96,19 +96,3 @@ def resume_command(order_id: str, step: str, reason: str | None, operator: str |
 
     who = operator_name(operator)
     _act(order_id, lambda e: acts.resume(e, step, operator=who, reason=reason), state_dir, catalog, parallel, fmt)
-
-
-@click.command("cancel")
-@click.argument("order_id", shell_complete=completion.order_id)
-@click.option("--reason", required=True, help="Why the order is canceled (journaled).")
-@operator_option
-@run_options
-@format_option
-def cancel_command(order_id: str, reason: str, operator: str | None, state_dir: Path | None,
-                   catalog: Path | None, parallel: int, fmt: str) -> None:
-    """Cancel an order: every step not finished is canceled, and nothing more runs."""
-    from dro_cli.engine import acts
-    from dro_cli.runtime.api import operator_name
-
-    who = operator_name(operator)
-    _act(order_id, lambda e: acts.cancel(e, operator=who, reason=reason), state_dir, catalog, parallel, fmt)

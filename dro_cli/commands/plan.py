@@ -34,14 +34,25 @@ def _renderers() -> dict[str, Renderer]:
 @click.option("--catalog", type=click.Path(path_type=Path), envvar="DRO_CATALOG",
               help="Catalog directory, or a templates file from `dro compile` ($DRO_CATALOG).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "mermaid"]), default="text", show_default=True,
-              help="text: steps by swimlane; json: the plan (schemas/plan.schema.json); mermaid: a flowchart.")
-def plan_command(order_file: Path, catalog: Path | None, fmt: str) -> None:
+              help="text: steps by swimlane; json: the plan (schemas/plan.schema.json); mermaid: a flowchart. "
+                   "With --amend: text, or json (schemas/amendment.schema.json).")
+@click.option("--amend", "amend", metavar="ORDER_ID", default=None,
+              help="Preview amending the running order ORDER_ID with ORDER_FILE (its whole revised order): what is "
+                   "kept, discarded, added, compensated and blocked. Uses the order's pinned templates unless "
+                   "--catalog is given.")
+@click.option("--state-dir", type=click.Path(path_type=Path), default=None,
+              help="With --amend: where the order lives ($DRO_STATE_DIR, else .dro).")
+def plan_command(order_file: Path, catalog: Path | None, fmt: str, amend: str | None, state_dir: Path | None) -> None:
     """Show the orchestration plan an order would get: steps by swimlane, scope, dependencies, SLA.
 
     Nothing runs and nothing is written. Exit status: 0 planned, 1 the catalog has
-    errors, 2 a bad order or usage.
+    errors, 2 a bad order or usage (with --amend: also a change past a point of no
+    return).
     """
     from dro_cli.planning.api import make_plan
+
+    if amend is not None:
+        raise SystemExit(_preview(amend, order_file, catalog, state_dir, fmt))
 
     result = make_plan(order_file, catalog or Path(os.environ.get("DRO_CATALOG", ".")))
     if result.diagnostics:
@@ -50,3 +61,25 @@ def plan_command(order_file: Path, catalog: Path | None, fmt: str) -> None:
     if result.plan is None:
         raise SystemExit(EXIT_USAGE if result.usage_error else EXIT_FAILED)
     click.echo(_renderers()[fmt](result.plan), nl=fmt == "text", color=use_color())
+
+
+def _preview(order_id: str, order_file: Path, catalog: Path | None, state_dir: Path | None, fmt: str) -> int:
+    """`dro plan --amend`: the reconciliation an amendment would make, with nothing written."""
+    from dro_cli.commands.common import options_for, report_not_planned
+    from dro_cli.output.views.amendment_text import amendment_document, render_amendment
+    from dro_cli.runtime.amend import load_revised, preview
+    from dro_cli.runtime.api import NotPlanned
+
+    if fmt == "mermaid":
+        raise click.UsageError("--amend shows a reconciliation: --format text or json")
+    source = click.get_current_context().get_parameter_source("catalog")
+    explicit = catalog if source is click.core.ParameterSource.COMMANDLINE else None  # not $DRO_CATALOG
+    try:
+        load_revised(order_file)  # a bad file first, whatever the state directory
+        options = options_for(state_dir, None, 1)
+        amendment = preview(order_id, order_file, options, explicit)
+    except NotPlanned as error:
+        return report_not_planned(error)
+    document = amendment_document(order_id, amendment.reconciliation, applied=False, catalog=amendment.catalog)
+    click.echo(_json(document) if fmt == "json" else render_amendment(document, bool(use_color())), nl=False)
+    return EXIT_USAGE if document["blocked"] else 0

@@ -1,9 +1,8 @@
 """The engine: a pure state machine over a plan and the events of its journal.
 
-Given the plan, the events so far and the time, it decides what happens next:
-which steps become ready, which start, which timers fire, which state every step
-and the plan are in. It reads no clock and touches no file, thread or socket, so
-the runner, a test on a virtual clock, or a distributed workflow engine can host it.
+Given the plan, the events so far and the time, it decides what happens next: which steps become ready,
+which start, which timers fire, which state every step and the plan are in. It reads no clock and
+touches no file, thread or socket, so the runner, a test or a distributed workflow engine can host it.
 
 Every change goes through `apply(type, payload, at)`, whether the event comes from
 the journal (a fold) or from the engine's own decision (`advance`, `outcome`): the
@@ -18,6 +17,7 @@ from typing import Any
 
 from dro_cli.engine.instants import iso, parse_instant
 from dro_cli.engine.retry import RetryPolicy, for_error
+from dro_cli.engine.revisions import RevisionLoader, Superseded, amend
 from dro_cli.engine.sla import SLA_CROSSINGS, crossing_rank, sla_thresholds
 from dro_cli.engine.states import DISPATCHED_TYPES, DONE_FOR_DEPENDENTS, FINISHED, PlanState, StepState, StepType
 from dro_cli.engine.step_run import StepRun, act_record
@@ -30,23 +30,31 @@ DEFAULT_FALLOUT_QUEUE = "fallout"
 class Engine:
     """The state of one plan, and the decisions that follow from it."""
 
-    def __init__(self, plan: Mapping[str, Any]) -> None:
-        self.plan = plan
+    def __init__(self, plan: Mapping[str, Any], revisions: RevisionLoader | None = None) -> None:
         self.order_id: str = plan["order"]
-        self.steps: dict[str, Mapping[str, Any]] = {s["id"]: s for s in plan["steps"]}
-        self.position = {sid: i for i, sid in enumerate(self.steps)}
-        self._ids = list(self.steps)
-        self.runs = {sid: StepRun() for sid in self.steps}
-        self.dependents: dict[str, list[str]] = {sid: [] for sid in self.steps}
-        for step in plan["steps"]:
-            for dependency in step["after"]:
-                self.dependents[dependency].append(step["id"])
         self.seq = 0  # the last journal record applied
         self.created = False
         self.canceled: dict[str, Any] | None = None  # the cancel act
         self.discarded: dict[str, Any] | None = None  # the discard act, the last record of an archived order
         self.completed_at: float | None = None
-        self._unfinished = len(self.steps)
+        self.revisions = revisions  # the plans of later revisions, for `plan.amended` (engine/revisions.py)
+        self.revision: int = plan.get("revision", 1)
+        self.history: list[Superseded] = []  # instances amendments took out of the live plan
+        self.amendments: list[dict[str, Any]] = []  # the amend acts, revision by revision
+        self.canceling: dict[str, Any] | None = None  # an amendment that cancels the order, compensating
+        steps = {s["id"]: s for s in plan["steps"]}
+        self.replace_plan(plan, steps, {sid: StepRun() for sid in steps})
+
+    def replace_plan(self, plan: Mapping[str, Any], steps: dict[str, Any], runs: dict[str, StepRun]) -> None:
+        """The plan (of a revision) with its runs; the indexes made anew."""
+        self.steps: dict[str, Mapping[str, Any]] = steps
+        self.plan, self.runs = plan, runs
+        self.position = {sid: i for i, sid in enumerate(steps)}
+        self._ids = list(steps)
+        self.dependents: dict[str, list[str]] = {sid: [] for sid in steps}
+        for step in plan["steps"]:
+            for dependency in step["after"]:
+                self.dependents[dependency].append(step["id"])
         self.rebuild()
 
     def rebuild(self) -> None:
@@ -197,6 +205,7 @@ class Engine:
 
     def _plan_completed(self, payload: Mapping[str, Any], at: float) -> None:
         self.completed_at = at
+        self.canceled = self.canceled or self.canceling  # a cancel that compensated ends canceled
 
     def _timer_resumed(self, payload: Mapping[str, Any], at: float) -> None:
         self._finish(payload["step"], at, {})
@@ -292,7 +301,9 @@ class Engine:
             emit("step.started", {"step": sid, "attempt": attempt, "idempotency_key": self.key(sid, attempt)})
 
     def key(self, sid: str, attempt: int) -> str:
-        return f"{self.order_id}/{sid}/{attempt}"
+        """An attempt's idempotency key; one of an instance an amendment made names its revision."""
+        revision = self.steps[sid].get("revision", 1)
+        return f"{self.order_id}/{sid}/{attempt}" if revision == 1 else f"{self.order_id}/r{revision}/{sid}/{attempt}"
 
     def outcome(self, sid: str, attempt: int, ok: bool, now: float, *, outputs: Mapping[str, Any] | None = None,
                 error: str = "", message: str = "", retryable: bool = True) -> Event | None:
@@ -329,7 +340,7 @@ class Engine:
         if self.canceled is not None:
             return PlanState.CANCELED
         if self._unfinished == 0:
-            return PlanState.COMPLETED
+            return PlanState.COMPLETED if self.canceling is None else PlanState.CANCELED
         if any(run.state is not StepState.PENDING for run in self.runs.values()):
             return PlanState.IN_PROGRESS
         return PlanState.NOT_STARTED
@@ -363,15 +374,14 @@ class Engine:
 
 
 def _drained(ids: set[str]) -> set[str]:
-    """A fresh set for one emptied by a round: a set keeps the table of its peak size when emptied, and
-    every iteration (each round's sorted()) walks that whole table, so a plan whose first round readies
-    25,000 steps would pay for 25,000 slots every round after."""
+    """A fresh set for an emptied one, whose peak-size table every round's sorted() would walk again."""
     return ids if ids else set()
 
 
 _APPLY: dict[str, Callable[[Engine, Mapping[str, Any], float], None]] = {
     "plan.created": Engine._created,
     "plan.completed": Engine._plan_completed,
+    "plan.amended": amend,
     "step.ready": Engine._ready_event,
     "step.started": Engine._started,
     "step.restarted": Engine._restarted,

@@ -15,6 +15,8 @@ class StepState(StrEnum):
     FATALLY_FAILED = "fatally_failed"  # in a fallout queue, waiting for an operator
     SKIPPED = "skipped"  # reserved: dro drops instances whose `when` is false rather than skip them
     CANCELED = "canceled"
+    AMENDED = "amended"  # started, then changed by an amendment: superseded (docs/amending.md)
+    DISCARDED = "discarded"  # not started, then changed or removed by an amendment: superseded
 
 
 class PlanState(StrEnum):
@@ -32,6 +34,7 @@ class StepType(StrEnum):
     PAUSE = "pause"
 
 
-FINISHED = frozenset({StepState.COMPLETED, StepState.SKIPPED, StepState.CANCELED})
+FINISHED = frozenset({StepState.COMPLETED, StepState.SKIPPED, StepState.CANCELED, StepState.AMENDED,
+                      StepState.DISCARDED})
 DONE_FOR_DEPENDENTS = frozenset({StepState.COMPLETED, StepState.SKIPPED})  # what lets a dependent become ready
 DISPATCHED_TYPES = frozenset({StepType.AUTO, StepType.CALLOUT})  # run by a handler, not by the engine

@@ -22,6 +22,7 @@ from dro_cli.journal import digest, snapshot
 from dro_cli.journal.file import JOURNAL_FILE, Position, VerifyReport, read, verify
 from dro_cli.journal.marks import check_end, no_journal
 from dro_cli.journal.records import Record
+from dro_cli.journal.revisions import loader
 from dro_cli.journal.store import check_plan, read_plan
 
 
@@ -88,7 +89,7 @@ def _audit_snapshot(order_dir: Path, audit: OrderAudit, records: list[Record], p
     if cached is None or records[seq - 1]["checksum"] != data["position"]["checksum"]:
         audit.notes.append(f"{snapshot.SNAPSHOT_FILE} does not match the journal (stale or foreign): ignored")
         return
-    replayed = Engine(plan)
+    replayed = Engine(plan, loader(order_dir))
     for record in records[:seq]:
         replayed.apply_record(record)
     if snapshot.state_of(replayed, cached[1], plan_sha) != {k: v for k, v in data.items() if k != "state_sha256"}:
@@ -108,7 +109,7 @@ def _audit_digest(order_dir: Path, audit: OrderAudit, records: list[Record], pla
         if (order_dir / digest.DIGEST_FILE).exists() and digest.read_genuine(order_dir) is None:
             audit.notes.append(f"{digest.DIGEST_FILE} is damaged or was changed by hand: ignored (made again)")
         return
-    engine = Engine(plan)
+    engine = Engine(plan, loader(order_dir))
     for record in records:
         engine.apply_record(record)
     position = Position(records[-1]["seq"], records[-1]["checksum"], used["last_line_start"], used["journal_end"])

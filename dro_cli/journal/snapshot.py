@@ -27,6 +27,7 @@ from typing import Any
 
 from dro_cli.engine.instants import iso, parse_instant
 from dro_cli.engine.machine import Engine
+from dro_cli.engine.revisions import RevisionLoader
 from dro_cli.engine.states import StepState
 from dro_cli.engine.step_run import StepRun
 from dro_cli.journal.file import Position
@@ -43,8 +44,8 @@ _FIELDS = tuple(field.name for field in dataclasses.fields(StepRun))
 
 def save(order_dir: Path, engine: Engine, position: Position | None, plan_sha256: str) -> None:
     """Cache the engine's state; a failure to write it costs nothing but speed, so it is not an error."""
-    if position is None or position.seq != engine.seq:
-        return
+    if position is None or position.seq != engine.seq or engine.revision > 1:
+        return  # a snapshot holds the state of revision 1; an amended order folds on from the last one
     data = state_of(engine, position, plan_sha256)
     data["state_sha256"] = content_sha256(data)
     with contextlib.suppress(OSError):
@@ -89,13 +90,14 @@ def load(order_dir: Path, plan: Mapping[str, Any], plan_sha256: str) -> tuple[En
     return None if data is None else from_data(data, plan, plan_sha256)
 
 
-def from_data(data: Mapping[str, Any], plan: Mapping[str, Any], plan_sha256: str) -> tuple[Engine, Position] | None:
-    """`load`, from the content `read_data` gave."""
+def from_data(data: Mapping[str, Any], plan: Mapping[str, Any], plan_sha256: str,
+              revisions: RevisionLoader | None = None) -> tuple[Engine, Position] | None:
+    """`load`, from the content `read_data` gave; `revisions` reads the plans of later revisions."""
     if data.get("plan_sha256") != plan_sha256:
         return None
     try:
         position = Position(**data["position"])
-        engine = Engine(plan)
+        engine = Engine(plan, revisions)
         for sid, fields in data["steps"].items():
             engine.runs[sid] = _run_from(fields)
         engine.created = data["plan"]["created"]

@@ -44,6 +44,7 @@ from dro_cli.journal.marks import check_end, last_position, no_journal
 from dro_cli.journal.order_errors import about_order
 from dro_cli.journal.path_errors import about_path, path_error
 from dro_cli.journal.records import Record
+from dro_cli.journal.revisions import loader
 from dsl.diagnostics import did_you_mean
 from dsl.gc_pause import collector_paused
 
@@ -161,7 +162,7 @@ class OrderView:
     """An order as readers see it: the plan, and the state its journal folds to."""
 
     order_dir: Path
-    plan: Mapping[str, Any]
+    plan: Mapping[str, Any]  # the plan of its current revision (plan.json until an amendment)
     engine: Engine
     created: Mapping[str, Any] | None  # the payload of `plan.created`, None while the plan is being made
 
@@ -175,18 +176,19 @@ def read_order(order_dir: Path) -> OrderView:
         raise no_journal(order_dir)
     check_plan(order_dir.name, _first_payload(path), plan_sha)
     data = snapshot.read_data(order_dir)
-    cached = None if data is None else snapshot.from_data(data, plan, plan_sha)
+    revisions = loader(order_dir)
+    cached = None if data is None else snapshot.from_data(data, plan, plan_sha, revisions)
     if cached is not None:
         engine, position = cached
         tail = read_after(path, position)
         if tail is not None:
             fold(engine, tail)
             check_end(order_dir, engine.seq, data)
-            return OrderView(order_dir, plan, engine, _first_payload(path) if engine.created else None)
-    engine, count, first, end = fold_journal(Engine(plan), path, order_dir, data)
+            return OrderView(order_dir, engine.plan, engine, _first_payload(path) if engine.created else None)
+    engine, count, first, end = fold_journal(Engine(plan, revisions), path, order_dir, data)
     if count >= SNAPSHOT_EVERY:
         snapshot.save(order_dir, engine, end, plan_sha)
-    return OrderView(order_dir, plan, engine, first["payload"] if first else None)
+    return OrderView(order_dir, engine.plan, engine, first["payload"] if first else None)
 
 
 
@@ -319,15 +321,17 @@ class OpenOrder:
             check_plan(self.order_dir.name, self.created, self.plan_sha)
             records, after = self.journal.records, self.journal.after
             with about_order(self.order_dir.name):
+                revisions = loader(self.order_dir)
                 cached = None if self._snapshot is None else snapshot.from_data(self._snapshot, self.plan,
-                                                                                 self.plan_sha)
+                                                                                 self.plan_sha, revisions)
                 if after is not None and cached is not None and cached[1] == after:  # opened after this snapshot
                     engine = fold(cached[0], records)
                     self._cached_seq = after.seq
                 elif after is not None:  # the snapshot is not this plan's: the whole journal after all
-                    engine = fold_journal(Engine(self.plan), self.journal.path, self.order_dir, self._snapshot)[0]
+                    engine = fold_journal(Engine(self.plan, revisions), self.journal.path, self.order_dir,
+                                          self._snapshot)[0]
                 else:  # no snapshot, or one the journal does not hold where it says: it was read whole
-                    engine = fold(Engine(self.plan), records)
+                    engine = fold(Engine(self.plan, revisions), records)
             if not self._frozen:
                 _frozen.hold()  # before the collector resumes: never scanned; reference counting still frees them
                 self._frozen = True

@@ -21,6 +21,7 @@ class PlanOutcome:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     sources: Sources = field(default_factory=Sources)
     usage_error: bool = False  # a bad order or templates file, not a bad catalog
+    templates: dict[str, Any] | None = None  # what it was planned with, to pin for amendments
 
 
 def make_plan(order_path: Path, catalog: Path) -> PlanOutcome:
@@ -35,6 +36,7 @@ def make_plan(order_path: Path, catalog: Path) -> PlanOutcome:
     if templates.templates is None:
         outcome.usage_error = templates.usage_error
         return outcome
+    outcome.templates = templates.templates
     return plan_order(loaded, templates.templates, outcome)
 
 

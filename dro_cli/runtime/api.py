@@ -24,6 +24,7 @@ from dro_cli.engine.states import PlanState
 from dro_cli.errors import EXIT_FAILED, EXIT_USAGE, DroError
 from dro_cli.journal.file import JOURNAL_FILE, order_dir, write_plan
 from dro_cli.journal.order_errors import about_order
+from dro_cli.journal.pinned import pin
 from dro_cli.journal.store import DISCARDED_DIR, OpenOrder, OrderView, find_order
 from dro_cli.runtime.runner import Clock, Handler, Listener, Runner
 from dsl.diagnostics import Diagnostic, Severity, has_errors
@@ -90,18 +91,18 @@ def run_order(target: str, options: RunOptions) -> RunResult:
         raise DroError(f"order file '{target}' {what}", exit_code=EXIT_USAGE,
                        hint="check the path, or give the id of an order already started")
     with OpenOrder(find_order(options.state_dir, target)) as order:
-        _require_created(order)
+        require_created(order)
         order.load_plan()
-        return _continue(order, options, _result(order))
+        return continue_order(order, options, result_of(order))
 
 
 def act(order_id: str, make: Callable[[Engine], Event | list[Event]], options: RunOptions) -> RunResult:
     """An operator's act (or several, made together) on an order: checked, journaled, then the plan
     continues as `dro run` would."""
     with OpenOrder(find_order(options.state_dir, order_id)) as order:
-        _require_created(order)
+        require_created(order)
         engine = order.load_plan()
-        result = _result(order)
+        result = result_of(order)
         try:
             made = make(engine)
         except acts.Refusal as refusal:
@@ -114,7 +115,7 @@ def act(order_id: str, make: Callable[[Engine], Event | list[Event]], options: R
         with about_order(engine.order_id, "run"):
             for kind, payload in events:
                 engine.apply(kind, payload, now)
-        return _continue(order, options, result)
+        return continue_order(order, options, result)
 
 
 def discard_order(order_id: str, *, operator: str, reason: str, options: RunOptions) -> Path:
@@ -122,7 +123,7 @@ def discard_order(order_id: str, *, operator: str, reason: str, options: RunOpti
     `<state-dir>/discarded/<order-id>-<when>/`, all under the order's lock. Refused (exit 2, nothing
     written) once an auto or callout step has started. Returns where the order's files now are."""
     with OpenOrder(find_order(options.state_dir, order_id)) as order:
-        _require_created(order)
+        require_created(order)
         engine = order.load_plan()
         try:
             event = acts.discard(engine, operator=operator, reason=reason)
@@ -171,14 +172,17 @@ def _run_file(path: Path, options: RunOptions) -> RunResult:
     with OpenOrder(order_dir(options.state_dir, order_id)) as order:
         created = order.created
         if created is not None:
-            if created["order_sha256"] != order_sha:
+            engine = order.load_plan()
+            latest = engine.amendments[-1].get("order_sha256") if engine.amendments else created["order_sha256"]
+            if latest != order_sha:  # the file of its current revision continues it
                 raise DroError(
-                    f"order {order_id} was started from a different order file ({created['order_file']})",
+                    f"order {order_id} runs from a different order file ({created['order_file']}"
+                    f"{f', amended to revision {engine.revision}' if engine.amendments else ''})",
                     exit_code=EXIT_USAGE,
-                    hint=f"continue it with `dro run {order_id}`; a changed order needs a new order id")
+                    hint=f"continue it with `dro run {order_id}`; to change the running order: "
+                         f"`dro plan --amend {order_id} {path}` shows what would change, `dro amend` changes it")
             _check_catalog(created, options, order_id)
-            order.load_plan()
-            return _continue(order, options, _result(order))
+            return continue_order(order, options, result_of(order))
         return _create(order, path, order_sha, planned or _plan(path, options), options)
 
 
@@ -245,6 +249,8 @@ def _create(order: OpenOrder, path: Path, order_sha: str, planned: PlanOutcome, 
     """plan.json written atomically, then `plan.created` journaled: a crash between them leaves a plan
     without its record, and the next run plans again."""
     assert planned.plan is not None and options.catalog is not None
+    if planned.templates is not None:
+        pin(order.order_dir.parent.parent, planned.templates)  # what an amendment plans the revision with
     write_plan(order.order_dir, planned.plan)
     engine = order.load_plan()
     now = options.clock()
@@ -255,11 +261,11 @@ def _create(order: OpenOrder, path: Path, order_sha: str, planned: PlanOutcome, 
         "steps": len(engine.steps)})
     order.append([created], now)
     engine.apply(*created, now)
-    result = _result(order, created=True, diagnostics=planned.diagnostics, sources=planned.sources)
-    return _continue(order, options, result)
+    result = result_of(order, created=True, diagnostics=planned.diagnostics, sources=planned.sources)
+    return continue_order(order, options, result)
 
 
-def _continue(order: OpenOrder, options: RunOptions, result: RunResult) -> RunResult:
+def continue_order(order: OpenOrder, options: RunOptions, result: RunResult) -> RunResult:
     created = order.created or {}
     catalog = options.catalog.resolve() if options.catalog is not None else (
         Path(created["catalog"]) if created.get("catalog") else None)
@@ -280,13 +286,13 @@ def _continue(order: OpenOrder, options: RunOptions, result: RunResult) -> RunRe
     return result
 
 
-def _result(order: OpenOrder, **details: Any) -> RunResult:
+def result_of(order: OpenOrder, **details: Any) -> RunResult:
     assert order.engine is not None, "load the plan first"
     return RunResult(order.engine.order_id, order.engine, order.order_dir, recovered=order.recovered,
                      journaled=order.journaled, **details)
 
 
-def _require_created(order: OpenOrder) -> None:
+def require_created(order: OpenOrder) -> None:
     if order.created is None:
         raise DroError(f"order {order.order_dir.name} has no plan yet (its planning was interrupted)",
                        exit_code=EXIT_USAGE, hint="run its order file again: dro run ORDER_FILE --catalog DIR")

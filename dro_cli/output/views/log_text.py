@@ -132,9 +132,20 @@ def _operator_discard(p: Payload) -> tuple[str, dict[str, Any]]:
     return f"{_operator(p)} discarded the order{_reason(p)}", {"fg": "red"}
 
 
+def _amended(p: Payload) -> tuple[str, dict[str, Any]]:
+    """Who amended the order, to which revision, why, and what changed (the counts, then each change)."""
+    what = "canceled the order, compensating" if p.get("cancel") else (
+        f"canceled lines {', '.join(p['canceled_items'])}" if p.get("canceled_items") else "amended the order")
+    counts = ", ".join(f"{n} {fate}" for fate, n in sorted(p.get("counts", {}).items()) if n)
+    changes = "".join(f"\n      {c['fate']} {c['step']}: {c['reason']}" for c in p.get("changes", []))
+    return (f"{_operator(p)} {what}: revision {p['revision']} ({counts}){_reason(p)}{changes}",
+            {"fg": "yellow", "bold": True})
+
+
 _LINES: dict[str, Callable[[Payload], tuple[str, dict[str, Any]]]] = {
     "plan.created": _created,
     "plan.completed": lambda p: ("plan completed", {"fg": "green", "bold": True}),
+    "plan.amended": _amended,
     "step.ready": lambda p: (f"ready: {', '.join(p['steps'])}", {}),
     "step.started": _started,
     "step.restarted": _restarted,

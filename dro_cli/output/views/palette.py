@@ -22,6 +22,8 @@ STATE_COLOURS: Mapping[str, str] = MappingProxyType({
     StepState.FATALLY_FAILED: "#f87171",
     StepState.SKIPPED: "#e9d5ff",
     StepState.CANCELED: "#d6d3d1",
+    StepState.AMENDED: "#fef08a",
+    StepState.DISCARDED: "#f5f5f4",
 })
 
 # The outline of each state's boxes: a darker shade of its fill.
@@ -36,6 +38,8 @@ STATE_STROKES: Mapping[str, str] = MappingProxyType({
     StepState.FATALLY_FAILED: "#991b1b",
     StepState.SKIPPED: "#7e22ce",
     StepState.CANCELED: "#78716c",
+    StepState.AMENDED: "#a16207",
+    StepState.DISCARDED: "#a8a29e",
 })
 
 
