@@ -525,3 +525,30 @@ def test_template_differences_alone_are_differences(tmp_path: Path) -> None:
     assert out[:2] == ["Templates", '~ lane field: title "Field service" -> "Field crew"']
     assert out[-1] == ("0 of 3 orders plan differently: 0 to add, 0 to remove, 0 to change; "
                        "templates: 0 to add, 0 to remove, 1 to change.")
+
+
+def test_what_an_amendment_reads_of_a_step_is_a_template_difference(tmp_path: Path) -> None:
+    """point_of_no_return, freeze_plan, compensate and on_amend are in the templates only: a change to
+    them shows there, and no sample order's plan changes."""
+    new = copy_catalog(tmp_path, "new", FIBER)
+    dro = new / "fiber.dro"
+    edit(dro, "    point_of_no_return true\n", "")
+    edit(dro, "    freeze_plan true\n", "")
+    edit(dro, "    capture { port_id: \"port.id\", vlan_id: \"port.vlan\" }\n",
+         "    capture { port_id: \"port.id\", vlan_id: \"port.vlan\" }\n    on_amend line_reprofile\n")
+    boxes = "    # Cancelled after they shipped: the customer sends the boxes back.\n    compensate shipment_return\n"
+    edit(dro, boxes, "    compensate request_router_return\n")  # the label, not the wait for the parcel
+    result = diff(FIBER, new)
+    assert result.exit_code == 3
+    out = lines(result)
+    templates = out[out.index("Templates") + 1:]
+    assert templates[:4] == ["~ step activate_line: freeze_plan true -> none",
+                             "~ step request_port_in: point_of_no_return true -> none",
+                             "~ step reserve_port: on_amend none -> [reprofile_line]",
+                             "~ step ship_tv_box: compensate - router_returned"]
+    # the revisions of a sample order share its id: the summary names their files
+    assert "ORD-2001 (ORD-2001-r2-no-tv.yaml): no differences" in out
+    assert out[-1].startswith("0 of ") and out[-1].endswith("templates: 0 to add, 0 to remove, 4 to change.")
+    changed = {e["id"]: {c["field"] for c in e["changes"]} for e in diff_json(FIBER, new)["templates"]["changed"]}
+    assert changed == {"request_port_in": {"point_of_no_return"}, "activate_line": {"freeze_plan"},
+                       "reserve_port": {"on_amend"}, "ship_tv_box": {"compensate"}}

@@ -62,7 +62,7 @@ def test_an_order_that_plans_no_step_is_refused_and_nothing_is_written(env: dict
            "runs an order that has no step" in result.stderr
     assert not state(env).exists()
     right = dro(env, "run", str(FIBER_ORDER), "--catalog", str(FIBER))  # nothing pinned the wrong catalog
-    assert "order ORD-2001: in_progress, 0/18 steps finished" in right.stdout
+    assert "order ORD-2001: in_progress, 0/19 steps finished" in right.stdout
 
 
 def test_allow_empty_runs_an_order_that_plans_no_step(env: dict[str, str]) -> None:
@@ -127,7 +127,7 @@ def test_discard_archives_an_order_that_has_not_acted_and_its_file_starts_afresh
     missing = dro(env, "status", "ORD-2001")
     assert missing.exit_code == 2 and "no order 'ORD-2001'" in missing.stderr
     again = dro(env, "run", str(FIBER_ORDER), "--catalog", str(FIBER))
-    assert "order ORD-2001: in_progress, 0/18 steps finished" in again.stdout
+    assert "order ORD-2001: in_progress, 0/19 steps finished" in again.stdout
     assert json.loads(journal(env, "ORD-2001").splitlines()[0])["seq"] == 1  # a new journal
 
 

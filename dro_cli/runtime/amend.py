@@ -71,7 +71,7 @@ def amend(order_id: str, order_file: Path, options: RunOptions, *, operator: str
         with OpenOrder(find_order(options.state_dir, order_id)) as order:
             require_created(order)
             engine = order.load_plan()
-            _check_open(engine)
+            check_open(engine)
             assert order.created is not None
             done = _reconciled(engine, order.created, order_id, loaded, options, catalog, reason)
             if done.blocked:
@@ -97,7 +97,7 @@ def cancel(order_id: str, items: Sequence[str], options: RunOptions, *, operator
     with OpenOrder(find_order(options.state_dir, order_id)) as order:
         require_created(order)
         engine = order.load_plan()
-        _check_open(engine)
+        check_open(engine)
         assert order.created is not None
         templates = _templates(engine, order.created, options, catalog)
         revised, order_file = _without(engine, order.created, items, templates, reason)
@@ -208,12 +208,18 @@ def _journal(order: OpenOrder, engine: Engine, done: Reconciliation, options: Ru
              reason: str | None, extra: Mapping[str, Any]) -> RunResult:
     """plan.rN.json written atomically, then `plan.amended` appended and fsynced; then the order runs on."""
     plan_sha = write_revision(order.order_dir, done.plan)
-    payload: dict[str, Any] = {
-        "revision": done.revision, "plan_file": revision_file(order.order_dir, done.revision).name,
-        "plan_sha256": plan_sha, "templates": done.plan["templates"], "operator": operator, "reason": reason,
-        "superseded": done.superseded, "restart": done.restart, "changes": done.entries, "counts": done.counts(),
-        **extra}
+    payload = amended_record(done, revision_file(order.order_dir, done.revision).name, plan_sha, operator, reason,
+                             extra)
     return _apply_acts(order, engine, [("plan.amended", payload)], options)
+
+
+def amended_record(done: Reconciliation, plan_file: str, plan_sha: str, operator: str, reason: str | None,
+                   extra: Mapping[str, Any]) -> dict[str, Any]:
+    """The payload of `plan.amended` for a reconciliation whose plan is `plan_file` (`dro test` keeps it in memory)."""
+    return {"revision": done.revision, "plan_file": plan_file, "plan_sha256": plan_sha,
+            "templates": done.plan["templates"], "operator": operator, "reason": reason,
+            "superseded": done.superseded, "restart": done.restart, "changes": done.entries,
+            "counts": done.counts(), **extra}
 
 
 def _apply_acts(order: OpenOrder, engine: Engine, events: list[Event], options: RunOptions) -> RunResult:
@@ -228,7 +234,7 @@ def _apply_acts(order: OpenOrder, engine: Engine, events: list[Event], options: 
     return continue_order(order, options, result)
 
 
-def _check_open(engine: Engine) -> None:
+def check_open(engine: Engine) -> None:
     state = engine.state
     if state in (PlanState.COMPLETED, PlanState.CANCELED):
         when = iso_or_none(engine.completed_at) if state is PlanState.COMPLETED else (engine.canceled or {}).get("at")

@@ -69,3 +69,15 @@ def unknown(steps: Mapping[str, Mapping[str, Any]], ref: str, at: DocPath, what:
     names = list(steps) + sorted({step["step"] for step in steps.values()})
     return Mismatch(f"{what} of {ref}", "a step of the plan", "no such step in the plan", at,
                     did_you_mean(ref, names) or "the plan's steps: " + ", ".join(list(steps)[:12]))
+
+
+class ScriptError(Exception):
+    """A scripted act that does not apply to the run as it is (the act `dro` would refuse)."""
+
+    def __init__(self, message: str, hint: str | None = None, *, code: str | None = None,
+                 diagnostics: Sequence[Diagnostic] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.code = code  # a refusal with a code (DRO532) can be expected: `expect: {refused: CODE}`
+        self.diagnostics = diagnostics

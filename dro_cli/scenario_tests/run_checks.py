@@ -8,6 +8,7 @@ from typing import Any
 from dro_cli.engine.sla import sla_of
 from dro_cli.engine.states import StepState
 from dro_cli.engine.waiting import describe, waiting_on
+from dro_cli.scenario_tests.amended_checks import amended, refused, superseded_state
 from dro_cli.scenario_tests.results import Mismatch, instances, unknown
 from dro_cli.scenario_tests.simulation import Simulation
 from dsl.document import Path as DocPath
@@ -29,6 +30,10 @@ def check_run(sim: Simulation, expect: Mapping[str, Any], at: DocPath) -> list[M
         if kinds != sorted(set(expect["waiting_on"])):
             found.append(Mismatch("what the plan waits on", sorted(set(expect["waiting_on"])), kinds,
                                   (*at, "waiting_on"), _waiting(sim)))
+    if "refused" in expect:
+        found += refused(sim, expect["refused"], (*at, "refused"))
+    if "amended" in expect:
+        found += amended(sim, expect["amended"], (*at, "amended"))
     return found
 
 
@@ -92,6 +97,11 @@ _SUBJECTS = {"states": "state", "sla": "SLA", "errors": "error", "attempts": "at
 def _per_step(sim: Simulation, key: str, ref: str, expected: Any, read: Reader, at: DocPath) -> list[Mismatch]:
     steps = sim.engine.steps
     named = instances(steps, ref)
+    if not named and key == "states":
+        ended = superseded_state(sim, ref)
+        if ended is not None:  # an instance an amendment took out of the live plan: the state it ended in
+            return [] if ended == expected else [Mismatch(f"state of {ref}", expected, ended, at,
+                                                          "an amendment superseded it")]
     if not named:
         return [unknown(steps, ref, at, _SUBJECTS[key])]
     return [Mismatch(f"{_SUBJECTS[key]} of {sid}", wanted, actual, at, _about(sim, sid))

@@ -3,36 +3,40 @@ answers in place of HTTP servers and flows. Nothing leaves the process and nothi
 
 from __future__ import annotations
 
+import contextlib
 import http
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dro_cli.engine import acts
 from dro_cli.engine.machine import Engine, Event
 from dro_cli.engine.states import DISPATCHED_TYPES, StepState, StepType
+from dro_cli.planning.amendment import Reconciliation
 from dro_cli.runtime.handlers.base import Outcome, failure, success
 from dro_cli.runtime.step_context import StepContexts
+from dro_cli.scenario_tests.amending import Revisions
+from dro_cli.scenario_tests.results import ScriptError
+
+if TYPE_CHECKING:
+    from dro_cli.planning.orders import OrderResult
 
 Answer = Mapping[str, Any]
 OPERATOR = "dro-test"
 
 
-class ScriptError(Exception):
-    """A scripted act that does not apply to the run as it is (the act `dro` would refuse)."""
-
-    def __init__(self, message: str, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-
-
 class Simulation:
     """One plan, its engine and a virtual clock that moves only when the script says so."""
 
-    def __init__(self, plan: Mapping[str, Any], answers: Mapping[str, Sequence[Answer]], start: float) -> None:
-        self.engine = Engine(plan)
+    def __init__(self, plan: Mapping[str, Any], answers: Mapping[str, Sequence[Answer]], start: float,
+                 templates: Mapping[str, Any] | None = None, order: OrderResult | None = None) -> None:
+        self.revisions = Revisions()
+        self.engine = Engine(plan, revisions=self.revisions)
         self.contexts = StepContexts(self.engine)
+        self.templates: Mapping[str, Any] = templates or {}  # what amendments are planned with
+        self.order = order  # the order as it now is: the case's, or its last revision
+        self.reconciliation: Reconciliation | None = None  # the last amendment or cancel
+        self.refused: ScriptError | None = None  # the refusal of the step before, when an `expect` expects it
         self.answers = answers
         self.now = start
         self.used: dict[str, int] = {}  # scripted answers used, by step instance
@@ -54,6 +58,8 @@ class Simulation:
                 if answer is not None:
                     self._finish(sid, attempt, answer)
                     answered = True
+                else:
+                    self._sent(sid, attempt)
             if not answered:
                 return
 
@@ -71,7 +77,7 @@ class Simulation:
 
     def act(self, kind: str, value: Any, options: Mapping[str, Any]) -> None:
         """`complete`, `signal`, `resume`, `retry` or `cancel`, checked as the command would check it."""
-        operator = str(options.get("operator") or OPERATOR)
+        operator = self.operator(options)
         reason = options.get("reason")
         engine = self.engine
         try:
@@ -85,10 +91,31 @@ class Simulation:
             elif kind == "retry":
                 event = acts.retry(engine, value, operator=operator, reason=reason)
             else:
-                event = acts.cancel(engine, operator=operator, reason=value)
+                self._cancel(value, options)
+                return
         except acts.Refusal as refusal:
             raise ScriptError(refusal.message, refusal.hint) from None
-        self._apply(event)
+        self.apply(event)
+
+    def _cancel(self, value: Any, options: Mapping[str, Any]) -> None:
+        """`cancel: REASON`, `cancel: all` (with `reason:`): the whole order; `cancel: [LINE, ...]`: lines."""
+        from dro_cli.scenario_tests import amending
+
+        if isinstance(value, list):
+            amending.cancel(self, [str(line) for line in value], options)
+        elif value == "all" and "reason" in options:
+            amending.cancel(self, None, options)
+        else:
+            amending.cancel(self, None, {**options, "reason": value})
+
+    def amend(self, loaded: OrderResult, shown: str, options: Mapping[str, Any]) -> None:
+        from dro_cli.scenario_tests import amending
+
+        amending.amend(self, loaded, shown, options)
+
+    @staticmethod
+    def operator(options: Mapping[str, Any]) -> str:
+        return str(options.get("operator") or OPERATOR)
 
     def answer(self, ref: str, answer: Answer) -> None:
         """Answer the running attempt of a callout or auto step now."""
@@ -107,9 +134,11 @@ class Simulation:
         self._finish(sid, run.attempts, answer)
         self.settle()
 
-    def _apply(self, event: Event) -> None:
+    def apply(self, event: Event) -> None:
         self.engine.crossings(self.now)  # as `dro complete` journals crossings before the act
         self.engine.apply(*event, self.now)
+        if event[0] == "plan.amended":
+            self.contexts = StepContexts(self.engine)  # the revision's plan has its own context
         self.settle()
 
     # ---- answers ---------------------------------------------------------------------------------
@@ -151,6 +180,13 @@ class Simulation:
             raise ScriptError(f"step {sid} is an auto step: answer it with `outputs` or an `error`, not a `status`",
                               "for example {outputs: {subscription: S-1}}, or {error: BillingDown}")
         return success(answer.get("outputs") or {})
+
+    def _sent(self, sid: str, attempt: int) -> None:
+        """What a callout that waits for its answer sent: `requests` shows it before it is answered."""
+        from dro_cli.runtime.handlers.render import RenderError
+
+        with contextlib.suppress(RenderError):  # the attempt fails with template_error when it is answered
+            self._render(sid, attempt)
 
     def _render(self, sid: str, attempt: int) -> dict[str, Any]:
         """What the attempt would send, rendered as its handler renders it: template errors fail alike."""

@@ -18,7 +18,7 @@ from dsl.yaml_loader import load_yaml
 DEFAULT_START = "2026-01-01T00:00:00Z"
 TEST_SUFFIXES = (".test.yaml", ".test.yml")
 ANSWER_KINDS = ("status", "error", "outputs")
-ACTIONS = ("advance", "until", "complete", "signal", "resume", "retry", "cancel", "answer", "expect")
+ACTIONS = ("advance", "until", "complete", "signal", "resume", "retry", "cancel", "amend", "answer", "expect")
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from dro_cli.output.views.diff_text import (
     Line,
     clean,
     order_lines,
+    order_name,
     plan_counts,
     template_counts,
     template_lines,
@@ -74,7 +75,8 @@ def render_markdown(report: Any, limit: int = COMMENT_LIMIT) -> str:
         out.add("|---|---:|---:|---:|")
         for order in report.orders:
             plan = order.plan
-            out.add(f"| {escape(order.order)} | {len(plan.added)} | {len(plan.removed)} | {len(plan.changed)} |")
+            name = escape(order_name(report, order))
+            out.add(f"| {name} | {len(plan.added)} | {len(plan.removed)} | {len(plan.changed)} |")
         out.add("")
     for order in report.orders:
         if not order.plan.empty:

@@ -168,10 +168,19 @@ def render_text(report: Any) -> str:
         out.append("")
     out.append(click.style("Summary", bold=True))
     for order in report.orders:
-        out.append(f"  {clean(order.order)}: " + ("no differences" if order.plan.empty else plan_counts(order.plan)))
+        out.append(f"  {order_name(report, order)}: " +
+                   ("no differences" if order.plan.empty else plan_counts(order.plan)))
     out.append(f"  templates: {template_counts(report.templates)}")
     out += ["", click.style(total_text(report), bold=True)]
     return "\n".join(out)
+
+
+def order_name(report: Any, order: Any) -> str:
+    """An order's id, and its file's name when another sample order has the same id (its revisions)."""
+    name = clean(order.order)
+    if sum(other.order == order.order for other in report.orders) > 1:
+        name += f" ({clean(order.file.rsplit('/', 1)[-1])})"
+    return name
 
 
 def _styled(line: Line) -> str:
