@@ -423,6 +423,21 @@ def test_a_record_made_from_its_parts_is_the_canonical_json_of_the_record(
 
 
 @settings(max_examples=300, deadline=None)
+@given(st.text(max_size=6), st.text(max_size=6), st.integers(-2, 10**15) | st.booleans(),
+       st.none() | st.booleans() | st.integers() | st.text(max_size=3) | st.just({}) | st.just([])
+       | st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+def test_the_commonest_payloads_laid_out_by_a_format_are_their_canonical_json(
+        step: str, key: str, attempt: int, outputs: Any) -> None:
+    """body() lays out step.started and step.completed of the usual shape without the encoder: the same bytes,
+    for any text (quotes, backslashes, control characters, non-ASCII), and the encoder for any other shape."""
+    for kind, payload in (("step.started", {"step": step, "attempt": attempt, "idempotency_key": key}),
+                          ("step.completed", {"outputs": outputs, "step": step, "attempt": attempt}),
+                          ("step.started", {"step": step, "attempt": attempt, "idempotency_key": outputs})):
+        fields = {"payload": payload, "schema_version": 1, "seq": 7, "ts": TS, "type": kind}
+        assert body(kind, payload, TS, 7) == canonical(fields).encode()
+
+
+@settings(max_examples=300, deadline=None)
 @given(_VALUES, _VALUES, _VALUES)
 def test_the_check_of_an_entry_agrees_with_the_check_of_its_record(kind: Any, payload: Any, ts: Any) -> None:
     record = {"payload": payload, "schema_version": 1, "seq": 1, "ts": ts, "type": kind, "checksum": "a" * 64}

@@ -1,4 +1,4 @@
-"""A step's context: its dependencies' outputs read on first use, a flow's step fields frozen once per plan step."""
+"""A step's context: its dependencies' outputs read on first use, a flow's step fields read-only."""
 
 from __future__ import annotations
 

@@ -160,18 +160,19 @@ class Journal:
                            hint="open the journal again to continue")
         made: list[Record] = []
         lines: list[bytes] = []
-        last = self._last
+        last = self._last.encode()
         seq = self.last_seq
         for kind, payload, ts in entries:
             seq += 1
-            record = {"payload": payload, "schema_version": SCHEMA_VERSION, "seq": seq, "ts": ts, "type": kind}
             if not entry_ok(kind, payload, ts):  # what shape_ok would refuse in a record made here
+                record = {"payload": payload, "schema_version": SCHEMA_VERSION, "seq": seq, "ts": ts, "type": kind}
                 raise ValueError(f"not a journal record: {explain(record)}")
             encoded = body(kind, payload, ts, seq)
-            last = _sha256(last.encode() + encoded).hexdigest()
-            record["checksum"] = last
-            made.append(record)
-            lines.append(b"%s%s\",%s\n" % (PREFIX, last.encode(), encoded[1:]))
+            checksum = _sha256(last + encoded).hexdigest()
+            last = checksum.encode()
+            made.append({"payload": payload, "schema_version": SCHEMA_VERSION, "seq": seq, "ts": ts, "type": kind,
+                         "checksum": checksum})
+            lines.append(b"%s%s\",%s\n" % (PREFIX, last, encoded[1:]))
         if not made:
             return made
         data = b"".join(lines)
@@ -189,7 +190,7 @@ class Journal:
                 raise path_error(error, self.path, then=then, elsewhere=None) from None
             raise
         self._size += len(data)
-        self._last = last
+        self._last = made[-1]["checksum"]
         self._last_line = len(lines[-1])
         self.records.extend(made)
         if self.first is None:

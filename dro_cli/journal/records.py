@@ -350,4 +350,24 @@ def body(kind: str, payload: Mapping[str, Any], ts: str, seq: int) -> bytes:
     kind_json = strings.get(kind)
     if kind_json is None:
         kind_json = strings[kind] = canonical(kind)
-    return _BODY % (canonical(payload), SCHEMA_VERSION, seq, ts_json, kind_json)
+    return _BODY % (_payload_json(payload), SCHEMA_VERSION, seq, ts_json, kind_json)
+
+
+_STARTED = frozenset({"attempt", "idempotency_key", "step"})  # the keys of a step.started of an auto step
+_COMPLETED = frozenset({"attempt", "outputs", "step"})  # and of a step.completed
+_quoted = json.encoder.encode_basestring  # the C function _C_ENCODE quotes strings with (ensure_ascii off)
+
+
+def _payload_json(payload: Mapping[str, Any]) -> bytes:
+    """`canonical(payload)`; the runner's two commonest payloads (two thirds of a run's records) laid out
+    by a format, a third of the encoder's cost. (tests/test_journal.py checks them against `canonical`.)"""
+    keys = payload.keys()
+    if keys == _COMPLETED:
+        attempt, outputs, step = payload["attempt"], payload["outputs"], payload["step"]
+        if type(attempt) is int and type(step) is str and type(outputs) is dict and not outputs:
+            return f'{{"attempt":{attempt},"outputs":{{}},"step":{_quoted(step)}}}'.encode()
+    elif keys == _STARTED:
+        attempt, key, step = payload["attempt"], payload["idempotency_key"], payload["step"]
+        if type(attempt) is int and type(key) is str and type(step) is str:
+            return f'{{"attempt":{attempt},"idempotency_key":{_quoted(key)},"step":{_quoted(step)}}}'.encode()
+    return canonical(payload)

@@ -15,7 +15,6 @@ import functools
 import hashlib
 import os
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
 from dro_cli.engine.machine import Engine, Event
@@ -24,10 +23,12 @@ from dro_cli.journal.order_errors import about_order
 from dro_cli.journal.store import OpenOrder
 from dro_cli.runtime.handlers.base import Invocation, Outcome
 from dro_cli.runtime.step_context import StepContexts
+from dro_cli.runtime.workers import Workers
 
 Clock = Callable[[], float]
 Handler = Callable[[Invocation], Outcome]
 Listener = Callable[[Sequence[Event]], None]
+Pool = Workers[tuple[str, int], Invocation, Outcome]  # attempts in, (step, attempt) and outcome out
 
 
 class Runner:
@@ -63,16 +64,14 @@ class Runner:
             for kind, payload in events:
                 engine.apply(kind, payload, now)
             events += engine.advance(now)
-        pool = ThreadPoolExecutor(self.parallel, thread_name_prefix="dro-step")
-        running: dict[Future[Outcome], tuple[str, int]] = {}
+        pool: Pool = Workers(self.handler, self.parallel, "dro-step")
         try:
             self._record(events, now)
-            self._launch(pool, running, redo, restarted=True)
-            self._launch(pool, running, _started(engine, events))
-            while running:
-                done, _ = wait(running, timeout=self._until_next_crossing(), return_when=FIRST_COMPLETED)
+            self._launch(pool, redo, restarted=True)
+            self._launch(pool, _started(engine, events))
+            while pool.running:
+                outcomes = pool.take(self._until_next_crossing())
                 now = self.clock()
-                outcomes = [(running.pop(future), future.result()) for future in done]
                 self.warnings.extend(note for _, outcome in outcomes for note in outcome.notes)
                 with deciding():
                     events = engine.crossings(now)  # a step that went late while it ran is journaled late first
@@ -84,9 +83,9 @@ class Runner:
                             events.append(event)
                     events += engine.advance(now)
                 self._record(events, now)
-                self._launch(pool, running, _started(engine, events))
+                self._launch(pool, _started(engine, events))
         finally:
-            pool.shutdown(wait=not running, cancel_futures=True)
+            pool.shutdown(wait=not pool.running)  # steps not started yet are dropped
 
     def _until_next_crossing(self) -> float | None:
         """How long steps may run before an SLA threshold is crossed: the runner wakes then to journal it."""
@@ -99,10 +98,9 @@ class Runner:
             if self.listener is not None:
                 self.listener(events)
 
-    def _launch(self, pool: ThreadPoolExecutor, running: dict[Future[Outcome], tuple[str, int]],
-                attempts: Sequence[tuple[str, int]], *, restarted: bool = False) -> None:
+    def _launch(self, pool: Pool, attempts: Sequence[tuple[str, int]], *, restarted: bool = False) -> None:
         for sid, attempt in attempts:
-            running[pool.submit(self.handler, self.invocation(sid, attempt, restarted))] = (sid, attempt)
+            pool.put((sid, attempt), self.invocation(sid, attempt, restarted))
 
     def invocation(self, sid: str, attempt: int, restarted: bool = False) -> Invocation:
         engine = self.engine

@@ -71,6 +71,13 @@ class StepContext(Mapping[str, Any]):
             values[key] = self._engine.dependency_outputs(self._sid)  # two threads at once compute the same
         return values[key]
 
+    def get(self, key: str, default: Any = None) -> Any:
+        """As Mapping.get, without its detour through __getitem__ and KeyError (a flow's context reads three)."""
+        values = self._values
+        if key in values:
+            return values[key]
+        return self[key] if key in KEYS else default
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._keys())
 

@@ -8,15 +8,18 @@ and know nothing of the journal.
 
 from __future__ import annotations
 
+import functools
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dro_cli.runtime.handlers.base import Invocation, Outcome, escapes, failure, success
 
 if TYPE_CHECKING:
     from dro_cli.runtime.handlers.secrets import Redactor
+
+StepHandler = Callable[[Invocation, "Redactor"], Outcome]
 
 __all__ = ["Invocation", "Outcome", "close_connections", "failure", "run_step", "success"]
 
@@ -28,10 +31,8 @@ def run_step(invocation: Invocation) -> Outcome:
     sys.exit() in step code included, is an Outcome with an error code. Every credential of the plan's
     endpoints is replaced by "***" in the outcome's message and outputs (see secrets.py).
     """
-    from dro_cli.runtime.handlers.secrets import redactor_for
-
     try:
-        redactor = redactor_for(invocation.endpoints, invocation.environ)
+        redactor = _redactor_for()(invocation.endpoints, invocation.environ)
     except Exception as exc:  # a malformed endpoint: say nothing that could hold a secret
         return failure("handler_error", f"cannot read the plan's endpoints ({type(exc).__name__})", retryable=False)
     try:
@@ -60,17 +61,42 @@ def _run(invocation: Invocation, redactor: Redactor) -> Outcome:
         return failure("bad_config", f"step {step.get('id')}: its config is not a mapping", retryable=False)
     if kind == "auto":
         if config.get("flow"):
-            from dro_cli.runtime.handlers.flow import run_flow
-
-            return run_flow(invocation, redactor)
+            return _run_flow()(invocation, redactor)
         if config.get("command"):
-            from dro_cli.runtime.handlers.command import run_command
-
-            return run_command(invocation, redactor)
+            return _run_command()(invocation, redactor)
         return failure("bad_config", f"step {step.get('id')}: an auto step needs a flow or a command", retryable=False)
+    return _run_callout()(invocation, redactor)
+
+
+# The handler modules, imported on first use (importing the package loads none): an import statement
+# in run_step would cost a microsecond a step, these cached functions a tenth of that.
+
+@functools.cache
+def _redactor_for() -> Callable[[Mapping[str, Any], Mapping[str, str]], Redactor]:
+    from dro_cli.runtime.handlers.secrets import redactor_for
+
+    return redactor_for
+
+
+@functools.cache
+def _run_flow() -> StepHandler:
+    from dro_cli.runtime.handlers.flow import run_flow
+
+    return run_flow
+
+
+@functools.cache
+def _run_command() -> StepHandler:
+    from dro_cli.runtime.handlers.command import run_command
+
+    return run_command
+
+
+@functools.cache
+def _run_callout() -> StepHandler:
     from dro_cli.runtime.handlers.callout import run_callout
 
-    return run_callout(invocation, redactor)
+    return run_callout
 
 
 def _failure_of(invocation: Invocation, exc: BaseException) -> Outcome:

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 
@@ -51,7 +52,10 @@ class Outcome:
 
 
 def success(outputs: Mapping[str, Any] | None = None) -> Outcome:
-    return Outcome(dict(outputs or {}))
+    return Outcome(dict(outputs)) if outputs else _SUCCESS
+
+
+_SUCCESS = Outcome(MappingProxyType({}))  # a success without outputs, the common one: made once, read-only
 
 
 def failure(error: str, message: str, *, retryable: bool = True) -> Outcome:

@@ -57,7 +57,8 @@ def run_flow(invocation: Invocation, redactor: Redactor) -> Outcome:
         return failure("flow_not_found", str(exc), retryable=False)
     except FlowImportError as exc:
         return failure("flow_import_error", redactor.excerpt(str(exc), MESSAGE_LIMIT), retryable=False)
-    ctx = flow_context(invocation, render(config.get("inputs") or {}, invocation.context, "inputs"))
+    inputs = config.get("inputs")
+    ctx = flow_context(invocation, render(inputs, invocation.context, "inputs") if inputs else None)
     timeout = config.get("timeout")
     if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0:
         return _call_with_timeout(spec, function, ctx, float(timeout), redactor)
@@ -132,24 +133,17 @@ def flow_context(invocation: Invocation, inputs: Any) -> Mapping[str, Any]:
 
 
 _NO_INPUTS: Mapping[str, Any] = MappingProxyType({})
-_steps: dict[int, tuple[Mapping[str, Any], Mapping[str, Any]]] = {}  # id(plan step) -> (plan step, frozen fields)
 
 
 def _frozen_step(plan_step: Mapping[str, Any], context: Mapping[str, Any]) -> Mapping[str, Any]:
-    """The step's STEP_FIELDS, read-only: frozen once per plan step (each attempt's the same), unless
-    `run_as` is a template, rendered with this attempt's context."""
-    hit = _steps.get(id(plan_step))
-    if hit is not None and hit[0] is plan_step:
-        return hit[1]
+    """The step's STEP_FIELDS, read-only, `run_as` rendered with this attempt's context if it is a template.
+    The fields are strings or None in a plan: one read-only dict, without a deep copy."""
     step = {name: plan_step.get(name) for name in STEP_FIELDS}
-    if isinstance(step["run_as"], str):
+    if isinstance(step["run_as"], str):  # a plain string comes back as it is
         step["run_as"] = render(step["run_as"], context, "run_as")
+    if _SCALARS.issuperset(map(type, step.values())):
+        return MappingProxyType(step)
     frozen: Mapping[str, Any] = freeze(step)
-    if step["run_as"] != plan_step.get("run_as"):  # a template: this attempt's alone
-        return frozen
-    if len(_steps) >= 65536:  # a bound for long processes over many plans
-        _steps.clear()
-    _steps[id(plan_step)] = (plan_step, frozen)  # holds the plan step, so its id is not reused meanwhile
     return frozen
 
 
