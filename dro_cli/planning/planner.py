@@ -9,9 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dro_cli.planning.compact import StepDict
 from dro_cli.planning.decompose import FulfillmentItem, decompose
-from dro_cli.planning.evaluation import compiled
 from dro_cli.planning.order_model import Order
 from dro_cli.planning.prepared import Prepared, prepared
 from dsl.diagnostics import Diagnostic
@@ -59,9 +57,6 @@ def _instantiate(templates: Mapping[str, Any], order: Order) -> PlanResult:
     return PlanResult(plan, decomposition.problems, unmatched, decomposition.vanished)
 
 
-_UNWIRED: list[str] = []  # each step's `after` until it is wired
-
-
 class _Rows:
     """The step instances of a plan as they are found: by id (an instance found twice is one), by step
     and by bundle (the wiring works bundle by bundle)."""
@@ -98,9 +93,7 @@ def _instances(prepared_templates: Prepared, order: Order, items: list[Fulfillme
     """The step instances of the items' scenarios; each item's context goes to `contexts`. `bundles`: the
     context of each bundle, by its root item's id."""
     index = prepared_templates.index
-    scenarios_of = prepared_templates.templates["scenarios"]
-    steps = prepared_templates.steps
-    base = prepared_templates.base
+    scenario_steps = prepared_templates.scenario_steps
     order_context = order.as_context()
     rows = _Rows(prepared_templates)
     by_id, by_step, by_bundle = rows.by_id, rows.by_step, rows.by_bundle
@@ -113,12 +106,9 @@ def _instances(prepared_templates: Prepared, order: Order, items: list[Fulfillme
         if not scenarios:
             unmatched.append(item)
         for scenario in scenarios:
-            for step_id in scenarios_of[scenario]["steps"]:
-                step = steps[step_id]
-                when = step["when"]
-                if when is not None and not compiled(when)(context):
+            for step_id, when, scope, prototype in scenario_steps(scenario):
+                if when is not None and not when(context):
                     continue
-                scope = step["scope"]
                 if scope == "line_item":
                     instance_id, of_item, of_bundle = f"{step_id}[{item_id}]", item_id, bundle
                 elif scope == "bundle":
@@ -127,7 +117,10 @@ def _instances(prepared_templates: Prepared, order: Order, items: list[Fulfillme
                     instance_id, of_item, of_bundle = step_id, None, None
                 if instance_id in by_id:
                     continue  # another scenario of the item, or another item of the bundle, found it
-                row = StepDict(instance_id, step_id, base(step_id), of_item, of_bundle, _UNWIRED).__dict__
+                row = prototype.copy()  # the step's instance, with this one's id, item and bundle
+                row["id"] = instance_id
+                row["item"] = of_item
+                row["bundle"] = of_bundle
                 by_id[instance_id] = row
                 by_step.setdefault(step_id, []).append(row)
                 by_bundle.setdefault(of_bundle, []).append(row)

@@ -10,8 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from dro_cli.planning.compact import StepDict
+from dro_cli.planning.evaluation import compiled
 from dro_cli.planning.scenarios import ScenarioIndex
 from dro_cli.planning.settings import Resolver
+from dsl.expressions import Compiled
 
 # Template keys every instance carries as they are; the rest of a step is its type's configuration.
 _INSTANCE_KEYS = ("title", "type", "lane", "scope", "run_as", "duration", "jeopardy", "retry", "queue")
@@ -20,6 +23,9 @@ _NOT_CONFIG = frozenset({*_INSTANCE_KEYS, "group", "description", "after", "when
                          "point_of_no_return", "freeze_plan", "compensate", "on_amend"})
 
 Dependency = tuple[str, "str | None"]  # the step it runs after, and `within` (None: the nearest level)
+# A step of a scenario as planning walks it: its id, its compiled `when` (None: none), its scope, and a
+# step instance of it (a StepDict's __dict__) whose id, item and bundle each instance sets on a copy.
+ScenarioStep = tuple[str, "Compiled | None", str, dict[str, Any]]
 
 
 class Prepared:
@@ -32,6 +38,7 @@ class Prepared:
         self._resolver = Resolver(templates["jeopardy_rules"], templates["fallout_rules"])
         self._bases: dict[str, dict[str, Any]] = {}
         self._dependencies: dict[str, list[Dependency]] = {}
+        self._scenario_steps: dict[str, list[ScenarioStep]] = {}
 
     def base(self, step_id: str) -> dict[str, Any]:
         """What every instance of the step carries: its title, type..., settings and configuration. Shared by
@@ -44,12 +51,31 @@ class Prepared:
                 "config": {key: value for key, value in step.items() if key not in _NOT_CONFIG}}
         return base
 
+    def scenario_steps(self, scenario_id: str) -> list[ScenarioStep]:
+        """The steps of a scenario, each with what an instance of it needs (made once: a large order walks
+        them tens of thousands of times)."""
+        found = self._scenario_steps.get(scenario_id)
+        if found is None:
+            found = self._scenario_steps[scenario_id] = [self._scenario_step(step_id) for step_id in
+                                                         self.templates["scenarios"][scenario_id]["steps"]]
+        return found
+
+    def _scenario_step(self, step_id: str) -> ScenarioStep:
+        step = self.steps[step_id]
+        when = step["when"]
+        # The prototype's `after` is the planner's placeholder until wiring; a copy of a dict that shares
+        # its key table (compact.py) shares it too, so instances stay as small as StepDicts.
+        prototype = StepDict(step_id, step_id, self.base(step_id), None, None, _UNWIRED).__dict__
+        return step_id, None if when is None else compiled(when), step["scope"], prototype
+
     def dependencies(self, step_id: str) -> list[Dependency]:
         found = self._dependencies.get(step_id)
         if found is None:
             found = self._dependencies[step_id] = [(d["step"], d["within"]) for d in self.steps[step_id]["after"]]
         return found
 
+
+_UNWIRED: list[str] = []  # each instance's `after` until it is wired (shared, never changed)
 
 _last: Prepared | None = None
 
