@@ -11,7 +11,7 @@ from typing import Any
 
 from dro_cli.planning.decompose import FulfillmentItem, decompose
 from dro_cli.planning.order_model import Order
-from dro_cli.planning.prepared import Prepared, prepared
+from dro_cli.planning.prepared import BUNDLE, NEAREST_BUNDLE, NEAREST_ITEM, PLAN, Prepared, prepared
 from dsl.diagnostics import Diagnostic
 from dsl.gc_pause import collector_paused
 
@@ -139,18 +139,24 @@ def _wire(rows: _Rows) -> None:
     one instance of a step), so that nothing the size of the plan is built for them.
     """
     none: list[str] = []
-    dependencies = {step: rows.prepared.dependencies(step) for step in rows.by_step}
+    wiring = {step: rows.prepared.wiring(step) for step in rows.by_step}
     everywhere = {step: [row["id"] for row in found] for step, found in rows.sorted_by_step().items()}
     rows.by_id.clear()  # found is found: each bundle's own instances are looked up in the bundle
     for bundle, members in rows.by_bundle.items():
         in_bundle: dict[str, list[str]] = {}
         line_items: dict[str, str] = {}  # the bundle's line-item instances' ids
         for row in members:
-            in_bundle.setdefault(row["step"], []).append(row["id"])
+            instance_id = row["id"]
+            found = in_bundle.get(row["step"])
+            if found is None:
+                in_bundle[row["step"]] = [instance_id]
+            else:
+                found.append(instance_id)
             if row["item"] is not None:
-                line_items[row["id"]] = row["id"]
+                line_items[instance_id] = instance_id
         for ids in in_bundle.values():
-            ids.sort()
+            if len(ids) > 1:
+                ids.sort()
         if bundle is None:
             in_bundle = {}  # plan-wide instances have no bundle to look in
         # Blocks and joined lists are shared within the bundle: a line item's block is made once, and
@@ -159,35 +165,42 @@ def _wire(rows: _Rows) -> None:
         of_item: dict[str, list[str]] = {}
         joined_once: dict[tuple[int, ...], list[str]] = {}
         for row in members:
-            wanted = dependencies[row["step"]]
+            wanted, unique = wiring[row["step"]]
             if not wanted:
                 row["after"] = none  # shared, never changed
                 continue
             item = row["item"]
+            chosen_blocks: list[list[str]] = []
             blocks: dict[str, list[str]] = {}
-            for target, within in wanted:
-                if within == "line_item":
-                    chosen = _same_item(line_items, of_item, target, item, none)
-                elif within == "bundle":
-                    chosen = in_bundle.get(target, none)
-                elif within == "plan":
+            for target, mode in wanted:
+                if mode is PLAN:
                     chosen = everywhere.get(target, none)
-                else:
-                    chosen = (_same_item(line_items, of_item, target, item, none)
-                              or in_bundle.get(target, none) or everywhere.get(target, none))
+                elif mode is NEAREST_BUNDLE:
+                    chosen = in_bundle.get(target) or everywhere.get(target, none)
+                elif mode is BUNDLE:
+                    chosen = in_bundle.get(target, none)
+                else:  # ITEM or NEAREST_ITEM: the item's own instance first
+                    chosen = none if item is None else _same_item(line_items, of_item, target, item, none)
+                    if not chosen and mode is NEAREST_ITEM:
+                        chosen = in_bundle.get(target) or everywhere.get(target, none)
+                if unique:
+                    if chosen:
+                        chosen_blocks.append(chosen)
                 # The same step twice (DRO310) may pick two levels: keep the wider, a superset.
-                if len(chosen) > len(blocks.get(target, none)):
+                elif len(chosen) > len(blocks.get(target, none)):
                     blocks[target] = chosen
-            if not blocks:
+            if not unique:
+                chosen_blocks = list(blocks.values())
+            if not chosen_blocks:
                 row["after"] = none  # shared, never changed
-            elif len(blocks) == 1:
-                row["after"] = next(iter(blocks.values()))  # shared, never changed
+            elif len(chosen_blocks) == 1:
+                row["after"] = chosen_blocks[0]  # shared, never changed
             else:
-                ordered = sorted(blocks.values(), key=_first)
-                key = tuple(map(id, ordered))
+                chosen_blocks.sort(key=_first)
+                key = tuple(map(id, chosen_blocks))
                 joined = joined_once.get(key)
                 if joined is None:
-                    joined = joined_once[key] = _joined(ordered)
+                    joined = joined_once[key] = _joined(chosen_blocks)
                 row["after"] = joined  # shared, never changed
     rows.by_bundle.clear()  # what is left of the plan's size is the plan
 

@@ -23,6 +23,10 @@ _NOT_CONFIG = frozenset({*_INSTANCE_KEYS, "group", "description", "after", "when
                          "point_of_no_return", "freeze_plan", "compensate", "on_amend"})
 
 Dependency = tuple[str, "str | None"]  # the step it runs after, and `within` (None: the nearest level)
+# Where the wiring looks for a dependency's instances, from `within` and the scope of the step it names (an
+# instance has its step's scope: a bundle's instances are never a line item's, plan-wide ones never a bundle's).
+ITEM, BUNDLE, PLAN = "item", "bundle", "plan"
+NEAREST_ITEM, NEAREST_BUNDLE = "nearest item", "nearest bundle"  # that level, else the wider ones
 # A step of a scenario as planning walks it: its id, its compiled `when` (None: none), its scope, and a
 # step instance of it (a StepDict's __dict__) whose id, item and bundle each instance sets on a copy.
 ScenarioStep = tuple[str, "Compiled | None", str, dict[str, Any]]
@@ -39,6 +43,7 @@ class Prepared:
         self._bases: dict[str, dict[str, Any]] = {}
         self._dependencies: dict[str, list[Dependency]] = {}
         self._scenario_steps: dict[str, list[ScenarioStep]] = {}
+        self._wiring: dict[str, tuple[list[tuple[str, str]], bool]] = {}
 
     def base(self, step_id: str) -> dict[str, Any]:
         """What every instance of the step carries: its title, type..., settings and configuration. Shared by
@@ -68,11 +73,35 @@ class Prepared:
         prototype = StepDict(step_id, step_id, self.base(step_id), None, None, _UNWIRED).__dict__
         return step_id, None if when is None else compiled(when), step["scope"], prototype
 
+    def wiring(self, step_id: str) -> tuple[list[tuple[str, str]], bool]:
+        """The step's dependencies, each with where its instances are looked for (_mode), and whether no step
+        is named twice (DRO310)."""
+        found = self._wiring.get(step_id)
+        if found is None:
+            wanted = [(target, _mode(within, self.steps.get(target, {}).get("scope")))
+                      for target, within in self.dependencies(step_id)]
+            found = self._wiring[step_id] = ([(target, mode) for target, mode in wanted if mode is not None],
+                                             len({target for target, _ in wanted}) == len(wanted))
+        return found
+
     def dependencies(self, step_id: str) -> list[Dependency]:
         found = self._dependencies.get(step_id)
         if found is None:
             found = self._dependencies[step_id] = [(d["step"], d["within"]) for d in self.steps[step_id]["after"]]
         return found
+
+
+def _mode(within: str | None, scope: str | None) -> str | None:
+    """Where a dependency's instances are looked for (None: nowhere, as `within: line_item` on a bundle's step)."""
+    if within == "plan" or (within is None and scope == "plan"):
+        return PLAN
+    if within is None:
+        return NEAREST_BUNDLE if scope == "bundle" else NEAREST_ITEM  # an unknown scope: every level, in turn
+    if within == "bundle":
+        return None if scope == "plan" else BUNDLE
+    if within == "line_item":
+        return ITEM if scope in ("line_item", None) else None
+    return NEAREST_ITEM
 
 
 _UNWIRED: list[str] = []  # each instance's `after` until it is wired (shared, never changed)
