@@ -24,8 +24,9 @@ class PlanOutcome:
     templates: dict[str, Any] | None = None  # what it was planned with, to pin for amendments
 
 
-def make_plan(order_path: Path, catalog: Path) -> PlanOutcome:
-    loaded = load_order(order_path)
+def make_plan(order_path: Path, catalog: Path, loaded: OrderResult | None = None) -> PlanOutcome:
+    """The plan of the order file at `order_path` (`loaded`: that file, when the caller has read it already)."""
+    loaded = loaded or load_order(order_path)
     outcome = PlanOutcome(None, list(loaded.diagnostics), loaded.sources)
     if loaded.order is None or has_errors(loaded.diagnostics):
         outcome.usage_error = True

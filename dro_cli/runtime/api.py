@@ -32,6 +32,7 @@ from dsl.sources import Sources
 
 if TYPE_CHECKING:
     from dro_cli.planning.api import PlanOutcome  # planning loads the compiler: only new orders need it
+    from dro_cli.planning.orders import OrderResult
 
 CATALOG_ENV = "DRO_CATALOG"
 OPERATOR_ENV = "DRO_OPERATOR"
@@ -168,7 +169,8 @@ def _run_file(path: Path, options: RunOptions) -> RunResult:
         raise NotPlanned(list(loaded.diagnostics), loaded.sources, usage_error=True)
     order_id = loaded.order.id
     order_sha = hashlib.sha256(path.read_bytes()).hexdigest()
-    planned = None if (options.state_dir / "orders" / order_id / JOURNAL_FILE).exists() else _plan(path, options)
+    planned = None if (options.state_dir / "orders" / order_id / JOURNAL_FILE).exists() else _plan(path, options,
+                                                                                                    loaded)
     with OpenOrder(order_dir(options.state_dir, order_id)) as order:
         created = order.created
         if created is not None:
@@ -183,7 +185,7 @@ def _run_file(path: Path, options: RunOptions) -> RunResult:
                          f"`dro plan --amend {order_id} {path}` shows what would change, `dro amend` changes it")
             _check_catalog(created, options, order_id)
             return continue_order(order, options, result_of(order))
-        return _create(order, path, order_sha, planned or _plan(path, options), options)
+        return _create(order, path, order_sha, planned or _plan(path, options, loaded), options)
 
 
 def _check_catalog(created: Mapping[str, Any], options: RunOptions, order_id: str) -> None:
@@ -198,13 +200,14 @@ def _check_catalog(created: Mapping[str, Any], options: RunOptions, order_id: st
                         "file again")
 
 
-def _plan(path: Path, options: RunOptions) -> PlanOutcome:
+def _plan(path: Path, options: RunOptions, loaded: OrderResult) -> PlanOutcome:
+    """The plan of the order file at `path`, read already as `loaded` (not read a second time)."""
     from dro_cli.planning.api import make_plan
 
     if options.catalog is None:
         raise DroError("a new order needs a catalog", exit_code=EXIT_USAGE,
                        hint=f"give --catalog DIR (or a templates file), or set ${CATALOG_ENV}")
-    planned = make_plan(path, options.catalog)
+    planned = make_plan(path, options.catalog, loaded)
     if planned.plan is None:
         raise NotPlanned(planned.diagnostics, planned.sources, planned.usage_error)
     if not planned.plan["steps"]:
