@@ -294,3 +294,18 @@ def test_a_fold_of_the_journal_gives_what_the_writer_had(env: dict[str, str], tm
     assert {sid: (run.state, run.attempts) for sid, run in folded.runs.items()} == written
     assert folded.revision == 3 and [a["revision"] for a in folded.amendments] == [2, 3]
     assert dro(env, "verify", "A-1").exit_code == 0
+
+
+@pytest.mark.parametrize("change", ["speed", "model"])
+def test_the_same_revision_given_again_changes_nothing(env: dict[str, str], tmp_path: Path, started: Path,
+                                                       change: str) -> None:
+    """What revision 2 made wait for a compensation (the new instance, what follows an on_amend) is no
+    dependency its order plans: given again, the revision amends nothing a second time (no revision 3, no
+    second compensation of the same step)."""
+    revised = order_file(tmp_path, "r2.yaml", speed(500) if change == "speed" else
+                         lambda o: item(o, "R1")["attributes"].update(model="Y"))
+    assert dro(env, "amend", "A-1", str(revised)).exit_code == 0
+    before = files(env)
+    again = dro(env, "amend", "A-1", str(revised))
+    assert again.exit_code == 0 and "nothing changes" in again.output, again.output
+    assert files(env) == before and read_order(order_dir(env)).engine.revision == 2

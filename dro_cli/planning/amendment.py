@@ -82,12 +82,13 @@ def reconcile(running: Running, new_plan: Mapping[str, Any], templates: Mapping[
     old_view, new_view = _Contexts(running.plan), _Contexts(new_plan)
     template_steps = templates["steps"]
     changed: dict[str, str] = {}  # old id -> what changed (for an id in both plans)
+    undoing = {sid for sid, old in running.steps.items() if "undoes" in old}
     for sid, old in running.steps.items():
         if "undoes" in old:
             continue  # a compensation of an earlier revision runs on, whatever this one says
         new = new_steps.get(sid)
         if new is not None:
-            difference = _difference(old, new, old_view, new_view)
+            difference = _difference(old, new, old_view, new_view, undoing)
             if difference:
                 changed[sid] = difference
     _cascade(running, changed, new_steps)
@@ -163,13 +164,16 @@ class _Contexts:
                 "bundle": self.bundles.get(instance["bundle"]) if instance.get("bundle") else None}
 
 
-def _difference(old: Mapping[str, Any], new: Mapping[str, Any], old_view: _Contexts, new_view: _Contexts) -> str:
-    """What differs between two instances of one id, said for the operator; "" when nothing does."""
+def _difference(old: Mapping[str, Any], new: Mapping[str, Any], old_view: _Contexts, new_view: _Contexts,
+                undoing: set[str]) -> str:
+    """What differs between two instances of one id, said for the operator; "" when nothing does. The
+    compensations (`undoing`) an earlier revision made an instance wait for are not among the dependencies
+    its order plans: without them, the same revision given twice would amend what it amended again."""
     keys = sorted((old.keys() | new.keys()) - _UNCOMPARED)
     differing = [key for key in keys if old.get(key) != new.get(key)]
     if differing:
         return f"its definition changed ({', '.join(differing)})"
-    if list(old["after"]) != list(new["after"]):
+    if old["after"] is not new["after"] and {d for d in old["after"] if d not in undoing} != set(new["after"]):
         return "its dependencies changed"
     old_context, new_context = old_view.of(old), new_view.of(new)
     for path in sorted(reads(old) | _quantity(old)):
