@@ -27,7 +27,9 @@ def revision_file(order_dir: Path, revision: int) -> Path:
 
 def write_revision(order_dir: Path, plan: Mapping[str, Any]) -> str:
     """Write the revision's plan atomically and durably; its sha256, for the `plan.amended` record."""
-    text = json.dumps(plan, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    from dro_cli.journal.indented_json import dumps  # json.dumps(indent=2)'s text, in a third of the time
+
+    text = dumps(plan) + "\n"
     write_file(revision_file(order_dir, plan["revision"]), text,
                then="nothing was journaled: the order is still at its last revision", elsewhere=STATE_ELSEWHERE)
     return hashlib.sha256(text.encode()).hexdigest()
