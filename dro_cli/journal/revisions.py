@@ -27,12 +27,23 @@ def revision_file(order_dir: Path, revision: int) -> Path:
 
 def write_revision(order_dir: Path, plan: Mapping[str, Any]) -> str:
     """Write the revision's plan atomically and durably; its sha256, for the `plan.amended` record."""
-    from dro_cli.journal.indented_json import dumps  # json.dumps(indent=2)'s text, in a third of the time
-
-    text = dumps(plan) + "\n"
+    text = plan_text(plan)
     write_file(revision_file(order_dir, plan["revision"]), text,
                then="nothing was journaled: the order is still at its last revision", elsewhere=STATE_ELSEWHERE)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def plan_text(plan: Mapping[str, Any]) -> str:
+    """The plan as JSON, its keys sorted, one step a line: what `grep` and `diff` want of a plan of 10,000
+    steps, written by the C encoder (an indented plan is walked in Python, four times slower)."""
+    def compact(value: Any) -> str:
+        return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+    parts = []
+    for key, value in sorted(plan.items()):
+        text = "[\n" + ",\n".join(map(compact, value)) + "\n]" if key == "steps" else compact(value)
+        parts.append(f"{compact(key)}:{text}")
+    return "{\n" + ",\n".join(parts) + "\n}\n"
 
 
 def loader(order_dir: Path) -> RevisionLoader:
