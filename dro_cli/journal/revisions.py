@@ -34,16 +34,9 @@ def write_revision(order_dir: Path, plan: Mapping[str, Any]) -> str:
 
 
 def plan_text(plan: Mapping[str, Any]) -> str:
-    """The plan as JSON, its keys sorted, one step a line: what `grep` and `diff` want of a plan of 10,000
-    steps, written by the C encoder (an indented plan is walked in Python, four times slower)."""
-    def compact(value: Any) -> str:
-        return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-
-    parts = []
-    for key, value in sorted(plan.items()):
-        text = "[\n" + ",\n".join(map(compact, value)) + "\n]" if key == "steps" else compact(value)
-        parts.append(f"{compact(key)}:{text}")
-    return "{\n" + ",\n".join(parts) + "\n}\n"
+    """The plan as compact JSON, its keys sorted, written by the C encoder in one call: an indented plan of
+    10,000 steps is walked in Python, four times slower, and `jq` indents it for a reader."""
+    return json.dumps(plan, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def loader(order_dir: Path) -> RevisionLoader:

@@ -22,6 +22,7 @@ from typing import Any
 from dro_cli.engine.states import StepState
 from dro_cli.engine.step_run import StepRun
 from dro_cli.planning.instance_reads import Context, Reads, Views, reads
+from dro_cli.planning.prepared import prepared
 
 NOT_STARTED = frozenset({StepState.PENDING, StepState.READY})
 _UNCOMPARED = frozenset({"after", "revision", "id"})  # compared on their own, or tags of the run, not the step
@@ -85,7 +86,7 @@ def reconcile(running: Running, new_plan: Mapping[str, Any], templates: Mapping[
     template_steps = templates["steps"]
     changed: dict[str, str] = {}  # old id -> what changed (for an id in both plans)
     undoing = {sid for sid, old in running.steps.items() if "undoes" in old}
-    read = Reads()
+    read = prepared(templates).reads  # kept with the templates: the configurations are the planner's
     for sid, old in running.steps.items():
         if "undoes" in old:
             continue  # a compensation of an earlier revision runs on, whatever this one says
