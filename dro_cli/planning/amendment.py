@@ -239,21 +239,23 @@ def _revision_plan(running: Running, new_plan: Mapping[str, Any], result: Reconc
     compensation of the step it replaces."""
     revision = result.revision
     waits = compensations.last_of  # old id -> the last steps of its compensation
-    steps: list[dict[str, Any]] = []
+    steps: list[Mapping[str, Any]] = []
     on_amend = {e["step"] for e in result.entries if e["fate"] == "amended" and e["step"] not in result.superseded}
     kept = set(result.kept) | on_amend
     for step in new_plan["steps"]:
         sid = step["id"]
+        made: Mapping[str, Any]
         if sid in kept and sid not in changed:
             made = running.steps[sid]  # as it ran, not copied: nothing below changes it in place
         elif sid in on_amend:
             made = {**step, "revision": running.steps[sid].get("revision", 1)}  # keeps its run and its keys
         else:
-            made = {**step, "revision": revision}
+            fresh = {**step, "revision": revision}
             if sid in running.steps:
                 result.restart.append(sid)
             if sid in rerun and waits.get(sid):
-                made["after"] = sorted({*made["after"], *waits[sid]})
+                fresh["after"] = sorted({*fresh["after"], *waits[sid]})
+            made = fresh
         extra = [last for dependency in made["after"] if dependency in on_amend for last in waits[dependency]]
         if extra and running.states.get(sid, StepState.PENDING) in NOT_STARTED:
             made = {**made, "after": sorted({*made["after"], *extra})}  # after an amended step: after its on_amend
@@ -277,7 +279,7 @@ def _revision_plan(running: Running, new_plan: Mapping[str, Any], result: Reconc
                           **compensations.endpoints}}
 
 
-def _in_dependency_order(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _in_dependency_order(steps: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """The steps with each after what it depends on (a plan's order, which readers rely on), otherwise in
     the order given: a new instance that waits for a compensation moves after it."""
     import heapq
