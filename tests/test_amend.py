@@ -322,3 +322,18 @@ def test_the_file_of_the_current_revision_continues_the_order(env: dict[str, str
     assert dro(env, "run", str(revised)).exit_code == 0
     old = dro(env, "run", str(started))
     assert old.exit_code == 2 and "amended to revision 2" in old.output
+
+
+@pytest.mark.parametrize("change", ["speed", "model"])
+def test_the_same_revision_given_again_changes_nothing(env: dict[str, str], tmp_path: Path, started: Path,
+                                                       change: str) -> None:
+    """What revision 2 made wait for a compensation (the new instance, what follows an on_amend) is no
+    dependency its order plans: given again, the revision amends nothing a second time (no revision 3, no
+    second compensation of the same step)."""
+    revised = order_file(tmp_path, "r2.yaml", speed(500) if change == "speed" else
+                         lambda o: item(o, "R1")["attributes"].update(model="Y"))
+    assert dro(env, "amend", "A-1", str(revised)).exit_code == 0
+    before = files(env)
+    again = dro(env, "amend", "A-1", str(revised))
+    assert again.exit_code == 0 and "nothing changes" in again.output, again.output
+    assert files(env) == before and read_order(order_dir(env)).engine.revision == 2
