@@ -46,7 +46,7 @@ def render_view(order_dir: Path, fmt: str, at: float) -> str:
     from dro_cli.runtime.status import order_status
 
     view = read_order(order_dir)
-    return RENDERERS[fmt](view.plan, order_status(view, at), at)
+    return RENDERERS[fmt](view.engine.plan, order_status(view, at), at)  # the live revision's plan
 
 
 @click.command("view")

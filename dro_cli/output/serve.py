@@ -152,7 +152,7 @@ class _Handler(BaseHTTPRequestHandler):
         at = now()
         with about_order(order_id):
             view = read_order(order_dir)
-            page = render_html(view.plan, order_status(view, at), at)
+            page = render_html(view.engine.plan, order_status(view, at), at)  # the live revision's plan
         # the order id goes in url-quoted: no quote or `<` of it can end the string or the element
         live = _LIVE_SCRIPT % {"version": version, "order": _url_safe(order_id), "poll": POLL_MS}
         return page.replace("</body>", live + "</body>", 1)
