@@ -24,13 +24,13 @@ def _html(plan: Mapping[str, Any], status: Mapping[str, Any], at: float) -> str:
 def _mermaid(plan: Mapping[str, Any], status: Mapping[str, Any], at: float) -> str:
     from dro_cli.output.views.plan_mermaid import render_mermaid
 
-    return render_mermaid(plan, _states(status))
+    return render_mermaid(plan, _states(status), status.get("superseded") or ())
 
 
 def _dot(plan: Mapping[str, Any], status: Mapping[str, Any], at: float) -> str:
     from dro_cli.output.views.plan_dot import render_dot
 
-    return render_dot(plan, _states(status))
+    return render_dot(plan, _states(status), status.get("superseded") or ())
 
 
 def _states(status: Mapping[str, Any]) -> dict[str, str]:
