@@ -164,7 +164,8 @@ def test_mermaid_titles_the_revision_dashes_compensations_and_lists_the_supersed
     assert chart.startswith('---\ntitle: "order A-1, revision 3"\n---\nflowchart LR\n')
     nodes = dict(re.findall(r'^    (\w+)\["([^"]*)"\]$', chart, re.M))
     by_label = {label.split("<br/>")[0]: name for name, label in nodes.items()}
-    assert nodes[by_label["collect[r3:ship[T1]]"]] == "collect[r3:ship[T1]]<br/>manual · in_progress<br/>undoes ship[T1]"
+    assert nodes[by_label["collect[r3:ship[T1]]"]] \
+        == "collect[r3:ship[T1]]<br/>manual · in_progress<br/>undoes ship[T1]"
     compensations = {by_label[s] for s in ("reprofile[r2:activate[R1]]", "collect[r3:ship[T1]]",
                                            "restock[r3:ship[T1]]")}
     (members,) = re.findall(r"^  class (\S+) compensation$", chart, re.M)

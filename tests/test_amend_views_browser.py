@@ -87,13 +87,15 @@ def assert_amended_page(browser: Browser) -> None:
     assert all(c["lineShown"] and c["dash"] not in ("", "none") for c in page["compensations"])
     assert page["plain"] == "none"  # only compensations are dashed
     assert page["headings"] == ["Superseded by revision 3"]
-    assert [(s["id"], s["state"]) for s in page["superseded"]] == [("activate[T1]", "canceled"), ("ship[T1]", "canceled")]
+    assert [(s["id"], s["state"]) for s in page["superseded"]] == [("activate[T1]", "canceled"),
+                                                                   ("ship[T1]", "canceled")]
     assert all(s["shown"] and s["swatch"] == rgb(STATE_COLOURS["canceled"]) for s in page["superseded"])
     assert "was completed" in page["superseded"][1]["text"]
     assert {"ship[T1]", "activate[T1]"}.isdisjoint(page["drawn"])  # superseded, not drawn in the live plan
     (undo,) = page["undo"]  # the on_amend's step is still live: an arrow from it
     assert (undo["from"], undo["to"]) == ("activate[R1]", "reprofile[r2:activate[R1]]")
-    assert abs(undo["start"][0] - undo["source"]["right"]) < NEAR and abs(undo["end"][0] - undo["target"]["left"]) < NEAR
+    assert abs(undo["start"][0] - undo["source"]["right"]) < NEAR
+    assert abs(undo["end"][0] - undo["target"]["left"]) < NEAR
     assert_drawn_well(browser)
     text = details(browser, "collect[r3:ship[T1]]")
     assert "undoes\nship[T1] (its compensate)\n" in text and "made in\nrevision 3\n" in text

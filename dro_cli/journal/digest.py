@@ -87,8 +87,9 @@ def build(engine: Engine, position: Position) -> dict[str, Any]:
 
 def summary(engine: Engine) -> dict[str, Any]:
     """What `order_summary` needs beyond the state and progress: `waiting_on` and the cancel act as they are;
-    the revision (an engine's field: no work per step); the requested date; and, while the plan is neither completed nor canceled, its forecast's inputs, one
-    row per step in plan order (id, after, duration, state, finished_at, ready_at, retry_at, resume_at).
+    the revision (an engine's field: no work per step); the requested date; and, while the plan is neither
+    completed nor canceled, its forecast's inputs, one row per step in plan order (id, after, duration, state,
+    finished_at, ready_at, retry_at, resume_at).
     Instants are written as the journal writes them, so that a writer's engine and a fold of its journal
     leave the same digest, and the forecast made from it is the one the fold would give."""
     forecast = [] if engine.canceled is not None or engine.completed_at is not None else [

@@ -152,8 +152,8 @@ def _amendment(act: Mapping[str, Any]) -> dict[str, Any]:
 
 def _superseded(engine: Engine, old: Superseded) -> dict[str, Any]:
     """A step instance an amendment took out of the live plan: what it was, what it ended as, and why."""
-    act = next((a for a in engine.amendments if a["revision"] == old.ended_in), {})
-    change = next((c for c in act.get("changes") or () if c.get("step") == old.id), {})
+    act: Mapping[str, Any] = next((a for a in engine.amendments if a["revision"] == old.ended_in), {})
+    change: Mapping[str, Any] = next((c for c in act.get("changes") or () if c.get("step") == old.id), {})
     step, run = old.step, old.run
     return {"id": old.id, "step": step["step"], "title": step["title"], "type": step["type"], "lane": step["lane"],
             "state": str(run.state), "was": str(old.was), "revision": old.revision, "superseded_by": old.ended_in,

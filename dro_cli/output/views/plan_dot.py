@@ -37,7 +37,8 @@ def render_dot(plan: Mapping[str, Any], states: Mapping[str, str] | None = None,
                   '    style="rounded,filled"; fillcolor="#f8fafc"; color="#cbd5e1";']
         for step in (s for s in plan["steps"] if s["lane"] == lane):
             state = states.get(step["id"], "pending")
-            label = f"{step['id']}\n{step['type']} · {state}" + (f"\nundoes {step['undoes']}" if step.get("undoes") else "")
+            undoes = f"\nundoes {step['undoes']}" if step.get("undoes") else ""
+            label = f"{step['id']}\n{step['type']} · {state}{undoes}"
             dashed = ', style="rounded,filled,dashed", penwidth=2' if step.get("undoes") else ""
             lines.append(f"    {quoted(step['id'])} [label={quoted(label)}, fillcolor={quoted(colour_of(state))}, "
                          f"color={quoted(stroke_of(state))}, tooltip={quoted(str(step.get('title', '')))}{dashed}];")

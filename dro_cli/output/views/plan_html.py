@@ -43,7 +43,8 @@ def render_html(plan: Mapping[str, Any], status: Mapping[str, Any], at: float) -
         status=status, at=iso(at), order=_order_facts(plan), waiting=[describe(dict(w)) for w in status["waiting_on"]],
         revision=status.get("revision", 1), amendments=_amendments(status), superseded=_superseded(status),
         undo_edges=_undo_edges(steps.values(), drawing),
-        legend=_legend([*status["steps"], *(status.get("superseded") or ())]), colours=STATE_COLOURS, strokes=STATE_STROKES, drawing=drawing,
+        legend=_legend([*status["steps"], *(status.get("superseded") or ())]),  # every state the page shows
+        colours=STATE_COLOURS, strokes=STATE_STROKES, drawing=drawing,
         lanes=_lanes(plan, steps, drawing), gutter=GUTTER,
         css=Markup(_read("plan.css")), js=Markup(_read("plan.js")),  # our own files, as they are
         data=Markup(script_json(_page_data(plan, status, titles))),  # safe in <script>: see script_json
