@@ -232,3 +232,22 @@ def test_dro_serve_shows_an_amended_order_as_dro_view_does(amended: dict[str, st
     assert 'class="superseded-step" data-step-id="ship[T1]"' in page
     assert [(row["order"], row["revision"]) for row in rows] == [("A-1", 3)]
 
+
+
+def test_a_compensation_of_an_instance_planned_anew_has_no_arrow_from_the_new_one(env: dict[str, str],
+                                                                                  tmp_path: Path) -> None:
+    """ship[R1] shipped, then its model changed: the return undoes the old instance (superseded), not the new
+    ship[R1] of revision 2, which waits for the return."""
+    assert dro(env, "run", str(order_file(tmp_path, "A-1.yaml")), "--catalog", str(CATALOG)).exit_code == 0
+    assert dro(env, "complete", "A-1", "configure[M1]").exit_code == 0
+    assert dro(env, "complete", "A-1", "ship[R1]", "--output", "parcel=P1").exit_code == 0
+    model = order_file(tmp_path, "r2.yaml", lambda o: next(i for i in o["items"] if i["id"] == "R1")[
+        "attributes"].update(model="Y"))
+    assert dro(env, "amend", "A-1", str(model)).exit_code == 0
+    document = json.loads(shown(env, "status", "A-1", "--format", "json"))
+    assert [(s["id"], s["state"], s["was"]) for s in document["superseded"]] == [("ship[R1]", "amended", "completed")]
+    page = shown(env, "view", "A-1")
+    assert 'class="step compensation" data-step-id="collect[r2:ship[R1]]" data-undoes="ship[R1]"' in page
+    assert 'class="undo-edge"' not in page
+    assert 'label="undoes"' not in shown(env, "view", "A-1", "--format", "dot")
+    assert "-.->|undoes|" not in shown(env, "view", "A-1", "--format", "mermaid")

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dro_cli.output.views.palette import colour_of, stroke_of
-from dro_cli.output.views.plan_text import lanes_in_order
+from dro_cli.output.views.plan_text import lanes_in_order, undoes_live
 
 
 def quoted(text: str) -> str:
@@ -47,7 +47,7 @@ def render_dot(plan: Mapping[str, Any], states: Mapping[str, str] | None = None,
     for step in plan["steps"]:
         lines.extend(f"  {quoted(dep)} -> {quoted(step['id'])};" for dep in step["after"] if dep in ids)
     lines.extend(f'  {quoted(step["undoes"])} -> {quoted(step["id"])} [style=dashed, color="#7e22ce", label="undoes"];'
-                 for step in plan["steps"] if step.get("undoes") in ids)
+                 for step in plan["steps"] if undoes_live(step, ids, superseded))
     return "\n".join([*lines, *_superseded(superseded), "}"]) + "\n"
 
 

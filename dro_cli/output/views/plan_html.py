@@ -19,7 +19,7 @@ from dro_cli.engine.waiting import describe
 from dro_cli.output.views.amendment_text import amendment_line
 from dro_cli.output.views.layout import BOX_WIDTH, CHAR_WIDTH, GUTTER, TEXT_PADDING, Box, Layout, arrow, fit, layout
 from dro_cli.output.views.palette import STATE_COLOURS, STATE_STROKES, STEP_STATES
-from dro_cli.output.views.plan_text import lanes_in_order
+from dro_cli.output.views.plan_text import lanes_in_order, undoes_live
 from dsl.durations import format_duration
 
 TEMPLATES = "templates"
@@ -42,7 +42,7 @@ def render_html(plan: Mapping[str, Any], status: Mapping[str, Any], at: float) -
     return template.render(
         status=status, at=iso(at), order=_order_facts(plan), waiting=[describe(dict(w)) for w in status["waiting_on"]],
         revision=status.get("revision", 1), amendments=_amendments(status), superseded=_superseded(status),
-        undo_edges=_undo_edges(steps.values(), drawing),
+        undo_edges=_undo_edges(steps.values(), drawing, status.get("superseded") or ()),
         legend=_legend([*status["steps"], *(status.get("superseded") or ())]),  # every state the page shows
         colours=STATE_COLOURS, strokes=STATE_STROKES, drawing=drawing,
         lanes=_lanes(plan, steps, drawing), gutter=GUTTER,
@@ -83,12 +83,12 @@ def _superseded(status: Mapping[str, Any]) -> list[dict[str, Any]]:
             for revision, steps in groups.items()]
 
 
-def _undo_edges(steps: Iterable[Mapping[str, Any]], drawing: Layout) -> list[dict[str, str]]:
-    """A dashed arrow from a step still in the live plan to the compensation that undoes it (an on_amend's
-    step stays: it completed and is not run again)."""
+def _undo_edges(steps: Iterable[Mapping[str, Any]], drawing: Layout,
+                superseded: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """A dashed arrow from a step still in the live plan to the compensation that undoes it (`undoes_live`)."""
     return [{"source": step["undoes"], "target": step["id"], "path": arrow(drawing.boxes[step["undoes"]],
                                                                             drawing.boxes[step["id"]])}
-            for step in steps if step.get("undoes") in drawing.boxes]
+            for step in steps if undoes_live(step, drawing.boxes, superseded)]
 
 
 def _legend(steps: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

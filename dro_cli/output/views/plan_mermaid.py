@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dro_cli.output.views.palette import STATE_COLOURS, STATE_STROKES
-from dro_cli.output.views.plan_text import lanes_in_order
+from dro_cli.output.views.plan_text import lanes_in_order, undoes_live
 
 
 def _label(text: str) -> str:
@@ -37,7 +37,7 @@ def render_mermaid(plan: Mapping[str, Any], states: Mapping[str, str] | None = N
         lines.extend(f"  {node[dep]} --> {node[step['id']]}" for dep in step["after"] if dep in node)
     compensations = [node[step["id"]] for step in plan["steps"] if step.get("undoes")]
     lines.extend(f"  {node[step['undoes']]} -.->|undoes| {node[step['id']]}" for step in plan["steps"]
-                 if step.get("undoes") in node)
+                 if undoes_live(step, node, superseded))
     old = {f"x{i}": step for i, step in enumerate(superseded)}
     for revision in dict.fromkeys(step["superseded_by"] for step in superseded):
         lines.append(f'  subgraph superseded{revision}["Superseded by revision {revision}"]')
