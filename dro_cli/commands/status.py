@@ -87,7 +87,7 @@ def _render(root: Path, order_dir: Path | None, fmt: str, *, compact: bool) -> t
             return as_json(status), []
         from dro_cli.output.views.status_text import render_order
 
-        return render_order(status, view.plan["lanes"], color_stdout()).rstrip("\n"), []
+        return render_order(status, view.engine.plan["lanes"], color_stdout()).rstrip("\n"), []
 
 
 def _summaries(root: Path, at: float) -> tuple[list[dict[str, Any]], Unreadable]:
