@@ -255,15 +255,16 @@ def _revision_plan(running: Running, new_plan: Mapping[str, Any], result: Reconc
             if sid in rerun and waits.get(sid):
                 fresh["after"] = sorted({*fresh["after"], *waits[sid]})
             made = fresh
-        extra = [last for dependency in made["after"] if dependency in on_amend for last in waits[dependency]]
+        extra = on_amend and [last for dependency in made["after"] if dependency in on_amend
+                              for last in waits[dependency]]
         if extra and running.states.get(sid, StepState.PENDING) in NOT_STARTED:
             made = {**made, "after": sorted({*made["after"], *extra})}  # after an amended step: after its on_amend
         steps.append(made)
-    live = {step["id"] for step in steps} | {s["id"] for s in compensations.instances} | {
-        sid for sid, step in running.steps.items() if "undoes" in step}
-    for step in running.steps.values():
-        if "undoes" in step:  # an earlier compensation runs on; what it waited for may be gone now
-            steps.append({**step, "after": [d for d in step["after"] if d in live]})
+    earlier = [step for step in running.steps.values() if "undoes" in step]
+    if earlier:  # earlier compensations run on; what they waited for may be gone now
+        live = {step["id"] for step in steps} | {s["id"] for s in compensations.instances} | {
+            step["id"] for step in earlier}
+        steps.extend({**step, "after": [d for d in step["after"] if d in live]} for step in earlier)
     steps.extend(compensations.instances)
     steps = _in_dependency_order(steps)
     context = dict(new_plan["context"])
@@ -287,6 +288,13 @@ def _in_dependency_order(steps: list[Mapping[str, Any]]) -> list[Mapping[str, An
     the order given: a new instance that waits for a compensation moves after it."""
     import heapq
 
+    seen: set[str] = set()
+    for step in steps:  # most revisions are in order already: one look at each dependency says so
+        if not seen.issuperset(step["after"]):
+            break
+        seen.add(step["id"])
+    else:
+        return steps
     index = {step["id"]: i for i, step in enumerate(steps)}
     waiting = [len(step["after"]) for step in steps]
     dependents: list[list[int]] = [[] for _ in steps]

@@ -50,9 +50,11 @@ def running_of(engine: Engine) -> Running:
     return Running(engine.plan, engine.steps, engine.runs)
 
 
-def preview(order_id: str, order_file: Path, options: RunOptions, catalog: Path | None = None) -> Amendment:
-    """`dro plan --amend`: the reconciliation, without the lock and without writing anything."""
-    loaded = load_revised(order_file)  # a bad file is reported first, whatever the state directory holds
+def preview(order_id: str, order_file: Path, options: RunOptions, catalog: Path | None = None,
+            loaded: OrderResult | None = None) -> Amendment:
+    """`dro plan --amend`: the reconciliation, without the lock and without writing anything. `loaded`: the
+    order file as `load_revised` read it already."""
+    loaded = loaded or load_revised(order_file)  # a bad file is reported first, whatever the state directory
     view = read_order(find_order(options.state_dir, order_id))
     if view.created is None:
         raise DroError(f"order {order_id} has no plan yet (its planning was interrupted)", exit_code=EXIT_USAGE,
@@ -62,11 +64,13 @@ def preview(order_id: str, order_file: Path, options: RunOptions, catalog: Path 
 
 
 def amend(order_id: str, order_file: Path, options: RunOptions, *, operator: str, reason: str | None,
-          wait: float | None = None, catalog: Path | None = None, run: bool = True) -> Amendment:
+          wait: float | None = None, catalog: Path | None = None, run: bool = True,
+          loaded: OrderResult | None = None) -> Amendment:
     """`dro amend`: reconcile, journal, and continue the order. `wait`: seconds to wait for a frozen plan;
     `catalog`: plan the revision with this catalog rather than the order's pinned templates; `run=False`:
-    journal the amendment and stop there, the order not continued (benchmarks/bench_amend.py)."""
-    loaded = load_revised(order_file)
+    journal the amendment and stop there, the order not continued (benchmarks/bench_amend.py); `loaded`: the
+    order file as `load_revised` read it already."""
+    loaded = loaded or load_revised(order_file)
     order_sha = _sha256(order_file)
     deadline = None if wait is None else time.monotonic() + wait
     while True:
