@@ -23,6 +23,7 @@ from dro_cli.engine.states import StepState
 from dro_cli.engine.step_run import StepRun
 from dro_cli.planning.instance_reads import Context, Reads, Views, reads
 from dro_cli.planning.prepared import prepared
+from dsl.gc_pause import collector_paused
 
 NOT_STARTED = frozenset({StepState.PENDING, StepState.READY})
 _UNCOMPARED = frozenset({"after", "revision", "id"})  # compared on their own, or tags of the run, not the step
@@ -77,6 +78,12 @@ def reconcile(running: Running, new_plan: Mapping[str, Any], templates: Mapping[
               revision: int, reason: str | None = None) -> Reconciliation:
     """The reconciliation of the running plan with `new_plan` (planned from the revised order with
     `templates`), as revision `revision`. Cancelling the whole order is reconciling with an empty plan."""
+    with collector_paused():  # as the planner: many small objects, no cycles, all alive until the end
+        return _reconcile(running, new_plan, templates, revision, reason)
+
+
+def _reconcile(running: Running, new_plan: Mapping[str, Any], templates: Mapping[str, Any],
+               revision: int, reason: str | None) -> Reconciliation:
     from dro_cli.planning.compensation import Compensations
 
     result = Reconciliation(revision)
