@@ -337,3 +337,23 @@ def test_the_same_revision_given_again_changes_nothing(env: dict[str, str], tmp_
     again = dro(env, "amend", "A-1", str(revised))
     assert again.exit_code == 0 and "nothing changes" in again.output, again.output
     assert files(env) == before and read_order(order_dir(env)).engine.revision == 2
+
+
+def test_a_newer_catalog_given_with_catalog_changes_the_definitions_it_changes(env: dict[str, str],
+                                                                                tmp_path: Path) -> None:
+    assert dro(env, "run", str(order_file(tmp_path, "A-1.yaml", without_mobile)), "--catalog",
+               str(CATALOG)).exit_code == 0
+    newer = tmp_path / "newer"
+    newer.mkdir()
+    activation = "    queue        ops\n    instructions \"Activate"
+    (newer / "catalog.dro").write_text((CATALOG / "catalog.dro").read_text().replace(
+        activation, activation.replace("ops", "activation")))
+    shown = dro(env, "plan", "--amend", "A-1", str(tmp_path / "A-1.yaml"), "--catalog", str(newer))
+    assert shown.exit_code == 0, shown.output
+    assert "planned with the catalog" in shown.output
+    assert "- discarded    activate[R1]  not started; its definition changed (queue)" in shown.output
+    assert dro(env, "amend", "A-1", str(tmp_path / "A-1.yaml"), "--catalog", str(newer)).exit_code == 0
+    plan = json.loads((order_dir(env) / "plan.r2.json").read_text())
+    assert plan["mixed_templates"] is True  # the kept ships were planned with the first catalog
+    again = dro(env, "amend", "A-1", str(tmp_path / "A-1.yaml"), "--catalog", str(newer))
+    assert again.exit_code == 0 and "nothing changes" in again.output, again.output

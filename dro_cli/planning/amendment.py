@@ -94,12 +94,16 @@ def _reconcile(running: Running, new_plan: Mapping[str, Any], templates: Mapping
     changed: dict[str, str] = {}  # old id -> what changed (for an id in both plans)
     undoing = {sid for sid, old in running.steps.items() if "undoes" in old}
     read = prepared(templates).reads  # kept with the templates: the configurations are the planner's
+    # Planned with the very templates the running plan was: an instance's definition is its template step's
+    # (planning/prepared.py, the same for every order), so only its dependencies and the values it reads differ.
+    same_templates = running.plan.get("templates") == new_plan.get("templates") and not running.plan.get(
+        "mixed_templates")
     for sid, old in running.steps.items():
         if "undoes" in old:
             continue  # a compensation of an earlier revision runs on, whatever this one says
         new = new_steps.get(sid)
         if new is not None:
-            difference = _difference(old, new, views, undoing, read)
+            difference = _difference(old, new, views, undoing, read, same_templates and old["step"] == new["step"])
             if difference:
                 changed[sid] = difference
     _cascade(running, changed, new_steps)
@@ -159,15 +163,18 @@ def _entry(result: Reconciliation, sid: str, fate: str, state: StepState | None,
         result.superseded[sid] = fate  # its run ends here; the engine keeps it in the order's history
 
 
-def _difference(old: Mapping[str, Any], new: Mapping[str, Any], views: Views, undoing: set[str], read: Reads) -> str:
+def _difference(old: Mapping[str, Any], new: Mapping[str, Any], views: Views, undoing: set[str], read: Reads,
+                same_definition: bool) -> str:
     """What differs between two instances of one id, said for the operator; "" when nothing does. The
     compensations (`undoing`) an earlier revision made an instance wait for are not among the dependencies
     its order plans: without them, the same revision given twice would amend what it amended again."""
-    compared = _compared(tuple(new))
-    if old.keys() != new.keys() or list(map(old.__getitem__, compared)) != list(map(new.__getitem__, compared)):
-        differing = [key for key in sorted((old.keys() | new.keys()) - _UNCOMPARED) if old.get(key) != new.get(key)]
-        if differing:
-            return f"its definition changed ({', '.join(differing)})"
+    if not same_definition:
+        compared = _compared(tuple(new))
+        if old.keys() != new.keys() or list(map(old.__getitem__, compared)) != list(map(new.__getitem__, compared)):
+            differing = [key for key in sorted((old.keys() | new.keys()) - _UNCOMPARED)
+                         if old.get(key) != new.get(key)]
+            if differing:
+                return f"its definition changed ({', '.join(differing)})"
     if old["after"] != new["after"] and {d for d in old["after"] if d not in undoing} != set(new["after"]):
         return "its dependencies changed"
     paths = read(new)  # the same definition: what the old instance read, the new one reads
@@ -284,7 +291,9 @@ def _revision_plan(running: Running, new_plan: Mapping[str, Any], result: Reconc
         context["removed_items"] = removed_items
     if removed_bundles:
         context["removed_bundles"] = removed_bundles
+    mixed = running.plan.get("mixed_templates") or running.plan.get("templates") != new_plan.get("templates")
     return {**new_plan, "revision": revision, "context": context, "steps": steps,
+            **({"mixed_templates": True} if mixed else {}),
             "lanes": {**running.plan.get("lanes", {}), **new_plan.get("lanes", {})},
             "endpoints": {**running.plan.get("endpoints", {}), **new_plan.get("endpoints", {}),
                           **compensations.endpoints}}
