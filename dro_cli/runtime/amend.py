@@ -151,9 +151,9 @@ def _without(engine: Engine, created: Mapping[str, Any], items: Sequence[str], t
     from dro_cli.planning.amendment import reconcile
 
     if not items:
-        context = engine.plan["context"]
-        empty = {**engine.plan, "steps": [], "context": {**context, "items": {}, "bundles": {}}}
-        return reconcile(running_of(engine), empty, templates, engine.revision + 1, reason), None
+        from dro_cli.planning.revise import nothing_left
+
+        return reconcile(running_of(engine), nothing_left(engine.plan), templates, engine.revision + 1, reason), None
     from dro_cli.planning.api import plan_order
     from dro_cli.planning.orders import load_order
     from dro_cli.planning.revise import without_items
