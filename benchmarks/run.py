@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import bench_amend
 import bench_compile
 import bench_fallout
 import bench_help
@@ -48,6 +49,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "fallout": bench_fallout.run,
     "orders": bench_orders.run,
     "scenario": bench_scenario.run,
+    "amend": bench_amend.run,
 }
 
 

@@ -322,3 +322,38 @@ def test_the_file_of_the_current_revision_continues_the_order(env: dict[str, str
     assert dro(env, "run", str(revised)).exit_code == 0
     old = dro(env, "run", str(started))
     assert old.exit_code == 2 and "amended to revision 2" in old.output
+
+
+@pytest.mark.parametrize("change", ["speed", "model"])
+def test_the_same_revision_given_again_changes_nothing(env: dict[str, str], tmp_path: Path, started: Path,
+                                                       change: str) -> None:
+    """What revision 2 made wait for a compensation (the new instance, what follows an on_amend) is no
+    dependency its order plans: given again, the revision amends nothing a second time (no revision 3, no
+    second compensation of the same step)."""
+    revised = order_file(tmp_path, "r2.yaml", speed(500) if change == "speed" else
+                         lambda o: item(o, "R1")["attributes"].update(model="Y"))
+    assert dro(env, "amend", "A-1", str(revised)).exit_code == 0
+    before = files(env)
+    again = dro(env, "amend", "A-1", str(revised))
+    assert again.exit_code == 0 and "nothing changes" in again.output, again.output
+    assert files(env) == before and read_order(order_dir(env)).engine.revision == 2
+
+
+def test_a_newer_catalog_given_with_catalog_changes_the_definitions_it_changes(env: dict[str, str],
+                                                                                tmp_path: Path) -> None:
+    assert dro(env, "run", str(order_file(tmp_path, "A-1.yaml", without_mobile)), "--catalog",
+               str(CATALOG)).exit_code == 0
+    newer = tmp_path / "newer"
+    newer.mkdir()
+    activation = "    queue        ops\n    instructions \"Activate"
+    (newer / "catalog.dro").write_text((CATALOG / "catalog.dro").read_text().replace(
+        activation, activation.replace("ops", "activation")))
+    shown = dro(env, "plan", "--amend", "A-1", str(tmp_path / "A-1.yaml"), "--catalog", str(newer))
+    assert shown.exit_code == 0, shown.output
+    assert "planned with the catalog" in shown.output
+    assert "- discarded    activate[R1]  not started; its definition changed (queue)" in shown.output
+    assert dro(env, "amend", "A-1", str(tmp_path / "A-1.yaml"), "--catalog", str(newer)).exit_code == 0
+    plan = json.loads((order_dir(env) / "plan.r2.json").read_text())
+    assert plan["mixed_templates"] is True  # the kept ships were planned with the first catalog
+    again = dro(env, "amend", "A-1", str(tmp_path / "A-1.yaml"), "--catalog", str(newer))
+    assert again.exit_code == 0 and "nothing changes" in again.output, again.output

@@ -1,5 +1,6 @@
-"""digest.json, version 6: its hash is of the bytes as written. A version 5 digest (its hash of the content
-encoded again as canonical JSON) is still genuine, and made again once as version 6; a version 6 digest whose
+"""digest.json, version 7: its hash is of the bytes as written (as since version 6), and its summary holds the
+order's revision. A version 5 digest (its hash of the content encoded again as canonical JSON) and a version 6
+one (no revision) are still genuine, and made again once as version 7; a version 7 digest whose
 bytes were changed is ignored, like a forged one, and made again from the journal."""
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def _as_v5(lab: Lab, order_id: str) -> dict[str, Any]:
     """Rewrite the order's digest as version 5 wrote it: flat JSON, the hash of the other keys as canonical
     JSON after the last checksum, last."""
     data = json.loads(_path(lab, order_id).read_bytes())
-    assert data["schema_version"] == 6
+    assert data["schema_version"] == digest.VERSION
     content = {key: value for key, value in data.items() if key != "digest_sha256"}
     content["schema_version"] = 5
     sha = hashlib.sha256(content["last_checksum"].encode() + canonical(content)).hexdigest()
@@ -44,7 +45,7 @@ def _as_v5(lab: Lab, order_id: str) -> dict[str, Any]:
     return old
 
 
-def test_a_v6_digest_begins_with_the_hash_of_the_bytes_after_it(lab: Lab) -> None:
+def test_a_v7_digest_begins_with_the_hash_of_the_bytes_after_it(lab: Lab) -> None:
     data = _path(lab, "ORD-1").read_bytes()
     head = b'{"digest_sha256":"'
     assert data.startswith(head) and data[82:84] == b'",'
@@ -54,7 +55,7 @@ def test_a_v6_digest_begins_with_the_hash_of_the_bytes_after_it(lab: Lab) -> Non
     assert digest.load(_path(lab, "ORD-1").parent) == parsed
 
 
-def test_a_v5_digest_is_still_genuine_and_is_made_again_as_v6(lab: Lab) -> None:
+def test_a_v5_digest_is_still_genuine_and_is_made_again_as_v7(lab: Lab) -> None:
     before = lab.dro("status", "--format", "json")
     old = _as_v5(lab, "ORD-1")
     folder = _path(lab, "ORD-1").parent
@@ -63,9 +64,35 @@ def test_a_v5_digest_is_still_genuine_and_is_made_again_as_v6(lab: Lab) -> None:
     after = lab.dro("status", "--format", "json")
     assert (after.exit_code, after.output) == (before.exit_code, before.output)
     again = json.loads(_path(lab, "ORD-1").read_bytes())
-    assert again["schema_version"] == 6 and digest.load(folder) == again
+    assert again["schema_version"] == digest.VERSION and digest.load(folder) == again
     assert {key: value for key, value in again.items() if key not in ("digest_sha256", "schema_version")} \
         == {key: value for key, value in old.items() if key not in ("digest_sha256", "schema_version")}
+
+
+def _as_v6(lab: Lab, order_id: str) -> dict[str, Any]:
+    """Rewrite the order's digest as version 6 wrote it: hashed as version 7 is, its summary without the revision."""
+    data = json.loads(_path(lab, order_id).read_bytes())
+    content = {key: value for key, value in data.items() if key != "digest_sha256"}
+    content["schema_version"] = 6
+    del content["summary"]["revision"]
+    body = json.dumps(content, separators=(",", ":"), ensure_ascii=False).encode()[1:]
+    sha = hashlib.sha256(content["last_checksum"].encode() + b"{" + body).hexdigest()
+    _path(lab, order_id).write_bytes(b'{"digest_sha256":"%s",%s' % (sha.encode(), body))
+    return {"digest_sha256": sha, **content}
+
+
+def test_a_v6_digest_is_still_genuine_and_is_made_again_as_v7_with_the_revision(lab: Lab) -> None:
+    before = lab.dro("status", "--format", "json")
+    old = _as_v6(lab, "ORD-1")
+    folder = _path(lab, "ORD-1").parent
+    assert digest.read_genuine(folder) == old  # its last record still a high-water mark
+    assert digest.load(folder) is None  # without the revision a summary needs: made again
+    after = lab.dro("status", "--format", "json")
+    assert (after.exit_code, after.output) == (before.exit_code, before.output)
+    again = json.loads(_path(lab, "ORD-1").read_bytes())
+    assert again["schema_version"] == 7 and again["summary"]["revision"] == 1 and digest.load(folder) == again
+    verified = lab.dro("verify", "ORD-1")
+    assert verified.exit_code == 0, verified.output
 
 
 def test_a_v5_digest_with_a_wrong_hash_is_not_genuine(lab: Lab) -> None:
@@ -90,7 +117,7 @@ def test_a_v5_digests_last_record_still_tells_a_journal_cut_short(lab: Lab) -> N
     (b'"state":"in_progress"', b'"state":"completed"'),   # what status lists
     (b'"fallout":[{', b'"fallout":[ {'),                  # the same JSON, other bytes
 ])
-def test_a_v6_digest_whose_bytes_were_changed_is_ignored_and_made_again(lab: Lab,
+def test_a_v7_digest_whose_bytes_were_changed_is_ignored_and_made_again(lab: Lab,
                                                                           change: tuple[bytes, bytes]) -> None:
     before = lab.dro("status", "--format", "json")
     fallout = lab.json("fallout")

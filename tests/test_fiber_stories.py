@@ -21,7 +21,7 @@ def test_the_three_stories_run_end_to_end() -> None:
     assert "- canceled     ship_router[B1/ROUTER-WIFI6]" in out
     assert "< compensation request_return[r2:ship_router[B1/ROUTER-WIFI6]]" in out
     assert "+ added        ship_router[B1/ROUTER-WIFI7]" in out
-    assert "operator demo-operator amended the order: revision 2" in out and "(reason: upgrade to 1 Gbit/s)" in out
+    assert "operator demo-operator amended the order, revision 2: " in out and "(reason: upgrade to 1 Gbit/s)" in out
     assert "order ORD-2102 amended to revision 2" in out and "- discarded    activate_tv_box[B1/IPTV/TV-BOX]" in out
     assert "error[DRO532]: request_port_in[B1/MOBILE-SIM] cannot change" in done.stderr
     assert "Traceback" not in out + done.stderr

@@ -1,4 +1,4 @@
-"""dro_cli.output.indented_json writes what json.dumps(indent=2, sort_keys=True, ensure_ascii=False) writes."""
+"""dro_cli.journal.indented_json writes what json.dumps(indent=2, sort_keys=True, ensure_ascii=False) writes."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from dro_cli.output.indented_json import dumps
+from dro_cli.journal.indented_json import dumps
 
 VALUES: list[Any] = [
     {}, [], "", 0, -1, 10 ** 40, 1.5, -0.0, 1e300, 5e-324, float("inf"), float("-inf"), True, False, None,

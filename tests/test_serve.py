@@ -61,10 +61,10 @@ def test_the_dashboard_lists_every_order_with_its_counts(server: int) -> None:
     assert (status, kind) == (200, "text/html; charset=utf-8")
     assert '<table id="orders">' in page and "http" not in page.replace("/api/orders", "")
     assert api(server, "/api/orders")["orders"] == [
-        {"order": "ORD-1", "state": "in_progress", "finished": 1, "canceled": 0, "total": 3, "fallout": 1,
-         "jeopardy": 0},
-        {"order": "ORD-2", "state": "in_progress", "finished": 0, "canceled": 0, "total": 3, "fallout": 0,
-         "jeopardy": 1},
+        {"order": "ORD-1", "state": "in_progress", "revision": 1, "finished": 1, "canceled": 0, "total": 3,
+         "fallout": 1, "jeopardy": 0},
+        {"order": "ORD-2", "state": "in_progress", "revision": 1, "finished": 0, "canceled": 0, "total": 3,
+         "fallout": 0, "jeopardy": 1},
     ]
 
 

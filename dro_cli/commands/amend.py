@@ -80,10 +80,10 @@ def amend_command(order_id: str, order_file: Path, reason: str | None, wait: flo
 
     with interruptible():
         try:
-            load_revised(order_file)  # a bad file first, whatever the state directory
+            loaded = load_revised(order_file)  # a bad file first, whatever the state directory
             options = options_for(state_dir, catalog, parallel, fmt)
             amendment = amend(order_id, order_file, options, operator=operator_name(operator), reason=reason,
-                              wait=wait, catalog=catalog)
+                              wait=wait, catalog=catalog, loaded=loaded)
         except NotPlanned as error:
             raise SystemExit(report_not_planned(error)) from None
     _finish(amendment, fmt)

@@ -75,9 +75,9 @@ def _preview(order_id: str, order_file: Path, catalog: Path | None, state_dir: P
     source = click.get_current_context().get_parameter_source("catalog")
     explicit = catalog if source is click.core.ParameterSource.COMMANDLINE else None  # not $DRO_CATALOG
     try:
-        load_revised(order_file)  # a bad file first, whatever the state directory
+        loaded = load_revised(order_file)  # a bad file first, whatever the state directory
         options = options_for(state_dir, None, 1)
-        amendment = preview(order_id, order_file, options, explicit)
+        amendment = preview(order_id, order_file, options, explicit, loaded)
     except NotPlanned as error:
         return report_not_planned(error)
     document = amendment_document(order_id, amendment.reconciliation, applied=False, catalog=amendment.catalog)

@@ -65,7 +65,7 @@ def _render(root: Path, order_dir: Path | None, fmt: str, *, compact: bool) -> t
     def as_json(data: Any) -> str:
         if compact:
             return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        from dro_cli.output.indented_json import dumps
+        from dro_cli.journal.indented_json import dumps
 
         return dumps(data)  # json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False), faster
 
@@ -87,7 +87,7 @@ def _render(root: Path, order_dir: Path | None, fmt: str, *, compact: bool) -> t
             return as_json(status), []
         from dro_cli.output.views.status_text import render_order
 
-        return render_order(status, view.plan["lanes"], color_stdout()).rstrip("\n"), []
+        return render_order(status, view.engine.plan["lanes"], color_stdout()).rstrip("\n"), []
 
 
 def _summaries(root: Path, at: float) -> tuple[list[dict[str, Any]], Unreadable]:

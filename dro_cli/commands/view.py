@@ -24,13 +24,13 @@ def _html(plan: Mapping[str, Any], status: Mapping[str, Any], at: float) -> str:
 def _mermaid(plan: Mapping[str, Any], status: Mapping[str, Any], at: float) -> str:
     from dro_cli.output.views.plan_mermaid import render_mermaid
 
-    return render_mermaid(plan, _states(status))
+    return render_mermaid(plan, _states(status), status.get("superseded") or ())
 
 
 def _dot(plan: Mapping[str, Any], status: Mapping[str, Any], at: float) -> str:
     from dro_cli.output.views.plan_dot import render_dot
 
-    return render_dot(plan, _states(status))
+    return render_dot(plan, _states(status), status.get("superseded") or ())
 
 
 def _states(status: Mapping[str, Any]) -> dict[str, str]:
@@ -46,7 +46,7 @@ def render_view(order_dir: Path, fmt: str, at: float) -> str:
     from dro_cli.runtime.status import order_status
 
     view = read_order(order_dir)
-    return RENDERERS[fmt](view.plan, order_status(view, at), at)
+    return RENDERERS[fmt](view.engine.plan, order_status(view, at), at)  # the live revision's plan
 
 
 @click.command("view")

@@ -56,7 +56,8 @@ def amend(engine: Any, payload: Mapping[str, Any], at: float) -> None:
     engine.revision = revision
     act = act_record("amend", payload, at)
     act.update(revision=revision, order_file=payload.get("order_file"), order_sha256=payload.get("order_sha256"),
-               counts=payload.get("counts"))
+               counts=payload.get("counts"), canceled_items=payload.get("canceled_items"),
+               cancel=bool(payload.get("cancel")), changes=payload.get("changes") or [])
     engine.amendments.append(act)
     if payload.get("cancel"):
         engine.canceling = act_record("cancel", payload, at)  # the plan's cancel act once compensated

@@ -14,7 +14,8 @@ and still ends with the record it names (`last_seq`, `last_checksum`, at byte
 that checksum); otherwise the order is folded again and the digest rewritten.
 
 Since version 6 the hash is of the file's bytes as written, so a reader hashes what it read
-instead of encoding the parsed digest again, as version 5 did. The file
+instead of encoding the parsed digest again, as version 5 did; version 7 adds the order's revision
+to the summary. The file
 is still one JSON object, its hash first: `{"digest_sha256":"<64 hex>",` then the rest of the
 object's bytes; the hash is of the last checksum, then `{` and those bytes. Older versions
 are still recognised as genuine (their last record is a high-water mark) but not used by a
@@ -48,7 +49,8 @@ from dro_cli.journal.records import PREFIX, canonical
 
 DIGEST_FILE = "digest.json"
 KIND = "dro/digest"
-VERSION = 6
+VERSION = 7      # 7: the summary holds the order's revision
+V6 = 6           # hashed as VERSION is, without the revision: read to check, made again as VERSION
 V5 = 5           # the content hashed as canonical JSON (keys sorted): read to check, made again as VERSION
 _HEAD = b'{"digest_sha256":"'
 _scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # decode() without its whitespace matching
@@ -85,15 +87,16 @@ def build(engine: Engine, position: Position) -> dict[str, Any]:
 
 def summary(engine: Engine) -> dict[str, Any]:
     """What `order_summary` needs beyond the state and progress: `waiting_on` and the cancel act as they are;
-    the requested date; and, while the plan is neither completed nor canceled, its forecast's inputs, one
-    row per step in plan order (id, after, duration, state, finished_at, ready_at, retry_at, resume_at).
+    the revision (an engine's field: no work per step); the requested date; and, while the plan is neither
+    completed nor canceled, its forecast's inputs, one row per step in plan order (id, after, duration, state,
+    finished_at, ready_at, retry_at, resume_at).
     Instants are written as the journal writes them, so that a writer's engine and a fold of its journal
     leave the same digest, and the forecast made from it is the one the fold would give."""
     forecast = [] if engine.canceled is not None or engine.completed_at is not None else [
         [sid, step["after"], step.get("duration"), str(run.state), iso_or_none(run.finished_at),
          iso_or_none(run.ready_at), iso_or_none(run.retry_at), iso_or_none(run.resume_at)]
         for sid, step in engine.steps.items() for run in (engine.runs[sid],)]
-    return {"waiting_on": waiting_on(engine), "canceled": engine.canceled,
+    return {"waiting_on": waiting_on(engine), "canceled": engine.canceled, "revision": engine.revision,
             "completed_at": iso_or_none(engine.completed_at),
             "requested_date": engine.plan["context"]["order"].get("requested_date"), "forecast": forecast}
 
@@ -146,7 +149,7 @@ def save(order_dir: Path, digest: dict[str, Any]) -> None:
 
 def read_genuine(order_dir: str | Path) -> dict[str, Any] | None:
     """The digest as written by dro (its content hashes to its `digest_sha256`), stale or not, of this
-    version or V5; else None."""
+    version, V6 or V5; else None."""
     try:
         data = _read_whole(f"{os.fspath(order_dir)}/{DIGEST_FILE}")
         return None if data is None else _genuine(data)
@@ -163,7 +166,7 @@ def _genuine(data: bytes) -> dict[str, Any] | None:
     if end != len(text) or type(digest) is not dict or digest.get("kind") != KIND:
         return None
     version, claimed = digest.get("schema_version"), digest.get("digest_sha256")
-    if version == VERSION:  # the bytes read, hashed as they are: the hash they begin with must be the one parsed
+    if version in (VERSION, V6):  # the bytes read, hashed as they are: the hash they begin with must be the one parsed
         if data.startswith(_HEAD) and data[_BODY_AT - 2:_BODY_AT] == b'",' \
                 and data[len(_HEAD):_BODY_AT - 2].decode() == claimed \
                 and _sha256(digest.get("last_checksum"), b"{" + data[_BODY_AT:]) == claimed:

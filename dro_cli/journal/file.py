@@ -81,7 +81,9 @@ def order_dir(state_dir: Path, order_id: str) -> Path:
 def write_plan(order_dir: Path, plan: Mapping[str, Any]) -> Path:
     """Write `plan.json` atomically: readers see the old plan or the new one, and a crash loses neither."""
     path = order_dir / PLAN_FILE
-    write_file(path, json.dumps(plan, sort_keys=True, indent=2, ensure_ascii=False) + "\n",
+    from dro_cli.journal.indented_json import dumps  # json.dumps(indent=2)'s text, in a third of the time
+
+    write_file(path, dumps(plan) + "\n",
                then="then run the order file again: nothing was journaled", elsewhere=STATE_ELSEWHERE)
     return path
 

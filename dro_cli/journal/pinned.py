@@ -40,13 +40,32 @@ def pin(state_dir: Path, templates: Mapping[str, Any]) -> None:
                then="nothing was journaled", elsewhere=STATE_ELSEWHERE)
 
 
+# path -> (its file's identity, the templates read from it): a process that amends many orders (`dro tick`,
+# `dro serve`, `dro test`) reads and checks each catalog version once; the planner's own caches follow
+# the same templates object
+_read: dict[Path, tuple[tuple[int, ...], dict[str, Any]]] = {}
+
+
 def read_pinned(state_dir: Path, templates_hash: str) -> dict[str, Any] | None:
     """The pinned templates of that hash; None if they are not kept, or are not what the hash says."""
+    path = pinned_path(state_dir, templates_hash)
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return None
+    identity = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+    known = _read.get(path)
+    if known is not None and known[0] == identity:
+        return known[1]
+    templates = _checked(path, templates_hash)
+    if templates is not None:
+        _read[path] = (identity, templates)
+    return templates
+
+
+def _checked(path: Path, templates_hash: str) -> dict[str, Any] | None:
     from dsl.compiler import content_hash
 
-    path = pinned_path(state_dir, templates_hash)
-    if not os.path.exists(path):
-        return None
     with about_path(path, "read", elsewhere=None):
         data = read_regular(path)
     try:

@@ -27,10 +27,17 @@ def revision_file(order_dir: Path, revision: int) -> Path:
 
 def write_revision(order_dir: Path, plan: Mapping[str, Any]) -> str:
     """Write the revision's plan atomically and durably; its sha256, for the `plan.amended` record."""
-    text = json.dumps(plan, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    text = plan_text(plan)
     write_file(revision_file(order_dir, plan["revision"]), text,
                then="nothing was journaled: the order is still at its last revision", elsewhere=STATE_ELSEWHERE)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def plan_text(plan: Mapping[str, Any]) -> str:
+    """The plan as compact JSON, its keys sorted, written by the C encoder in one call: an indented plan of
+    10,000 steps is walked in Python, four times slower, and `jq` indents it for a reader."""
+    return json.dumps(plan, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                      check_circular=False) + "\n"  # a plan is a tree: no cycle to look for
 
 
 def loader(order_dir: Path) -> RevisionLoader:

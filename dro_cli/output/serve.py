@@ -48,15 +48,15 @@ _LIVE_SCRIPT = """<script>
 
 
 def dashboard(root: Path, at: float) -> dict[str, Any]:
-    """`orders`: one row per order (state, progress, steps in fallout, steps in jeopardy or late at `at`);
+    """`orders`: one row per order (state, revision, progress, steps in fallout, steps in jeopardy or late at `at`);
     `unreadable`: the orders that cannot be read, each with why."""
     scan = Scan(root)
     digests = list(scan.digests())
     late: dict[str, int] = {}
     for row in jeopardy_rows(digests, at):
         late[row["order"]] = late.get(row["order"], 0) + 1
-    rows = [{"order": d["order"], "state": d["state"], "finished": d["progress"][0], "canceled": d["progress"][1],
-             "total": d["progress"][2],
+    rows = [{"order": d["order"], "state": d["state"], "revision": d["summary"]["revision"],
+             "finished": d["progress"][0], "canceled": d["progress"][1], "total": d["progress"][2],
              "fallout": len(d["fallout"]), "jeopardy": late.get(d["order"], 0)} for d in digests]
     return {"orders": rows, "unreadable": [{"order": order, "error": why} for order, why in scan.unreadable]}
 
@@ -152,7 +152,7 @@ class _Handler(BaseHTTPRequestHandler):
         at = now()
         with about_order(order_id):
             view = read_order(order_dir)
-            page = render_html(view.plan, order_status(view, at), at)
+            page = render_html(view.engine.plan, order_status(view, at), at)  # the live revision's plan
         # the order id goes in url-quoted: no quote or `<` of it can end the string or the element
         live = _LIVE_SCRIPT % {"version": version, "order": _url_safe(order_id), "poll": POLL_MS}
         return page.replace("</body>", live + "</body>", 1)

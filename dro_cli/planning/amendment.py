@@ -14,13 +14,16 @@ Compensations run in reverse dependency order of the steps they undo.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from dro_cli.engine.states import StepState
 from dro_cli.engine.step_run import StepRun
-from dro_cli.planning.instance_reads import reads, shown, value_at
+from dro_cli.planning.instance_reads import Context, Reads, Views, reads
+from dro_cli.planning.prepared import prepared
+from dsl.gc_pause import collector_paused
 
 NOT_STARTED = frozenset({StepState.PENDING, StepState.READY})
 _UNCOMPARED = frozenset({"after", "revision", "id"})  # compared on their own, or tags of the run, not the step
@@ -75,19 +78,32 @@ def reconcile(running: Running, new_plan: Mapping[str, Any], templates: Mapping[
               revision: int, reason: str | None = None) -> Reconciliation:
     """The reconciliation of the running plan with `new_plan` (planned from the revised order with
     `templates`), as revision `revision`. Cancelling the whole order is reconciling with an empty plan."""
+    with collector_paused():  # as the planner: many small objects, no cycles, all alive until the end
+        return _reconcile(running, new_plan, templates, revision, reason)
+
+
+def _reconcile(running: Running, new_plan: Mapping[str, Any], templates: Mapping[str, Any],
+               revision: int, reason: str | None) -> Reconciliation:
     from dro_cli.planning.compensation import Compensations
 
     result = Reconciliation(revision)
     new_steps = {step["id"]: step for step in new_plan["steps"]}
-    old_view, new_view = _Contexts(running.plan), _Contexts(new_plan)
+    views = Views(running.plan, new_plan)
+    old_view, new_view = views.old, views.new
     template_steps = templates["steps"]
     changed: dict[str, str] = {}  # old id -> what changed (for an id in both plans)
+    undoing = {sid for sid, old in running.steps.items() if "undoes" in old}
+    read = prepared(templates).reads  # kept with the templates: the configurations are the planner's
+    # Planned with the very templates the running plan was: an instance's definition is its template step's
+    # (planning/prepared.py, the same for every order), so only its dependencies and the values it reads differ.
+    same_templates = running.plan.get("templates") == new_plan.get("templates") and not running.plan.get(
+        "mixed_templates")
     for sid, old in running.steps.items():
         if "undoes" in old:
             continue  # a compensation of an earlier revision runs on, whatever this one says
         new = new_steps.get(sid)
         if new is not None:
-            difference = _difference(old, new, old_view, new_view)
+            difference = _difference(old, new, views, undoing, read, same_templates and old["step"] == new["step"])
             if difference:
                 changed[sid] = difference
     _cascade(running, changed, new_steps)
@@ -147,42 +163,28 @@ def _entry(result: Reconciliation, sid: str, fate: str, state: StepState | None,
         result.superseded[sid] = fate  # its run ends here; the engine keeps it in the order's history
 
 
-class _Contexts:
-    """The `order`, `item` and `bundle` an instance of a plan reads, as the runtime gives them."""
-
-    def __init__(self, plan: Mapping[str, Any]) -> None:
-        context = plan["context"]
-        self.items: Mapping[str, Any] = context["items"]
-        self.bundles: Mapping[str, Any] = context["bundles"]
-        self.order = {**context["order"], "items": list(self.items.values())}
-
-    def of(self, instance: Mapping[str, Any]) -> dict[str, Any]:
-        return {"order": self.order,
-                "item": self.items.get(instance["item"]) if instance.get("item") else None,
-                "bundle": self.bundles.get(instance["bundle"]) if instance.get("bundle") else None}
-
-
-def _difference(old: Mapping[str, Any], new: Mapping[str, Any], old_view: _Contexts, new_view: _Contexts) -> str:
-    """What differs between two instances of one id, said for the operator; "" when nothing does."""
-    keys = sorted((old.keys() | new.keys()) - _UNCOMPARED)
-    differing = [key for key in keys if old.get(key) != new.get(key)]
-    if differing:
-        return f"its definition changed ({', '.join(differing)})"
-    if list(old["after"]) != list(new["after"]):
+def _difference(old: Mapping[str, Any], new: Mapping[str, Any], views: Views, undoing: set[str], read: Reads,
+                same_definition: bool) -> str:
+    """What differs between two instances of one id, said for the operator; "" when nothing does. The
+    compensations (`undoing`) an earlier revision made an instance wait for are not among the dependencies
+    its order plans: without them, the same revision given twice would amend what it amended again."""
+    if not same_definition:
+        compared = _compared(tuple(new))
+        if old.keys() != new.keys() or list(map(old.__getitem__, compared)) != list(map(new.__getitem__, compared)):
+            differing = [key for key in sorted((old.keys() | new.keys()) - _UNCOMPARED)
+                         if old.get(key) != new.get(key)]
+            if differing:
+                return f"its definition changed ({', '.join(differing)})"
+    if old["after"] != new["after"] and {d for d in old["after"] if d not in undoing} != set(new["after"]):
         return "its dependencies changed"
-    old_context, new_context = old_view.of(old), new_view.of(new)
-    for path in sorted(reads(old) | _quantity(old)):
-        if path[0] == "outputs":
-            continue
-        before, after = value_at(old_context, path), value_at(new_context, path)
-        if before != after:
-            return f"{'.'.join(path)} changed from {shown(before)} to {shown(after)}"
-    return ""
+    paths = read(new)  # the same definition: what the old instance read, the new one reads
+    return views.change(old, new, paths)
 
 
-def _quantity(instance: Mapping[str, Any]) -> set[tuple[str, ...]]:
-    """A line item's quantity and product are the line's, whether or not a template reads them."""
-    return {("item", "quantity"), ("item", "product")} if instance.get("item") else set()
+@functools.lru_cache(maxsize=64)
+def _compared(keys: tuple[str, ...]) -> tuple[str, ...]:
+    """The keys of an instance compared as its definition (the instances of a plan have few sets of keys)."""
+    return tuple(key for key in keys if key not in _UNCOMPARED)
 
 
 def _cascade(running: Running, changed: dict[str, str], new_steps: Mapping[str, Any]) -> None:
@@ -204,7 +206,7 @@ def _cascade(running: Running, changed: dict[str, str], new_steps: Mapping[str, 
                 queue.append(dependent)
 
 
-def _gone(old: Mapping[str, Any], new_view: _Contexts) -> str:
+def _gone(old: Mapping[str, Any], new_view: Context) -> str:
     item = old.get("item")
     if item and item not in new_view.items:
         return f"item {item} is no longer in the order"
@@ -215,7 +217,7 @@ def _gone(old: Mapping[str, Any], new_view: _Contexts) -> str:
 
 
 def _blocked(running: Running, result: Reconciliation, template_steps: Mapping[str, Any],
-             old_view: _Contexts) -> list[Blocked]:
+             old_view: Context) -> list[Blocked]:
     """The changes that touch an item covered by a `point_of_no_return` step that has started."""
     locks = [(sid, step) for sid, step in running.steps.items()
              if template_steps.get(step["step"], {}).get("point_of_no_return") is True
@@ -234,7 +236,7 @@ def _blocked(running: Running, result: Reconciliation, template_steps: Mapping[s
     return found
 
 
-def _covers(lock: Mapping[str, Any], touched: Mapping[str, Any], view: _Contexts) -> bool:
+def _covers(lock: Mapping[str, Any], touched: Mapping[str, Any], view: Context) -> bool:
     scope = lock["scope"]
     if scope == "plan":
         return True
@@ -250,30 +252,33 @@ def _revision_plan(running: Running, new_plan: Mapping[str, Any], result: Reconc
     compensation of the step it replaces."""
     revision = result.revision
     waits = compensations.last_of  # old id -> the last steps of its compensation
-    steps: list[dict[str, Any]] = []
+    steps: list[Mapping[str, Any]] = []
     on_amend = {e["step"] for e in result.entries if e["fate"] == "amended" and e["step"] not in result.superseded}
     kept = set(result.kept) | on_amend
     for step in new_plan["steps"]:
         sid = step["id"]
+        made: Mapping[str, Any]
         if sid in kept and sid not in changed:
-            made = dict(running.steps[sid])
+            made = running.steps[sid]  # as it ran, not copied: nothing below changes it in place
         elif sid in on_amend:
             made = {**step, "revision": running.steps[sid].get("revision", 1)}  # keeps its run and its keys
         else:
-            made = {**step, "revision": revision}
+            fresh = {**step, "revision": revision}
             if sid in running.steps:
                 result.restart.append(sid)
             if sid in rerun and waits.get(sid):
-                made["after"] = sorted({*made["after"], *waits[sid]})
-        extra = [last for dependency in made["after"] if dependency in on_amend for last in waits[dependency]]
+                fresh["after"] = sorted({*fresh["after"], *waits[sid]})
+            made = fresh
+        extra = on_amend and [last for dependency in made["after"] if dependency in on_amend
+                              for last in waits[dependency]]
         if extra and running.states.get(sid, StepState.PENDING) in NOT_STARTED:
-            made["after"] = sorted({*made["after"], *extra})  # what follows an amended step waits for its on_amend
+            made = {**made, "after": sorted({*made["after"], *extra})}  # after an amended step: after its on_amend
         steps.append(made)
-    live = {step["id"] for step in steps} | {s["id"] for s in compensations.instances} | {
-        sid for sid, step in running.steps.items() if "undoes" in step}
-    for step in running.steps.values():
-        if "undoes" in step:  # an earlier compensation runs on; what it waited for may be gone now
-            steps.append({**step, "after": [d for d in step["after"] if d in live]})
+    earlier = [step for step in running.steps.values() if "undoes" in step]
+    if earlier:  # earlier compensations run on; what they waited for may be gone now
+        live = {step["id"] for step in steps} | {s["id"] for s in compensations.instances} | {
+            step["id"] for step in earlier}
+        steps.extend({**step, "after": [d for d in step["after"] if d in live]} for step in earlier)
     steps.extend(compensations.instances)
     steps = _in_dependency_order(steps)
     context = dict(new_plan["context"])
@@ -286,17 +291,26 @@ def _revision_plan(running: Running, new_plan: Mapping[str, Any], result: Reconc
         context["removed_items"] = removed_items
     if removed_bundles:
         context["removed_bundles"] = removed_bundles
+    mixed = running.plan.get("mixed_templates") or running.plan.get("templates") != new_plan.get("templates")
     return {**new_plan, "revision": revision, "context": context, "steps": steps,
+            **({"mixed_templates": True} if mixed else {}),
             "lanes": {**running.plan.get("lanes", {}), **new_plan.get("lanes", {})},
             "endpoints": {**running.plan.get("endpoints", {}), **new_plan.get("endpoints", {}),
                           **compensations.endpoints}}
 
 
-def _in_dependency_order(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _in_dependency_order(steps: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """The steps with each after what it depends on (a plan's order, which readers rely on), otherwise in
     the order given: a new instance that waits for a compensation moves after it."""
     import heapq
 
+    seen: set[str] = set()
+    for step in steps:  # most revisions are in order already: one look at each dependency says so
+        if not seen.issuperset(step["after"]):
+            break
+        seen.add(step["id"])
+    else:
+        return steps
     index = {step["id"]: i for i, step in enumerate(steps)}
     waiting = [len(step["after"]) for step in steps]
     dependents: list[list[int]] = [[] for _ in steps]

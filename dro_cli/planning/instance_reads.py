@@ -19,16 +19,19 @@ Path = tuple[str, ...]  # ("item", "attributes", "speed_mbps"); ("item",) reads 
 
 def template_texts(value: Any) -> Iterator[str]:
     """Every template in a step's configuration, at any depth."""
-    if isinstance(value, str):
-        if is_template(value):
-            yield value
-    elif isinstance(value, Mapping):
-        for key, inner in value.items():
-            yield from template_texts(key)
-            yield from template_texts(inner)
-    elif isinstance(value, list):
-        for inner in value:
-            yield from template_texts(inner)
+    stack = [value]
+    while stack:
+        value = stack.pop()
+        kind = type(value)
+        if kind is str:
+            if "{" in value and is_template(value):
+                yield value
+        elif kind is dict or (kind is not list and isinstance(value, Mapping)):  # dicts first: the ABC is slow
+            for key, inner in value.items():
+                stack.append(inner)
+                stack.append(key)
+        elif kind is list:
+            stack.extend(value)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -77,6 +80,73 @@ def reads(instance: Mapping[str, Any]) -> frozenset[Path]:
 
 
 _MISSING = object()
+
+
+class Reads:
+    """What `reads(instance)` reads of the order (not of outputs) and, for a line item, its quantity and
+    product: kept per configuration, since the instances of one template step in a plan share theirs."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[int, Any, bool], tuple[Any, list[Path]]] = {}
+
+    def __call__(self, instance: Mapping[str, Any]) -> list[Path]:
+        config, run_as = instance.get("config"), instance.get("run_as")
+        key = (id(config), run_as if isinstance(run_as, str) else None, bool(instance.get("item")))
+        known = self._known.get(key)
+        if known is None or known[0] is not config:  # the config kept beside its id, so the id is not reused
+            paths = set(reads(instance))
+            if instance.get("item"):
+                paths |= {("item", "quantity"), ("item", "product")}  # the line's, read or not
+            known = self._known[key] = (config, sorted(path for path in paths if path[0] != "outputs"))
+        return known[1]
+
+
+class Views:
+    """The `order`, `item` and `bundle` of the instances of two plans, and which of them differ, found once:
+    a path under an item, bundle or order that did not change cannot have changed."""
+
+    def __init__(self, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
+        self.old, self.new = Context(old), Context(new)
+        self.items = _differing(self.old.items, self.new.items)
+        self.bundles = _differing(self.old.bundles, self.new.bundles)
+        self.order = old["context"]["order"] != new["context"]["order"]
+
+    def change(self, old: Mapping[str, Any], new: Mapping[str, Any], paths: list[Path]) -> str:
+        """The first value at `paths` that differs between the two instances, said; "" if none does."""
+        old_context = new_context = None
+        for path in paths:
+            root = path[0]
+            if root == "item" and old.get("item") not in self.items and new.get("item") not in self.items:
+                continue
+            if root == "bundle" and old.get("bundle") not in self.bundles and new.get("bundle") not in self.bundles:
+                continue
+            if root == "order" and not self.order and (not self.items or (len(path) > 1 and path[1] != "items")):
+                continue
+            if old_context is None or new_context is None:
+                old_context, new_context = self.old.of(old), self.new.of(new)
+            before, after = value_at(old_context, path), value_at(new_context, path)
+            if before != after:
+                return f"{'.'.join(path)} changed from {shown(before)} to {shown(after)}"
+        return ""
+
+
+class Context:
+    """The `order`, `item` and `bundle` an instance of a plan reads, as the runtime gives them."""
+
+    def __init__(self, plan: Mapping[str, Any]) -> None:
+        context = plan["context"]
+        self.items: Mapping[str, Any] = context["items"]
+        self.bundles: Mapping[str, Any] = context["bundles"]
+        self.order = {**context["order"], "items": list(self.items.values())}
+
+    def of(self, instance: Mapping[str, Any]) -> dict[str, Any]:
+        return {"order": self.order,
+                "item": self.items.get(instance["item"]) if instance.get("item") else None,
+                "bundle": self.bundles.get(instance["bundle"]) if instance.get("bundle") else None}
+
+
+def _differing(old: Mapping[str, Any], new: Mapping[str, Any]) -> set[str]:
+    return {key for key in old.keys() | new.keys() if old.get(key) != new.get(key)}
 
 
 def value_at(context: Mapping[str, Any], path: Path) -> Any:

@@ -8,7 +8,7 @@ index, each template step's settings (from the rules) and configuration, its dep
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dro_cli.planning.compact import StepDict
 from dro_cli.planning.evaluation import compiled
@@ -21,6 +21,9 @@ _INSTANCE_KEYS = ("title", "type", "lane", "scope", "run_as", "duration", "jeopa
 # What an amendment reads of the templates (point_of_no_return...) is no instance's configuration either.
 _NOT_CONFIG = frozenset({*_INSTANCE_KEYS, "group", "description", "after", "when",
                          "point_of_no_return", "freeze_plan", "compensate", "on_amend"})
+
+if TYPE_CHECKING:
+    from dro_cli.planning.instance_reads import Reads
 
 Dependency = tuple[str, "str | None"]  # the step it runs after, and `within` (None: the nearest level)
 # Where the wiring looks for a dependency's instances, from `within` and the scope of the step it names (an
@@ -44,6 +47,16 @@ class Prepared:
         self._dependencies: dict[str, list[Dependency]] = {}
         self._scenario_steps: dict[str, list[ScenarioStep]] = {}
         self._wiring: dict[str, tuple[list[tuple[str, str]], bool]] = {}
+        self._reads: Reads | None = None
+
+    @property
+    def reads(self) -> Reads:
+        """What the instances of these templates read, kept per configuration for the next amendment too."""
+        if self._reads is None:
+            from dro_cli.planning.instance_reads import Reads
+
+            self._reads = Reads()
+        return self._reads
 
     def base(self, step_id: str) -> dict[str, Any]:
         """What every instance of the step carries: its title, type..., settings and configuration. Shared by

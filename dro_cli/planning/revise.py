@@ -83,3 +83,9 @@ def without_items(loaded: OrderResult, item_ids: Sequence[str]) -> OrderResult:
                 changed = True
     kept = tuple(item for item in loaded.order.items if item.id not in removed)
     return dataclasses.replace(loaded, order=dataclasses.replace(loaded.order, items=kept))
+
+
+def nothing_left(plan: Mapping[str, Any]) -> dict[str, Any]:
+    """The plan of an order without any line: what cancelling the whole order reconciles with."""
+    context = plan["context"]
+    return {**plan, "steps": [], "context": {**context, "items": {}, "bundles": {}}}

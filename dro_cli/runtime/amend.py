@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from dro_cli.engine.instants import iso_or_none
 from dro_cli.engine.machine import Engine, Event
+from dro_cli.engine.revisions import RevisionLoader
 from dro_cli.engine.states import PlanState
 from dro_cli.errors import EXIT_USAGE, DroError
 from dro_cli.journal.order_errors import about_order
@@ -49,9 +50,11 @@ def running_of(engine: Engine) -> Running:
     return Running(engine.plan, engine.steps, engine.runs)
 
 
-def preview(order_id: str, order_file: Path, options: RunOptions, catalog: Path | None = None) -> Amendment:
-    """`dro plan --amend`: the reconciliation, without the lock and without writing anything."""
-    loaded = load_revised(order_file)  # a bad file is reported first, whatever the state directory holds
+def preview(order_id: str, order_file: Path, options: RunOptions, catalog: Path | None = None,
+            loaded: OrderResult | None = None) -> Amendment:
+    """`dro plan --amend`: the reconciliation, without the lock and without writing anything. `loaded`: the
+    order file as `load_revised` read it already."""
+    loaded = loaded or load_revised(order_file)  # a bad file is reported first, whatever the state directory
     view = read_order(find_order(options.state_dir, order_id))
     if view.created is None:
         raise DroError(f"order {order_id} has no plan yet (its planning was interrupted)", exit_code=EXIT_USAGE,
@@ -61,10 +64,13 @@ def preview(order_id: str, order_file: Path, options: RunOptions, catalog: Path 
 
 
 def amend(order_id: str, order_file: Path, options: RunOptions, *, operator: str, reason: str | None,
-          wait: float | None = None, catalog: Path | None = None) -> Amendment:
+          wait: float | None = None, catalog: Path | None = None, run: bool = True,
+          loaded: OrderResult | None = None) -> Amendment:
     """`dro amend`: reconcile, journal, and continue the order. `wait`: seconds to wait for a frozen plan;
-    `catalog`: plan the revision with this catalog rather than the order's pinned templates."""
-    loaded = load_revised(order_file)
+    `catalog`: plan the revision with this catalog rather than the order's pinned templates; `run=False`:
+    journal the amendment and stop there, the order not continued (benchmarks/bench_amend.py); `loaded`: the
+    order file as `load_revised` read it already."""
+    loaded = loaded or load_revised(order_file)
     order_sha = _sha256(order_file)
     deadline = None if wait is None else time.monotonic() + wait
     while True:
@@ -81,7 +87,7 @@ def amend(order_id: str, order_file: Path, options: RunOptions, *, operator: str
                 if done.changes:
                     extra = {"order_file": str(order_file.resolve()), "order_sha256": order_sha,
                              **({"catalog": _given(catalog)} if catalog else {})}
-                    amendment.run = _journal(order, engine, done, options, operator, reason, extra)
+                    amendment.run = _journal(order, engine, done, options, operator, reason, extra, run)
                 return amendment
             if deadline is None or time.monotonic() >= deadline:
                 raise frozen_error(engine, done, waited=wait)
@@ -145,9 +151,9 @@ def _without(engine: Engine, created: Mapping[str, Any], items: Sequence[str], t
     from dro_cli.planning.amendment import reconcile
 
     if not items:
-        context = engine.plan["context"]
-        empty = {**engine.plan, "steps": [], "context": {**context, "items": {}, "bundles": {}}}
-        return reconcile(running_of(engine), empty, templates, engine.revision + 1, reason), None
+        from dro_cli.planning.revise import nothing_left
+
+        return reconcile(running_of(engine), nothing_left(engine.plan), templates, engine.revision + 1, reason), None
     from dro_cli.planning.api import plan_order
     from dro_cli.planning.orders import load_order
     from dro_cli.planning.revise import without_items
@@ -205,12 +211,13 @@ def _templates(engine: Engine, created: Mapping[str, Any], options: RunOptions,
 
 
 def _journal(order: OpenOrder, engine: Engine, done: Reconciliation, options: RunOptions, operator: str,
-             reason: str | None, extra: Mapping[str, Any]) -> RunResult:
+             reason: str | None, extra: Mapping[str, Any], run: bool = True) -> RunResult:
     """plan.rN.json written atomically, then `plan.amended` appended and fsynced; then the order runs on."""
     plan_sha = write_revision(order.order_dir, done.plan)
+    engine.revisions = _written(engine.revisions, done.revision, plan_sha, done.plan)
     payload = amended_record(done, revision_file(order.order_dir, done.revision).name, plan_sha, operator, reason,
                              extra)
-    return _apply_acts(order, engine, [("plan.amended", payload)], options)
+    return _apply_acts(order, engine, [("plan.amended", payload)], options, run)
 
 
 def amended_record(done: Reconciliation, plan_file: str, plan_sha: str, operator: str, reason: str | None,
@@ -222,7 +229,19 @@ def amended_record(done: Reconciliation, plan_file: str, plan_sha: str, operator
             "counts": done.counts(), **extra}
 
 
-def _apply_acts(order: OpenOrder, engine: Engine, events: list[Event], options: RunOptions) -> RunResult:
+def _written(read: RevisionLoader | None, revision: int, sha256: str, plan: Mapping[str, Any]) -> RevisionLoader:
+    """The engine's loader, but the revision just written is its plan in memory, not read back and parsed."""
+    def load(wanted: int, sha: str) -> Mapping[str, Any]:
+        if (wanted, sha) == (revision, sha256):
+            return plan
+        if read is None:
+            raise ValueError(f"no revision files to read revision {wanted} from")
+        return read(wanted, sha)
+    return load
+
+
+def _apply_acts(order: OpenOrder, engine: Engine, events: list[Event], options: RunOptions,
+                run: bool = True) -> RunResult:
     result = result_of(order)
     now = options.clock()
     with about_order(engine.order_id, "amend"):
@@ -231,7 +250,7 @@ def _apply_acts(order: OpenOrder, engine: Engine, events: list[Event], options: 
     with about_order(engine.order_id, "amend"):
         for kind, payload in events:
             engine.apply(kind, payload, now)
-    return continue_order(order, options, result)
+    return continue_order(order, options, result) if run else result
 
 
 def check_open(engine: Engine) -> None:

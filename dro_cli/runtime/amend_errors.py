@@ -55,7 +55,8 @@ def frozen_error(engine: Engine, done: Reconciliation, *, waited: float | None) 
 
 
 def _instance(engine: Engine, sid: str) -> Mapping[str, Any]:
-    return engine.steps[sid]
+    step: Mapping[str, Any] = engine.steps[sid]
+    return step
 
 
 def _line_of(plan: Mapping[str, Any], step: Mapping[str, Any]) -> str | None:

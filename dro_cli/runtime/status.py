@@ -9,6 +9,7 @@ from typing import Any, NamedTuple, cast
 from dro_cli.engine.forecast import plan_sla, settled_sla
 from dro_cli.engine.instants import iso_or_none, parse_instant
 from dro_cli.engine.machine import Engine
+from dro_cli.engine.revisions import Superseded
 from dro_cli.engine.sla import sla_of
 from dro_cli.engine.states import StepState, StepType
 from dro_cli.engine.step_run import StepRun
@@ -21,7 +22,9 @@ SCHEMA_VERSION = 1
 def order_status(view: OrderView, now: float) -> dict[str, Any]:
     """An order's status with every step, in plan order."""
     engine = view.engine
-    return {**order_summary(view, now), "steps": [_step(engine, sid, now) for sid in engine.steps]}
+    return {**order_summary(view, now), "amendments": [_amendment(act) for act in engine.amendments],
+            "steps": [_step(engine, sid, now) for sid in engine.steps],
+            "superseded": [_superseded(engine, old) for old in engine.history]}
 
 
 def order_summary(view: OrderView, now: float) -> dict[str, Any]:
@@ -32,6 +35,7 @@ def order_summary(view: OrderView, now: float) -> dict[str, Any]:
         "schema_version": SCHEMA_VERSION,
         "order": engine.order_id,
         "state": str(engine.state),
+        "revision": engine.revision,
         "progress": {"finished": finished, "canceled": canceled, "total": total},
         "waiting_on": waiting_on(engine) if view.created is not None else [],
         "canceled": engine.canceled,
@@ -49,6 +53,7 @@ def summary_of_digest(found: Mapping[str, Any], now: float) -> dict[str, Any]:
         "schema_version": SCHEMA_VERSION,
         "order": found["order"],
         "state": found["state"],
+        "revision": held["revision"],
         "progress": {"finished": finished, "canceled": canceled, "total": total},
         "waiting_on": held["waiting_on"],
         "canceled": held["canceled"],
@@ -127,7 +132,33 @@ def _step(engine: Engine, sid: str, now: float) -> dict[str, Any]:
         "outputs": run.outputs,
         "acts": run.acts,
         "after": step["after"],
+        **_made_by(step),
     }
+
+
+def _made_by(step: Mapping[str, Any]) -> dict[str, Any]:
+    """The revision that made an instance, and what it undoes when it is a compensation (and why: the undone
+    step's `compensate`, or its `on_amend`)."""
+    return {"revision": step.get("revision", 1), "undoes": step.get("undoes"), "compensates": step.get("compensates")}
+
+
+def _amendment(act: Mapping[str, Any]) -> dict[str, Any]:
+    """An amendment as `dro status` shows it: the revision it made, who, when and why, and how many instances
+    each fate took."""
+    return {"revision": act["revision"], "at": act["at"], "operator": act.get("operator"), "reason": act.get("reason"),
+            "cancel": bool(act.get("cancel")), "canceled_items": act.get("canceled_items"),
+            "order_file": act.get("order_file"), "counts": act.get("counts") or {}}
+
+
+def _superseded(engine: Engine, old: Superseded) -> dict[str, Any]:
+    """A step instance an amendment took out of the live plan: what it was, what it ended as, and why."""
+    act: Mapping[str, Any] = next((a for a in engine.amendments if a["revision"] == old.ended_in), {})
+    change: Mapping[str, Any] = next((c for c in act.get("changes") or () if c.get("step") == old.id), {})
+    step, run = old.step, old.run
+    return {"id": old.id, "step": step["step"], "title": step["title"], "type": step["type"], "lane": step["lane"],
+            "state": str(run.state), "was": str(old.was), "revision": old.revision, "superseded_by": old.ended_in,
+            "reason": change.get("reason"), "attempts": run.attempts, "outputs": run.outputs,
+            "ended_at": iso_or_none(run.finished_at), **_made_by(step)}
 
 
 def _queue(step: Mapping[str, Any], run: StepRun) -> str | None:

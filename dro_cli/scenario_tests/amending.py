@@ -69,9 +69,9 @@ def cancel(sim: Simulation, lines: Sequence[str] | None, options: Mapping[str, A
     _check_open(sim)
     reason = str(options.get("reason") or "")
     if lines is None:
-        context = engine.plan["context"]
-        empty = {**engine.plan, "steps": [], "context": {**context, "items": {}, "bundles": {}}}
-        done = reconcile(running_of(engine), empty, sim.templates, engine.revision + 1, reason)
+        from dro_cli.planning.revise import nothing_left
+
+        done = reconcile(running_of(engine), nothing_left(engine.plan), sim.templates, engine.revision + 1, reason)
         _refuse(sim, done, None)
         if not any(entry.get("compensation") for entry in done.entries):
             sim.apply(acts.cancel(engine, operator=sim.operator(options), reason=reason))

@@ -13,6 +13,22 @@ from dro_cli.engine.instants import iso_or_none
 _SIGNS = {"discarded": ("-", "red"), "canceled": ("-", "red"), "amended": ("~", "yellow"), "added": ("+", "green"),
           "compensation": ("<", "magenta"), "blocked": ("!", "red")}
 KIND = "dro/amendment"
+_FATES = ("amended", "discarded", "canceled", "added", "kept")  # the order counts read in: changes first
+
+
+def amendment_line(amendment: Mapping[str, Any]) -> str:
+    """What an amendment did, in a few words (a `plan.amended` payload, or `dro status`'s amendment):
+    "amended the order, revision 2: 1 amended, 5 kept"."""
+    if amendment.get("cancel"):
+        what = "canceled the order (compensating first)"
+    elif amendment.get("canceled_items"):
+        what = f"canceled lines {', '.join(amendment['canceled_items'])}"
+    else:
+        what = "amended the order"
+    counts = amendment.get("counts") or {}
+    known = [fate for fate in _FATES if counts.get(fate)]
+    told = ", ".join(f"{counts[fate]} {fate}" for fate in [*known, *sorted(set(counts) - set(_FATES))] if counts[fate])
+    return f"{what}, revision {amendment['revision']}" + (f": {told}" if told else "")
 
 
 def amendment_document(order_id: str, done: Any, *, applied: bool, catalog: str | None) -> dict[str, Any]:

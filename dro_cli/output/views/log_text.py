@@ -134,12 +134,10 @@ def _operator_discard(p: Payload) -> tuple[str, dict[str, Any]]:
 
 def _amended(p: Payload) -> tuple[str, dict[str, Any]]:
     """Who amended the order, to which revision, why, and what changed (the counts, then each change)."""
-    what = "canceled the order, compensating" if p.get("cancel") else (
-        f"canceled lines {', '.join(p['canceled_items'])}" if p.get("canceled_items") else "amended the order")
-    counts = ", ".join(f"{n} {fate}" for fate, n in sorted(p.get("counts", {}).items()) if n)
+    from dro_cli.output.views.amendment_text import amendment_line
+
     changes = "".join(f"\n      {c['fate']} {c['step']}: {c['reason']}" for c in p.get("changes", []))
-    return (f"{_operator(p)} {what}: revision {p['revision']} ({counts}){_reason(p)}{changes}",
-            {"fg": "yellow", "bold": True})
+    return f"{_operator(p)} {amendment_line(p)}{_reason(p)}{changes}", {"fg": "yellow", "bold": True}
 
 
 _LINES: dict[str, Callable[[Payload], tuple[str, dict[str, Any]]]] = {

@@ -9,16 +9,17 @@ as JSON that cannot end its `<script>` element: the page loads nothing from anyw
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 from typing import Any
 
 from dro_cli.engine.instants import iso
 from dro_cli.engine.states import FINISHED, StepState, StepType
 from dro_cli.engine.waiting import describe
-from dro_cli.output.views.layout import BOX_WIDTH, CHAR_WIDTH, GUTTER, TEXT_PADDING, Box, Layout, fit, layout
+from dro_cli.output.views.amendment_text import amendment_line
+from dro_cli.output.views.layout import BOX_WIDTH, CHAR_WIDTH, GUTTER, TEXT_PADDING, Box, Layout, arrow, fit, layout
 from dro_cli.output.views.palette import STATE_COLOURS, STATE_STROKES, STEP_STATES
-from dro_cli.output.views.plan_text import lanes_in_order
+from dro_cli.output.views.plan_text import lanes_in_order, undoes_live
 from dsl.durations import format_duration
 
 TEMPLATES = "templates"
@@ -40,7 +41,10 @@ def render_html(plan: Mapping[str, Any], status: Mapping[str, Any], at: float) -
     steps = {step["id"]: step for step in status["steps"]}
     return template.render(
         status=status, at=iso(at), order=_order_facts(plan), waiting=[describe(dict(w)) for w in status["waiting_on"]],
-        legend=_legend(status["steps"]), colours=STATE_COLOURS, strokes=STATE_STROKES, drawing=drawing,
+        revision=status.get("revision", 1), amendments=_amendments(status), superseded=_superseded(status),
+        undo_edges=_undo_edges(steps.values(), drawing, status.get("superseded") or ()),
+        legend=_legend([*status["steps"], *(status.get("superseded") or ())]),  # every state the page shows
+        colours=STATE_COLOURS, strokes=STATE_STROKES, drawing=drawing,
         lanes=_lanes(plan, steps, drawing), gutter=GUTTER,
         css=Markup(_read("plan.css")), js=Markup(_read("plan.js")),  # our own files, as they are
         data=Markup(script_json(_page_data(plan, status, titles))),  # safe in <script>: see script_json
@@ -61,6 +65,30 @@ def _order_facts(plan: Mapping[str, Any]) -> dict[str, Any]:
     attributes = order.get("attributes") or {}
     return {"account": order.get("account"),
             "attributes": [(str(name), _text(value)) for name, value in sorted(attributes.items())]}
+
+
+def _amendments(status: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Each amendment in a line: who, what it did, when, and why."""
+    return [{"revision": a["revision"], "operator": a.get("operator") or "unknown", "what": amendment_line(a),
+             "at": a["at"], "reason": a.get("reason")} for a in status.get("amendments") or ()]
+
+
+def _superseded(status: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The instances amendments took out of the live plan, grouped by the revision that superseded them."""
+    groups: dict[int, list[Mapping[str, Any]]] = {}
+    for step in status.get("superseded") or ():
+        groups.setdefault(step["superseded_by"], []).append(step)
+    return [{"revision": revision, "steps": [{**step, "why": (step["reason"] or "").removeprefix(f"{step['was']}; ")}
+                                             for step in steps]}
+            for revision, steps in groups.items()]
+
+
+def _undo_edges(steps: Iterable[Mapping[str, Any]], drawing: Layout,
+                superseded: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """A dashed arrow from a step still in the live plan to the compensation that undoes it (`undoes_live`)."""
+    return [{"source": step["undoes"], "target": step["id"], "path": arrow(drawing.boxes[step["undoes"]],
+                                                                            drawing.boxes[step["id"]])}
+            for step in steps if undoes_live(step, drawing.boxes, superseded)]
 
 
 def _legend(steps: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -92,11 +120,16 @@ def _drawn(step: Mapping[str, Any], status: Mapping[str, Any], box: Box) -> dict
         label_room -= width + 4
     meta = f"{status['type']} · {state}" + (f" · try {status['attempts']}" if status["attempts"] > 1 else "")
     extra = _extra(step, status)
+    undoes = status.get("undoes")
+    if undoes and extra is not None:  # the line that says what it undoes comes first: the rest on one line
+        extra = (extra[0], ["".join(extra[1])])
     lines = None if extra is None else {"kind": extra[0], "lines": [fit(line, TEXT_WIDTH) for line in extra[1]]}
     return {"id": status["id"], "lane": status["lane"], "state": state, "sla": sla, "type": status["type"],
             "title": status["title"], "box": box, "badge": badge, "label": fit(status["id"], label_room),
             "title_line": fit(status["title"], TEXT_WIDTH), "meta": fit(meta, TEXT_WIDTH),
-            "extra": lines}
+            "extra": lines, "undoes": undoes, "compensates": status.get("compensates"),
+            "undoes_line": fit(f"↶ undoes {undoes}", TEXT_WIDTH) if undoes else None,
+            "revision": status.get("revision", 1)}
 
 
 def _extra(step: Mapping[str, Any], status: Mapping[str, Any]) -> tuple[str, list[str]] | None:

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Container, Iterable, Mapping
 from typing import Any
 
 import click
 
 from dsl.durations import format_duration
+
+
+def undoes_live(step: Mapping[str, Any], live: Container[str], superseded: Iterable[Mapping[str, Any]]) -> bool:
+    """Whether a compensation undoes an instance still in the live plan (an `on_amend`'s step, which completed and
+    is not run again), not one its revision superseded: an amended instance is planned anew under its old id."""
+    undone = step.get("undoes")
+    return undone is not None and undone in live and not any(
+        old["id"] == undone and old["superseded_by"] == step.get("revision") for old in superseded)
 
 
 def lanes_in_order(plan: Mapping[str, Any]) -> list[str | None]:

@@ -23,6 +23,8 @@ _STATE_STYLE: dict[str, dict[str, Any]] = {
     "skipped": {"dim": True},
     "canceled": {"dim": True},
     "not_started": {"dim": True},
+    "amended": {"fg": "yellow", "dim": True},
+    "discarded": {"dim": True},
 }
 _SLA_STYLE: dict[str, dict[str, Any]] = {"jeopardy": {"fg": "yellow"}, "late": {"fg": "red"}, "missed": {"fg": "red"}}
 _PAST = {"complete": "completed", "resume": "resumed", "signal": "signalled", "retry": "retried", "cancel": "canceled"}
@@ -41,6 +43,7 @@ def render_order(status: Mapping[str, Any], lanes: Mapping[str, Mapping[str, Any
     if canceled:
         lines.append(f"canceled by {canceled.get('operator') or 'unknown'} at {canceled['at']}"
                      + _reason(canceled.get("reason")))
+    lines += _amendments(status.get("amendments") or ())
     steps: Sequence[Mapping[str, Any]] = status["steps"]
     width = max((len(step["id"]) for step in steps), default=0)
     order: dict[str | None, None] = {}
@@ -56,6 +59,7 @@ def render_order(status: Mapping[str, Any], lanes: Mapping[str, Mapping[str, Any
                 error = step["error"] if step["state"] in ("failed", "fatally_failed") else None
                 if error and error_line(error.get("message")):
                     lines.append(" " * (width + 4) + error_line(error.get("message")))
+    lines += _superseded(status.get("superseded") or (), color)
     waiting = render_waiting(status, color)
     if waiting:
         lines += ["", waiting.rstrip("\n")]
@@ -76,16 +80,20 @@ def render_waiting(status: Mapping[str, Any], color: bool) -> str:
 
 
 def render_orders(summaries: Sequence[Mapping[str, Any]], color: bool) -> str:
-    """One aligned line per order (`order_summary`): id, state, progress, and what it waits on."""
+    """One aligned line per order (`order_summary`): id, state, progress, and what it waits on; and, when an
+    order was amended, each order's revision (REV)."""
     if not summaries:
         return ""
+    revised = any(s.get("revision", 1) > 1 for s in summaries)
     rows = [(s["order"], s["state"], f"{s['progress']['finished']}/{s['progress']['total']}",
+             *([str(s.get("revision", 1))] if revised else []),
              _waits(s["waiting_on"]) or _canceled(s["progress"]["canceled"])) for s in summaries]
-    header = ("ORDER", "STATE", "STEPS", "WAITING ON")
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(3)]
+    header = ("ORDER", "STATE", "STEPS", *(["REV"] if revised else []), "WAITING ON")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header) - 1)]
     lines = [_style(_row(header, widths), color, bold=True).rstrip()]
     for row in rows:
-        cells = (row[0].ljust(widths[0]), _state(row[1], color, widths[1]), row[2].rjust(widths[2]), row[3])
+        cells = (row[0].ljust(widths[0]), _state(row[1], color, widths[1]),
+                 *(cell.rjust(width) for cell, width in zip(row[2:-1], widths[2:], strict=True)), row[-1])
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines) + "\n"
 
@@ -100,6 +108,8 @@ def _header(status: Mapping[str, Any], color: bool) -> str:
     state = _state(status["state"], color, 0)
     line = f"{_style(status['order'], color, bold=True)}  {state}  " \
         f"{progress_text(progress['finished'], progress['canceled'], progress['total'], 'steps')}"
+    if status.get("revision", 1) > 1:
+        line += f"  revision {status['revision']}"
     expected = status["expected_completion"]
     if expected and status["state"] != "completed":
         line += f"  expected {expected}"
@@ -130,7 +140,38 @@ def _step_line(step: Mapping[str, Any], width: int, color: bool) -> str:
     if step["acts"]:
         last = step["acts"][-1]
         cells.append(f"{_PAST.get(last['act'], last['act'])} by {last.get('operator') or 'unknown'}")
+    cells += made_by(step)
     return "  ".join(cells).rstrip()
+
+
+def made_by(step: Mapping[str, Any]) -> list[str]:
+    """What a step made by an amendment is: the compensation of another step, or an instance new in its revision."""
+    if step.get("undoes"):
+        return [f"undoes {step['undoes']} ({step['compensates']})"]
+    return [f"new in revision {step['revision']}"] if step.get("revision", 1) > 1 else []
+
+
+def _amendments(amendments: Sequence[Mapping[str, Any]]) -> list[str]:
+    """One line per amendment: when, who, what it did and why."""
+    from dro_cli.output.views.amendment_text import amendment_line
+
+    return [f"{a['at']}  {a.get('operator') or 'unknown'} {amendment_line(a)}{_reason(a.get('reason'))}"
+            for a in amendments]
+
+
+def _superseded(steps: Sequence[Mapping[str, Any]], color: bool) -> list[str]:
+    """The instances amendments took out of the live plan, by the revision that did: what each ended as,
+    its state before, and why (the reason's leading state left out: `was` says it)."""
+    lines: list[str] = []
+    width = max((len(step["id"]) for step in steps), default=0)
+    for revision in dict.fromkeys(step["superseded_by"] for step in steps):
+        lines += ["", _style(f"Superseded by revision {revision}", color, bold=True, fg="cyan")]
+        for step in (s for s in steps if s["superseded_by"] == revision):
+            why = (step["reason"] or "").removeprefix(f"{step['was']}; ")
+            cells = [f"  {step['id']:<{width}}", _state(step["state"], color, len("discarded")),
+                     f"was {step['was']}".ljust(len("was fatally_failed")), why]
+            lines.append("  ".join(cells).rstrip())
+    return lines
 
 
 def error_line(message: str | None) -> str:
@@ -185,7 +226,9 @@ def _canceled(count: int) -> str:
 
 
 def _row(cells: Sequence[str], widths: Sequence[int]) -> str:
-    return "  ".join([cells[0].ljust(widths[0]), cells[1].ljust(widths[1]), cells[2].rjust(widths[2]), *cells[3:]])
+    return "  ".join([cells[0].ljust(widths[0]), cells[1].ljust(widths[1]),
+                      *(cell.rjust(width) for cell, width in zip(cells[2:], widths[2:], strict=False)),
+                      *cells[len(widths):]])
 
 
 def _state(state: str, color: bool, width: int) -> str:

@@ -52,6 +52,8 @@
       ["queue", step.queue],
       ["waits for event", step.event],
       ["after", step.after.join(", ")],
+      ["undoes", step.undoes ? step.undoes + " (its " + step.compensates + ")" : null],
+      ["made in", step.revision > 1 ? "revision " + step.revision : null],
     ]));
     parts.push(section("SLA", facts([
       ["sla", step.sla || "none"],
