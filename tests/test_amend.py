@@ -357,3 +357,16 @@ def test_a_newer_catalog_given_with_catalog_changes_the_definitions_it_changes(e
     assert plan["mixed_templates"] is True  # the kept ships were planned with the first catalog
     again = dro(env, "amend", "A-1", str(tmp_path / "A-1.yaml"), "--catalog", str(newer))
     assert again.exit_code == 0 and "nothing changes" in again.output, again.output
+
+
+def test_amend_and_cancel_print_their_reconciliation_as_json(env: dict[str, str], tmp_path: Path,
+                                                             started: Path) -> None:
+    done = dro(env, "amend", "A-1", str(order_file(tmp_path, "r2.yaml", speed(500))), "--format", "json")
+    assert done.exit_code == 0, done.output
+    document = json.loads(done.stdout)
+    validator("amendment").validate(document)
+    assert document["applied"] is True and document["plan_file"] == "plan.r2.json"
+    assert document["result"]["status"]["state"] == "in_progress"
+    canceled = json.loads(dro(env, "cancel", "A-1", "--items", "T1", "--reason", "r", "--format", "json").stdout)
+    validator("amendment").validate(canceled)
+    assert canceled["revision"] == 3 and {c["fate"] for c in canceled["changes"]} == {"canceled"}
