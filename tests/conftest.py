@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from browser import Browser
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -38,3 +43,15 @@ def catalog_dir(tmp_path: Path):  # type: ignore[no-untyped-def]
         return tmp_path
 
     return make
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Browser]:
+    """A headless Chromium for the test, which fails if the page logs an error or throws (modules that
+    look at a page's errors themselves define their own)."""
+    from browser import Browser
+
+    with Browser(log=tmp_path / "chromium.log") as opened:
+        yield opened
+        assert opened.console_errors == []
+        assert opened.exceptions == []

@@ -6,7 +6,6 @@ The order is tests/test_amend_views.py's (tests/data/amend/catalog.dro, amended 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -62,14 +61,6 @@ def amended(tmp_path: Path) -> dict[str, str]:
            "DRO_OPERATOR": "ann", "DRO_CATALOG": ""}
     amended_order(env, tmp_path)
     return env
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Browser]:
-    with Browser(log=tmp_path / "chromium.log") as opened:
-        yield opened
-        assert opened.console_errors == []
-        assert opened.exceptions == []
 
 
 def assert_amended_page(browser: Browser) -> None:

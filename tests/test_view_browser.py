@@ -7,7 +7,6 @@ reasons included; the page logs no error. Screenshots go to $DRO_ARTIFACTS (test
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -55,14 +54,6 @@ GEOMETRY = """(() => {
 })()"""
 
 NEAR = 0.75  # pixels: what rounding of SVG coordinates may move an edge
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Browser]:
-    with Browser(log=tmp_path / "chromium.log") as opened:
-        yield opened
-        assert opened.console_errors == []
-        assert opened.exceptions == []
 
 
 def view(dro: Any, order: str, path: Path) -> str:
