@@ -28,7 +28,7 @@ def blocked_error(engine: Engine, done: Reconciliation, loaded: OrderResult | No
 
 
 def _blocked(engine: Engine, blocked: Blocked, loaded: OrderResult | None, free: list[str]) -> Diagnostic:
-    step = _instance(engine, blocked.touched)
+    step = engine.steps[blocked.touched]
     line = _line_of(engine.plan, step)
     span = None
     if loaded is not None:
