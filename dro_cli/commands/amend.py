@@ -15,6 +15,7 @@ from dro_cli.commands.common import (
     interruptible,
     operator_option,
     options_for,
+    order_form_options,
     order_result,
     report_not_planned,
     report_run,
@@ -62,6 +63,7 @@ def _finish(amendment: Any, fmt: str) -> None:
 @click.option("--reason", default=None, help="Why the order changes (journaled; compensations read it).")
 @click.option("--wait", "wait", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
               help="While a freeze_plan step is in progress, wait up to this long for it instead of exiting 4.")
+@order_form_options
 @operator_option
 @_amend_options
 def amend_command(order_id: str, order_file: Path, reason: str | None, wait: float | None, operator: str | None,

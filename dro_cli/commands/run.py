@@ -14,6 +14,7 @@ from dro_cli.commands.common import (
     format_option,
     interruptible,
     options_for,
+    order_form_options,
     report_not_planned,
     report_run,
     report_warnings,
@@ -29,6 +30,7 @@ from dro_cli.errors import EXIT_USAGE, DroError
                                           "retry or a timed pause is due later.")
 @click.option("--allow-empty", is_flag=True, help="Run a new order even if it plans no step (it completes at once); "
                                                  "without it such an order is refused (DRO515).")
+@order_form_options
 @format_option
 def run_command(target: str, state_dir: Path | None, catalog: Path | None, parallel: int, wait: bool,
                 allow_empty: bool, fmt: str) -> None:
