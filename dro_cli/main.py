@@ -55,6 +55,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "schema": ("dro_cli.commands.schema:schema_command",
                "Print a JSON Schema dro ships (catalog, order, plan, status, ...), or list them."),
     "verify": ("dro_cli.commands.log:verify_command", "Check an order's journal: sequence and checksum chain."),
+    "import": ("dro_cli.commands.import_:import_command",
+               "Turn a Salesforce DRO configuration export (CSV or SOQL JSON) into a dro catalog."),
     "view": ("dro_cli.commands.view:view_command",
              "Draw an order's plan with its steps' states: one self-contained HTML page, mermaid or dot."),
 }

@@ -1,0 +1,1 @@
+"""Importers: other systems' configurations turned into dro catalogs."""

@@ -1,0 +1,50 @@
+"""What the conversion collects on its way: ids per kind, the report, the flows and endpoints referred to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dro_cli.importers.salesforce.ids import Ids, slug
+from dro_cli.importers.salesforce.records import Record
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something of the export that dro cannot express (or expresses differently), and where it is."""
+
+    origin: str
+    column: str
+    value: str
+    why: str
+
+
+@dataclass
+class Context:
+    steps: Ids = field(default_factory=Ids)  # groups and steps share one namespace: `add` and `compensate` name both
+    scenarios: Ids = field(default_factory=Ids)
+    rules: Ids = field(default_factory=Ids)
+    notes: list[Note] = field(default_factory=list)
+    groups: dict[str, str] = field(default_factory=dict)  # Salesforce name -> dro id
+    step_ids: dict[str, list[str]] = field(default_factory=dict)  # Salesforce name -> dro ids
+    record_ids: dict[str, str] = field(default_factory=dict)  # a step record's origin -> its dro id
+    flows: set[str] = field(default_factory=set)  # python function names of sf_flows.py
+    endpoints: dict[str, str] = field(default_factory=dict)  # DeveloperName -> endpoint id
+
+    def note(self, record: Record, column: str, why: str) -> None:
+        self.notes.append(Note(record.origin, column, record.get(column), why))
+
+    def flow(self, name: str) -> str:
+        function = slug(name, "flow")
+        self.flows.add(function)
+        return f"sf_flows:{function}"
+
+    def endpoint(self, developer_name: str) -> str:
+        return self.endpoints.setdefault(developer_name, slug(developer_name, "endpoint"))
+
+    def group_ref(self, name: str) -> str:
+        """A group by its name; an unknown name keeps a derived id so that `dro validate` shows it."""
+        return self.groups.get(name) or slug(name, "group")
+
+    def step_ref(self, name: str) -> str:
+        ids = self.step_ids.get(name)
+        return ids[0] if ids else slug(name, "step")

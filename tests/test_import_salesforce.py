@@ -1,0 +1,125 @@
+"""`dro import salesforce`: the Nimbus sample export round-trips to a catalog that validates and is formatted,
+its JSON form gives the same catalog, the planted defects fail `dro validate` in the generated files, and bad
+input gets a located error, exit 2, and writes nothing."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from dro_cli.main import cli
+
+DATA = Path(__file__).parent / "data" / "salesforce"
+
+
+def dro(*args: str) -> tuple[int, str]:
+    done = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return done.exit_code, done.output
+
+
+def imported(export: Path, out: Path) -> Path:
+    code, output = dro("import", "salesforce", str(export), "-o", str(out))
+    assert code == 0, output
+    return out
+
+
+def test_the_sample_validates_and_is_formatted(tmp_path: Path) -> None:
+    out = imported(DATA / "nimbus", tmp_path / "nimbus")
+    assert dro("validate", str(out)) == (0, dro("validate", str(out))[1])
+    code, output = dro("fmt", "--check", str(out))
+    assert code == 0, output
+    report = (out / "IMPORT_REPORT.md").read_text()
+    for field in ("IsSkipBranch", "ExecuteOn", "TaskAllocationType", "DelayOf", "CrossPlan", "StagedAssetize"):
+        assert field in report, field
+    assert "service_live_2" in report  # the second "Service Live" was renamed, and said so
+    install = (out / "group_fiber_install.dro").read_text()
+    assert "# FulfillmentStepDefinition.csv row 3 (line 4)" in install
+    assert "point_of_no_return true" in install and "freeze_plan        true" in install
+    assert "on_amend   fiber_amend" in install and "compensate fiber_cancel" in install
+
+
+def _as_soql_json(export: Path, target: Path) -> None:
+    target.mkdir()
+    for path in export.glob("*.csv"):
+        with path.open(newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        records = []
+        for row in rows:
+            record: dict[str, object] = {"attributes": {"type": path.stem}}
+            for key, value in row.items():
+                if "." in key:
+                    outer, inner = key.split(".", 1)
+                    nested = record.setdefault(outer, {})
+                    assert isinstance(nested, dict)
+                    nested[inner] = value or None
+                else:
+                    record[key] = {"true": True, "false": False}.get(value, value or None)
+            records.append(record)
+        document = {"totalSize": len(records), "done": True, "records": records}
+        (target / f"{path.stem}.json").write_text(json.dumps(document, indent=2))
+
+
+def test_the_json_form_gives_the_same_catalog(tmp_path: Path) -> None:
+    _as_soql_json(DATA / "nimbus", tmp_path / "nimbus-json")
+    from_csv = imported(DATA / "nimbus", tmp_path / "a")
+    from_json = imported(tmp_path / "nimbus-json", tmp_path / "b")
+    hashes = []
+    for out in (from_csv, from_json):
+        code, output = dro("compile", str(out))
+        assert code == 0, output
+        hashes.append(json.loads(output)["hash"])
+    assert hashes[0] == hashes[1]
+
+
+def test_the_planted_defects_fail_validate_located(tmp_path: Path) -> None:
+    out = imported(DATA / "nimbus-defects", tmp_path / "defects")
+    code, output = dro("validate", str(out), "--format", "json")
+    assert code == 1
+    found = json.loads(output)
+    diagnostics = found["diagnostics"] if isinstance(found, dict) else found
+    errors = sorted((d["code"], Path(d["file"]).name) for d in diagnostics if d["severity"] == "error")
+    assert errors == [("DRO304", "group_fiber_install.dro"), ("DRO317", "rules.dro"), ("DRO317", "rules.dro")] \
+        or errors == [("DRO304", "group_fiber_install.dro"), ("DRO317", "rules.dro")], errors
+
+
+@pytest.mark.parametrize(("edit", "located"), [
+    (("FulfillmentStepDefinition.csv", "ManualTask,Plan,Fiber Install", "Robot,Plan,Fiber Install"),
+     "FulfillmentStepDefinition.csv row 1 (line 2), column 'StepType': unknown StepType 'Robot'"),
+    (("FulfillmentStepDefinition.csv", "Callout,LineItem,Fiber Change", "Callout,LineItem,Fiber Chnage"),
+     "column 'StepDefinitionGroup.Name': step group 'Fiber Chnage' is not in FulfillmentStepDefinitionGroup"),
+    (("FulfillmentStepDefinitionGroup.csv", "Id,Name", "Id,Title"),
+     "FulfillmentStepDefinitionGroup.csv line 1: missing column 'Name'"),
+    (("FulfillmentFalloutRule.csv", '"10,60,300"', '"10,60,300'), "FulfillmentFalloutRule.csv:"),
+])
+def test_bad_input_is_located_and_writes_nothing(tmp_path: Path, edit: tuple[str, str, str], located: str) -> None:
+    export = tmp_path / "export"
+    shutil.copytree(DATA / "nimbus", export)
+    name, old, new = edit
+    path = export / name
+    assert old in path.read_text()
+    path.write_text(path.read_text().replace(old, new, 1))
+    code, output = dro("import", "salesforce", str(export), "-o", str(tmp_path / "out"))
+    assert code == 2 and located in output and "Traceback" not in output, output
+    assert not (tmp_path / "out").exists()
+
+
+def test_malformed_json_is_located(tmp_path: Path) -> None:
+    (tmp_path / "export").mkdir()
+    (tmp_path / "export" / "FulfillmentStepDefinition.json").write_text('{"records": [\n  {"a": 1,}\n]}')
+    code, output = dro("import", "salesforce", str(tmp_path / "export"), "-o", str(tmp_path / "out"))
+    assert code == 2 and "FulfillmentStepDefinition.json:2:" in output and "malformed JSON" in output, output
+
+
+def test_a_non_empty_catalog_dir_needs_force(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    code, output = dro("import", "salesforce", str(DATA / "nimbus"), "-o", str(out))
+    assert code == 2 and "is not empty" in output and (out / "keep.txt").exists()
+    assert dro("import", "salesforce", str(DATA / "nimbus"), "-o", str(out), "--force")[0] == 0
+    assert not (out / "keep.txt").exists() and (out / "scenarios.dro").exists()
