@@ -40,7 +40,7 @@ def convert(export: Path, name: str) -> Imported:
     for file, text in list(files.items()):
         formatted, diagnostics = format_text(text, file)
         if formatted is None:  # a bug of the importer, not of the input: say so, located
-            raise ImportFailure(file, f"generated text does not parse: {diagnostics[0].message}",
+            raise ImportFailure(file, f"generated text does not parse: {diagnostics[0].summary}",
                                 "report this as a dro bug, with the export")
         files[file] = formatted
     files["sf_flows.py"] = _flows_module(sorted(context.flows))
@@ -92,4 +92,5 @@ def write_catalog(files: dict[str, str], target: Path, *, force: bool) -> None:
             os.replace(staging, target)
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
-        raise ImportFailure(str(target), f"cannot be written: {exc.strerror}", "check the disk and permissions") from None
+        raise ImportFailure(str(target), f"cannot be written: {exc.strerror}",
+                            "check the disk and the permissions") from None

@@ -7,8 +7,7 @@ from collections import defaultdict
 from dro_cli.importers.salesforce.context import Context
 from dro_cli.importers.salesforce.ids import slug
 from dro_cli.importers.salesforce.records import ImportFailure, Record
-from dro_cli.importers.salesforce.values import (ACTIONS, RETRY_POLICIES, STEP_TYPES, duration, interval,
-                                                 quote)
+from dro_cli.importers.salesforce.values import ACTIONS, RETRY_POLICIES, STEP_TYPES, duration, interval, quote
 
 
 def decompositions_text(records: list[Record], context: Context) -> str:
@@ -85,8 +84,8 @@ def _match(record: Record, context: Context, *, error: bool) -> str:
 def jeopardy_text(records: list[Record], context: Context) -> str:
     blocks = []
     for record in records:
-        lines = [f"# {record.origin}",
-                 f"jeopardy_rule {context.rules.new(record.get('Name') or 'jeopardy ' + record.get('StepType'), 'rule')} {{",
+        rule_id = context.rules.new(record.get("Name") or f"jeopardy {record.get('StepType')}", "rule")
+        lines = [f"# {record.origin}", f"jeopardy_rule {rule_id} {{",
                  f"  match {_match(record, context, error=False)}"]
         for column, attribute in (("EstimatedDuration", "duration"), ("JeopardyThreshold", "jeopardy")):
             if record.get(column):
@@ -117,6 +116,9 @@ def fallout_text(records: list[Record], context: Context) -> str:
         if None in intervals:
             raise ImportFailure(f"{record.origin}, column 'RetryIntervals'", f"{record.get('RetryIntervals')!r} "
                                 "is not a list of intervals", "write seconds or durations, comma separated: 10,60,300")
+        if record.get("RetriesAllowed") and not record.get("RetriesAllowed").isdigit():
+            raise ImportFailure(f"{record.origin}, column 'RetriesAllowed'",
+                                f"{record.get('RetriesAllowed')!r} is not a whole number", "give a count: 3")
         if record.get("RetriesAllowed"):
             lines.append(f"  retries {record.get('RetriesAllowed')}")
         if policy == "Staggered" and intervals:
