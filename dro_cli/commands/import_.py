@@ -36,7 +36,7 @@ def salesforce_command(export: Path, output: Path, force: bool) -> None:
 
     try:
         imported = convert(export, output.name.replace("-", "_") or "imported")
-        write_catalog(imported.files, output, force=force)
+        write_catalog(imported.files, output, force=force, export=export)
     except ImportFailure as failure:
         raise DroError(f"{failure.where}: {failure.what}", hint=failure.fix, exit_code=EXIT_USAGE) from None
     dro_files = sum(name.endswith(".dro") for name in imported.files)

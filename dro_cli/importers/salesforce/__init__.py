@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dro_cli.importers.salesforce.context import Context, Note
-from dro_cli.importers.salesforce.records import ImportFailure, read_export
+from dro_cli.importers.salesforce.records import READ, ImportFailure, read_export
 from dro_cli.importers.salesforce.rules import decompositions_text, fallout_text, jeopardy_text, scenarios_text
 from dro_cli.importers.salesforce.steps import groups_text
 
@@ -28,6 +28,7 @@ def convert(export: Path, name: str) -> Imported:
 
     records = read_export(export)
     context = Context()
+    context.unread(records, READ)
     files = groups_text(records, context)
     files["products.dro"] = decompositions_text(records["ProductFulfillmentDecompRule"], context)
     files["scenarios.dro"] = scenarios_text(records["ProductFulfillmentScenario"], context)
@@ -64,8 +65,10 @@ def report_text(notes: list[Note], collisions: list[tuple[str, str, str]]) -> st
     return "\n".join(lines) + "\n"
 
 
-def write_catalog(files: dict[str, str], target: Path, *, force: bool) -> None:
+def write_catalog(files: dict[str, str], target: Path, *, force: bool, export: Path) -> None:
     """Everything or nothing: written to a directory beside the target, then renamed over it."""
+    if target.resolve() == export.resolve() or target.resolve() in export.resolve().parents:
+        raise ImportFailure(str(target), "holds the export itself", "write the catalog to another directory")
     if target.exists() and not target.is_dir():
         raise ImportFailure(str(target), "exists and is not a directory", "choose a directory for -o")
     if target.is_dir() and any(target.iterdir()) and not force:

@@ -8,6 +8,11 @@ from dro_cli.importers.salesforce.ids import Ids, slug
 from dro_cli.importers.salesforce.records import Record
 
 
+# Salesforce's own bookkeeping: nothing of the configuration, so not reported.
+SYSTEM = {"Id", "OwnerId", "CreatedDate", "CreatedById", "LastModifiedDate", "LastModifiedById", "SystemModstamp",
+          "IsDeleted", "LastViewedDate", "LastReferencedDate", "attributes.type", "attributes.url"}
+
+
 @dataclass(frozen=True)
 class Note:
     """Something of the export that dro cannot express (or expresses differently), and where it is."""
@@ -32,6 +37,16 @@ class Context:
 
     def note(self, record: Record, column: str, why: str) -> None:
         self.notes.append(Note(record.origin, column, record.get(column), why))
+
+    def unread(self, records: dict[str, list[Record]], read: dict[str, set[str]]) -> None:
+        """A column the import does not read is reported once, at its first row with a value."""
+        for obj, rows in records.items():
+            seen: set[str] = set()
+            for record in rows:
+                for column, value in record.fields.items():
+                    if value.strip() and column not in read[obj] and column not in SYSTEM and column not in seen:
+                        seen.add(column)
+                        self.note(record, column, "not a field dro import reads: left out")
 
     def flow(self, name: str) -> str:
         function = slug(name, "flow")

@@ -20,6 +20,29 @@ OBJECTS = {
     "FulfillmentStepJeopardyRule": ("StepType",),
     "FulfillmentFalloutRule": ("StepType",),
 }
+# Every column the import reads, by object (OBJECTS' required ones among them).
+READ = {
+    "FulfillmentStepDefinitionGroup": {"Name", "Description"},
+    "FulfillmentStepDefinition": {
+        "Name", "Description", "StepType", "Scope", "StepDefinitionGroup.Name", "FlowDefinitionName",
+        "IntegrationDefinitionName.DeveloperName", "AssignedTo.Name", "PointOfNoReturn", "AmendGroup.Name",
+        "CancelledGroup.Name", "ForcePlanFreezeDuringExecution", "IsSkipBranch", "ExecuteOn", "DelayOf", "DelayUnit",
+        "ResumeOnRule.Name", "TaskAllocationType"},
+    "FulfillmentStepDependencyDef": {
+        "FulfillmentStepDefinition", "FulfillmentStepDefinition.Name", "DependsOnStepDefinition",
+        "DependsOnStepDefinition.Name", "DependencyScope", "IsCompensateInReverse", "PropagateStateToDependentStep"},
+    "ProductFulfillmentDecompRule": {
+        "SourceProduct.StockKeepingUnit", "DestinationProduct.StockKeepingUnit", "SourceProductClassification.Name",
+        "Priority"},
+    "ProductFulfillmentScenario": {
+        "Product.StockKeepingUnit", "ProductClassification.Name", "Action", "FulfillmentStepDefnGroup.Name"},
+    "FulfillmentStepJeopardyRule": {
+        "Name", "StepType", "EstimatedDuration", "EstimatedDurationUnit", "JeopardyThreshold",
+        "JeopardyThresholdUnit", "FlowDefinition", "IntegrationDefinition.DeveloperName"},
+    "FulfillmentFalloutRule": {
+        "Name", "StepType", "ErrorCode", "RetryPolicy", "RetriesAllowed", "RetryIntervals", "FalloutQueue.Name",
+        "FlowDefinitionName", "IntegrationDefinition.DeveloperName"},
+}
 # A lookup may be exported as the related record's name (`X.Name`) or as the bare field (`X`).
 ALIASES = {"FulfillmentStepDefinition": "FulfillmentStepDefinition.Name",
            "DependsOnStepDefinition": "DependsOnStepDefinition.Name"}
@@ -166,8 +189,12 @@ def _flatten(raw: dict[str, object], prefix: str = "") -> dict[str, str]:
             continue
         if isinstance(value, dict):
             fields.update(_flatten(value, f"{prefix}{key}."))
+        elif isinstance(value, bool):
+            fields[f"{prefix}{key}"] = str(value).lower()
+        elif isinstance(value, float) and value.is_integer():  # SOQL writes numbers as 3.0
+            fields[f"{prefix}{key}"] = str(int(value))
         elif value is not None:
-            fields[f"{prefix}{key}"] = str(value).lower() if isinstance(value, bool) else str(value)
+            fields[f"{prefix}{key}"] = str(value)
     return fields
 
 

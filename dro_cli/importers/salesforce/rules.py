@@ -59,6 +59,9 @@ def scenarios_text(records: list[Record], context: Context) -> str:
             raise ImportFailure(record.origin, "neither Product.StockKeepingUnit nor ProductClassification.Name",
                                 "name the product or the classification the scenario applies to")
         scenario_id = context.scenarios.new(f"{sku or classification} {action}", "scenario")
+        if not record.get("FulfillmentStepDefnGroup.Name"):
+            raise ImportFailure(f"{record.origin}, column 'FulfillmentStepDefnGroup.Name'", "empty",
+                                "name the step group the scenario adds")
         group = context.group_ref(record.get("FulfillmentStepDefnGroup.Name"))
         blocks.append(f"# {record.origin}\nscenario {scenario_id} {{\n  when {when}\n"
                       f"  actions [{ACTIONS[action]}]\n  add {group}\n}}\n")

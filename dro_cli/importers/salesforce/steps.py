@@ -39,7 +39,9 @@ def groups_text(records: dict[str, list[Record]], context: Context) -> dict[str,
         if record.get("Scope") and record.get("Scope") not in SCOPES:
             raise ImportFailure(f"{record.origin}, column 'Scope'", f"unknown Scope {record.get('Scope')!r}",
                                 f"use one of {', '.join(SCOPES)}")
-        step_id = context.steps.new(record.get("Name") or "step", "step")
+        if not record.get("Name"):
+            raise ImportFailure(f"{record.origin}, column 'Name'", "the step has no name", "give every step a name")
+        step_id = context.steps.new(record.get("Name"), "step")
         context.step_ids.setdefault(record.get("Name"), []).append(step_id)
         context.record_ids[record.origin] = step_id
         steps_of[group].append(record)
@@ -49,7 +51,9 @@ def groups_text(records: dict[str, list[Record]], context: Context) -> dict[str,
         name = group_record.get("Name")
         group_id = context.groups[name]
         body = [_step_text(step, context, after) for step in steps_of[name]]
-        text = (f"# {group_record.origin}\ngroup {group_id} {quote(name)} {{\n"
+        description = group_record.get("Description")
+        head = f"  description {quote(description)}\n\n" if description else ""
+        text = (f"# {group_record.origin}\ngroup {group_id} {quote(name)} {{\n{head}"
                 + "\n".join(body) + "}\n")
         files[f"group_{group_id}.dro"] = text
     return files
@@ -59,6 +63,8 @@ def _step_text(record: Record, context: Context, after: dict[str, list[str]]) ->
     step_id = context.record_ids[record.origin]
     kind = STEP_TYPES[record.get("StepType")]
     lines = [f"  # {record.origin}", f"  step {step_id} {quote(record.get('Name'))} {{", f"    type {kind}"]
+    if record.get("Description"):
+        lines.append(f"    description {quote(record.get('Description'))}")
     scope = record.get("Scope")
     if scope:
         lines.append(f"    scope {SCOPES[scope]}")
@@ -138,6 +144,9 @@ def _dependencies(records: list[Record], context: Context) -> dict[str, list[str
                 raise ImportFailure(f"{record.origin}, column {column!r}",
                                     f"{record.get(column)!r} names more than one step",
                                     "rename the steps so that each name is unique")
+        if not on:
+            raise ImportFailure(f"{record.origin}, column 'DependsOnStepDefinition'", "empty",
+                                "name the step it depends on, or remove the row")
         scope = record.get("DependencyScope")
         if scope not in DEPENDENCY_SCOPES:
             raise ImportFailure(f"{record.origin}, column 'DependencyScope'", f"unknown DependencyScope {scope!r}",
