@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from dro_cli.main import cli
 
 DATA = Path(__file__).parent / "data" / "salesforce"
+NUMBERS = {"Priority", "RetriesAllowed", "EstimatedDuration", "JeopardyThreshold", "DelayOf"}
 
 
 def dro(*args: str) -> tuple[int, str]:
@@ -60,6 +61,8 @@ def _as_soql_json(export: Path, target: Path) -> None:
                     nested = record.setdefault(outer, {})
                     assert isinstance(nested, dict)
                     nested[inner] = value or None
+                elif key in NUMBERS and value:
+                    record[key] = float(value)  # SOQL writes numbers as 3.0
                 else:
                     record[key] = {"true": True, "false": False}.get(value, value or None)
             records.append(record)
@@ -86,8 +89,13 @@ def test_the_planted_defects_fail_validate_located(tmp_path: Path) -> None:
     found = json.loads(output)
     diagnostics = found["diagnostics"] if isinstance(found, dict) else found
     errors = sorted((d["code"], Path(d["file"]).name, d["line"]) for d in diagnostics if d["severity"] == "error")
+    assert [(code, file) for code, file, _ in errors] == [("DRO304", "group_fiber_install.dro"),
+                                                            ("DRO317", "rules.dro")], errors
     # the dependency on "Activate Lines" (no such step), the second timeout rule (as specific as the first)
-    assert errors == [("DRO304", "group_fiber_install.dro", 58), ("DRO317", "rules.dro", 52)], errors
+    lines = {file: (out / file).read_text().splitlines() for _, file, _ in errors}
+    assert "activate_lines within plan" in lines["group_fiber_install.dro"][errors[0][2] - 1]
+    rule_block = "\n".join(lines["rules.dro"][errors[1][2] - 4:errors[1][2]])
+    assert "FulfillmentFalloutRule.csv row 4" in rule_block and "network_timeouts_again" in rule_block
 
 
 @pytest.mark.parametrize(("edit", "located"), [
@@ -160,3 +168,12 @@ def test_a_dangling_amend_group_is_left_for_validate_to_locate(tmp_path: Path) -
     out = imported(export, tmp_path / "out")
     code, output = dro("validate", str(out))
     assert code == 1 and "fiber_amnd" in output and "group_fiber_install.dro" in output, output
+
+
+def test_force_never_replaces_the_export(tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    shutil.copytree(DATA / "nimbus", export)
+    for out in (export, tmp_path):
+        code, output = dro("import", "salesforce", str(export), "-o", str(out), "--force")
+        assert code == 2 and "holds the export itself" in output, output
+    assert sorted(p.name for p in export.iterdir()) == sorted(p.name for p in (DATA / "nimbus").iterdir())
