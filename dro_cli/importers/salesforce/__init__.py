@@ -48,7 +48,7 @@ def convert(export: Path, name: str) -> Imported:
     files["dro.yaml"] = f"name: {name}\n"
     collisions = context.steps.collisions + context.scenarios.collisions + context.rules.collisions
     files["IMPORT_REPORT.md"] = report_text(context.notes, collisions)
-    return Imported(files, context.notes, collisions)
+    return Imported(files, sorted(context.notes, key=lambda n: n.place), collisions)
 
 
 def _flows_module(functions: list[str]) -> str:
@@ -59,7 +59,8 @@ def _flows_module(functions: list[str]) -> str:
 
 def report_text(notes: list[Note], collisions: list[tuple[str, str, str]]) -> str:
     lines = ["# What the import could not express", ""]
-    lines += [f"- {n.origin}, {n.column} = {n.value!r}: {n.why}" for n in notes] or ["Nothing."]
+    ordered = sorted(notes, key=lambda n: n.place)
+    lines += [f"- {n.origin}, {n.column} = {n.value!r}: {n.why}" for n in ordered] or ["Nothing."]
     lines += ["", "# Ids renamed because another name took them", ""]
     lines += [f"- {name!r}: {got} ({wanted} was taken)" for name, wanted, got in collisions] or ["None."]
     return "\n".join(lines) + "\n"

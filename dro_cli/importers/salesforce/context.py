@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from dro_cli.importers.salesforce.ids import Ids, slug
 from dro_cli.importers.salesforce.records import Record
 
-
 # Salesforce's own bookkeeping: nothing of the configuration, so not reported.
 SYSTEM = {"Id", "OwnerId", "CreatedDate", "CreatedById", "LastModifiedDate", "LastModifiedById", "SystemModstamp",
           "IsDeleted", "LastViewedDate", "LastReferencedDate", "attributes.type", "attributes.url"}
@@ -21,6 +20,7 @@ class Note:
     column: str
     value: str
     why: str
+    place: tuple[str, int] = ("", 0)  # (file, row): the report's order
 
 
 @dataclass
@@ -36,7 +36,7 @@ class Context:
     endpoints: dict[str, str] = field(default_factory=dict)  # DeveloperName -> endpoint id
 
     def note(self, record: Record, column: str, why: str) -> None:
-        self.notes.append(Note(record.origin, column, record.get(column), why))
+        self.notes.append(Note(record.origin, column, record.get(column), why, (record.file, record.row)))
 
     def unread(self, records: dict[str, list[Record]], read: dict[str, set[str]]) -> None:
         """A column the import does not read is reported once, at its first row with a value."""
