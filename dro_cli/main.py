@@ -133,8 +133,10 @@ class LazyGroup(click.Group):
             return None
         module, _, attribute = target[0].partition(":")
         command: click.Command = getattr(importlib.import_module(module), attribute)
-        if not any(param.name == "color" for param in command.params):
-            command.params.extend(terminal_options(None, None))
+        subcommands = list(command.commands.values()) if isinstance(command, click.Group) else []
+        for each in (command, *subcommands):  # `dro import salesforce -q` as `dro import -q`
+            if not any(param.name == "color" for param in each.params):
+                each.params.extend(terminal_options(None, None))
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:

@@ -177,3 +177,47 @@ def test_force_never_replaces_the_export(tmp_path: Path) -> None:
         code, output = dro("import", "salesforce", str(export), "-o", str(out), "--force")
         assert code == 2 and "holds the export itself" in output, output
     assert sorted(p.name for p in export.iterdir()) == sorted(p.name for p in (DATA / "nimbus").iterdir())
+
+
+def test_quiet_shows_only_what_was_not_imported(tmp_path: Path) -> None:
+    code, output = dro("import", "salesforce", str(DATA / "nimbus"), "-o", str(tmp_path / "Nimbus-Fiber"), "-q")
+    assert code == 0 and "wrote" not in output
+    assert output.count("warning: not imported: ") == 18, output
+    assert (tmp_path / "Nimbus-Fiber" / "dro.yaml").read_text() == "name: nimbus_fiber\n"
+
+
+def test_ids_are_readable_and_valid() -> None:
+    from dro_cli.importers.salesforce.ids import Ids, slug
+
+    assert slug("Reserve Port (WMS)", "step") == "reserve_port_wms"
+    assert slug("5G Core", "step") == "step_5g_core"
+    assert slug("When", "step") == "when_"
+    assert slug("", "group") == "group"
+    ids = Ids()
+    assert [ids.new(n, "step") for n in ("Ship It", "ship-it", "Ship It!")] == ["ship_it", "ship_it_2", "ship_it_3"]
+    assert ids.collisions == [("ship-it", "ship_it", "ship_it_2"), ("Ship It!", "ship_it", "ship_it_3")]
+
+
+def test_every_value_the_issue_names_is_in_the_sample() -> None:
+    text = "\n".join(p.read_text() for p in (DATA / "nimbus").glob("*.csv"))
+    for value in ("AutoTask", "Callout", "ManualTask", "Milestone", "Pause", "StagedAssetize", "Plan", "Bundle",
+                  "LineItem", "CrossPlan", "Custom", "Immediate", "Monotonous", "Staggered", "Add", "Change",
+                  "Delete", "NoChange"):
+        assert f",{value}," in text, value
+    objects = {p.stem for p in (DATA / "nimbus").glob("*.csv")}
+    from dro_cli.importers.salesforce.records import OBJECTS, READ
+
+    assert objects == set(OBJECTS)
+    for obj, columns in READ.items():
+        header = (DATA / "nimbus" / f"{obj}.csv").read_text().splitlines()[0].split(",")
+        missing = columns - set(header) - {"Description", "FulfillmentStepDefinition", "DependsOnStepDefinition",
+                                             "FlowDefinitionName", "Name"}
+        assert not missing, (obj, missing)
+
+
+def test_a_file_that_is_not_utf8_is_located(tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    shutil.copytree(DATA / "nimbus", export)
+    (export / "FulfillmentStepDefinitionGroup.csv").write_bytes(b"Id,Name\na01,Fibre \xe9\n")
+    code, output = dro("import", "salesforce", str(export), "-o", str(tmp_path / "out"))
+    assert code == 2 and "FulfillmentStepDefinitionGroup.csv:2 (byte 18): the file is not UTF-8" in output, output

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -33,15 +32,17 @@ def salesforce_command(export: Path, output: Path, force: bool) -> None:
          or CATALOG_DIR cannot be written or is not empty; nothing is written
     """
     from dro_cli.importers.salesforce import ImportFailure, convert, write_catalog
+    from dro_cli.importers.salesforce.ids import slug
+    from dro_cli.output.terminal import quiet
 
     try:
-        imported = convert(export, output.name.replace("-", "_") or "imported")
+        imported = convert(export, slug(output.resolve().name, "catalog"))
         write_catalog(imported.files, output, force=force, export=export)
     except ImportFailure as failure:
         raise DroError(f"{failure.where}: {failure.what}", hint=failure.fix, exit_code=EXIT_USAGE) from None
     dro_files = sum(name.endswith(".dro") for name in imported.files)
-    click.echo(f"wrote {dro_files} .dro files to {output}; {len(imported.notes)} things not imported, "
-               f"{len(imported.collisions)} ids renamed: see {output / 'IMPORT_REPORT.md'}", err=True)
-    for note in imported.notes:
-        click.echo(f"  not imported: {note.origin}, {note.column}: {note.why}", err=True)
-    sys.stdout.flush()
+    if not quiet():
+        click.echo(f"wrote {dro_files} .dro files to {output}; {len(imported.notes)} things not imported, "
+                   f"{len(imported.collisions)} ids renamed: see {output / 'IMPORT_REPORT.md'}", err=True)
+    for note in imported.notes:  # warnings: shown with -q too
+        click.echo(f"warning: not imported: {note.origin}, {note.column}: {note.why}", err=True)

@@ -109,7 +109,8 @@ def _decode(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ImportFailure(f"{path.name} byte {exc.start}", "the file is not UTF-8",
+        line = exc.object[:exc.start].count(b"\n") + 1
+        raise ImportFailure(f"{path.name}:{line} (byte {exc.start})", "the file is not UTF-8",
                             "export with UTF-8 encoding (the data loader's default)") from None
     except OSError as exc:
         raise ImportFailure(path.name, f"cannot be read: {exc.strerror}", "check the file's permissions") from None
