@@ -221,3 +221,24 @@ def test_a_file_that_is_not_utf8_is_located(tmp_path: Path) -> None:
     (export / "FulfillmentStepDefinitionGroup.csv").write_bytes(b"Id,Name\na01,Fibre \xe9\n")
     code, output = dro("import", "salesforce", str(export), "-o", str(tmp_path / "out"))
     assert code == 2 and "FulfillmentStepDefinitionGroup.csv:2 (byte 18): the file is not UTF-8" in output, output
+
+
+def test_an_incomplete_query_result_is_refused(tmp_path: Path) -> None:
+    _as_soql_json(DATA / "nimbus", tmp_path / "export")
+    path = tmp_path / "export" / "FulfillmentStepDefinition.json"
+    path.write_text(path.read_text().replace('"done": true', '"done": false', 1))
+    code, output = dro("import", "salesforce", str(tmp_path / "export"), "-o", str(tmp_path / "out"))
+    assert code == 2 and 'FulfillmentStepDefinition.json: an incomplete query result ("done": false)' in output
+
+
+def test_two_flows_with_one_slug_stay_two_functions(tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    shutil.copytree(DATA / "nimbus", export)
+    path = export / "FulfillmentStepDefinition.csv"
+    path.write_text(path.read_text().replace("Notify_Amend_Flow", "Activate Line Flow"))
+    out = imported(export, tmp_path / "out")
+    flows = (out / "sf_flows.py").read_text()
+    assert "def activate_line_flow(" in flows and "def activate_line_flow_2(" in flows
+    assert "'Activate Line Flow': activate_line_flow_2 (activate_line_flow was taken)" in (
+        out / "IMPORT_REPORT.md").read_text()
+    assert dro("validate", str(out))[0] == 0

@@ -46,7 +46,7 @@ def convert(export: Path, name: str) -> Imported:
         files[file] = formatted
     files["sf_flows.py"] = _flows_module(sorted(context.flows))
     files["dro.yaml"] = f"name: {name}\n"
-    collisions = context.steps.collisions + context.scenarios.collisions + context.rules.collisions
+    collisions = context.collisions
     files["IMPORT_REPORT.md"] = report_text(context.notes, collisions)
     return Imported(files, sorted(context.notes, key=lambda n: n.place), collisions)
 

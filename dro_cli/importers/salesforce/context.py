@@ -33,6 +33,9 @@ class Context:
     step_ids: dict[str, list[str]] = field(default_factory=dict)  # Salesforce name -> dro ids
     record_ids: dict[str, str] = field(default_factory=dict)  # a step record's origin -> its dro id
     flows: set[str] = field(default_factory=set)  # python function names of sf_flows.py
+    flow_functions: dict[str, str] = field(default_factory=dict)  # Salesforce flow name -> function
+    flow_ids: Ids = field(default_factory=Ids)
+    endpoint_ids: Ids = field(default_factory=Ids)
     endpoints: dict[str, str] = field(default_factory=dict)  # DeveloperName -> endpoint id
 
     def note(self, record: Record, column: str, why: str) -> None:
@@ -49,12 +52,20 @@ class Context:
                         self.note(record, column, "not a field dro import reads: left out")
 
     def flow(self, name: str) -> str:
-        function = slug(name, "flow")
-        self.flows.add(function)
-        return f"sf_flows:{function}"
+        if name not in self.flow_functions:
+            self.flow_functions[name] = self.flow_ids.new(name, "flow")
+        self.flows.add(self.flow_functions[name])
+        return f"sf_flows:{self.flow_functions[name]}"
 
     def endpoint(self, developer_name: str) -> str:
-        return self.endpoints.setdefault(developer_name, slug(developer_name, "endpoint"))
+        if developer_name not in self.endpoints:
+            self.endpoints[developer_name] = self.endpoint_ids.new(developer_name, "endpoint")
+        return self.endpoints[developer_name]
+
+    @property
+    def collisions(self) -> list[tuple[str, str, str]]:
+        return [c for ids in (self.steps, self.scenarios, self.rules, self.flow_ids, self.endpoint_ids)
+                for c in ids.collisions]
 
     def group_ref(self, name: str) -> str:
         """A group by its name; an unknown name keeps a derived id so that `dro validate` shows it."""

@@ -169,6 +169,9 @@ def _read_json(path: Path) -> list[Record]:
     if not isinstance(records, list):
         raise ImportFailure(path.name, "not a SOQL query result: no \"records\" list",
                             'write {"totalSize": N, "done": true, "records": [...]}')
+    if data.get("done") is False:  # the rest is behind nextRecordsUrl: importing a part would drop the rest
+        raise ImportFailure(path.name, "an incomplete query result (\"done\": false)",
+                            "fetch every page (nextRecordsUrl) and save them as one result, or use queryAll")
     lines = _record_lines(text, len(records))
     out = []
     for index, raw in enumerate(records):
