@@ -192,6 +192,7 @@ def test_ids_are_readable_and_valid() -> None:
     assert slug("Reserve Port (WMS)", "step") == "reserve_port_wms"
     assert slug("5G Core", "step") == "step_5g_core"
     assert slug("When", "step") == "when_"
+    assert slug("StagedAssetize", "flow") == "staged_assetize" and slug("Network_Inventory", "x") == "network_inventory"
     assert slug("", "group") == "group"
     ids = Ids()
     assert [ids.new(n, "step") for n in ("Ship It", "ship-it", "Ship It!")] == ["ship_it", "ship_it_2", "ship_it_3"]
@@ -242,3 +243,13 @@ def test_two_flows_with_one_slug_stay_two_functions(tmp_path: Path) -> None:
     assert "'Activate Line Flow': activate_line_flow_2 (activate_line_flow was taken)" in (
         out / "IMPORT_REPORT.md").read_text()
     assert dro("validate", str(out))[0] == 0
+
+
+def test_the_imported_catalog_plans_an_order(tmp_path: Path) -> None:
+    out = imported(DATA / "nimbus", tmp_path / "nimbus")
+    code, output = dro("plan", str(DATA / "orders" / "ORD-9001.yaml"), "--catalog", str(out), "--format", "json")
+    assert code == 0, output
+    plan = json.loads(output[output.index("{"):output.rindex("}") + 1])
+    steps = {step["step"] for step in plan["steps"]}
+    assert steps == {"credit_check", "reserve_port", "install_ont", "wait_for_technician", "activate_line",
+                     "create_assets", "service_live"}, steps

@@ -12,6 +12,7 @@ from dro_cli.importers.salesforce.context import Context, Note
 from dro_cli.importers.salesforce.records import READ, ImportFailure, read_export
 from dro_cli.importers.salesforce.rules import decompositions_text, fallout_text, jeopardy_text, scenarios_text
 from dro_cli.importers.salesforce.steps import groups_text
+from dro_cli.importers.salesforce.values import quote
 
 __all__ = ["ImportFailure", "Imported", "convert", "write_catalog"]
 
@@ -44,17 +45,21 @@ def convert(export: Path, name: str) -> Imported:
             raise ImportFailure(file, f"generated text does not parse: {diagnostics[0].summary}",
                                 "report this as a dro bug, with the export")
         files[file] = formatted
-    files["sf_flows.py"] = _flows_module(sorted(context.flows))
+    files["sf_flows.py"] = _flows_module(context.flow_functions)
     files["dro.yaml"] = f"name: {name}\n"
     collisions = context.collisions
     files["IMPORT_REPORT.md"] = report_text(context.notes, collisions)
     return Imported(files, sorted(context.notes, key=lambda n: n.place), collisions)
 
 
-def _flows_module(functions: list[str]) -> str:
-    body = "".join(f"\n\ndef {f}(context):\n    raise NotImplementedError(\"port the Salesforce flow {f}\")\n"
-                   for f in functions)
-    return f'"""Stubs of the Salesforce flows the imported steps call: write each one in Python."""\n{body}'
+def _flows_module(functions: dict[str, str]) -> str:
+    """A stub per Salesforce flow (name -> function), so that the catalog validates before the port."""
+    stubs = "".join(
+        f"\n\ndef {function}(ctx: Mapping[str, Any]) -> dict[str, Any]:\n"
+        f"    raise NotImplementedError({quote('port the Salesforce flow ' + name + ' to Python')})\n"
+        for name, function in sorted(functions.items(), key=lambda pair: pair[1]))
+    return ('"""Stubs of the Salesforce flows the imported steps call: write each one in Python."""\n\n'
+            "from collections.abc import Mapping\nfrom typing import Any\n" + stubs)
 
 
 def report_text(notes: list[Note], collisions: list[tuple[str, str, str]]) -> str:

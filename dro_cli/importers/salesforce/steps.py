@@ -90,7 +90,7 @@ def _typed(record: Record, kind: str, context: Context) -> list[str]:
     flow, integration = record.get("FlowDefinitionName"), record.get("IntegrationDefinitionName.DeveloperName")
     if record.get("StepType") == "StagedAssetize":
         context.note(record, "StepType", "dro has no assets: StagedAssetize is an `auto` step calling a stub flow")
-        flow = flow or "staged_assetize"
+        flow = flow or "StagedAssetize"
     if kind == "auto":
         lines.append(f"    flow {quote(context.flow(flow or record.get('Name') or 'flow'))}")
         if not record.get("FlowDefinitionName") and record.get("StepType") == "AutoTask":
