@@ -8,7 +8,9 @@ RESERVED = {"when", "after", "into", "resume_on", "not", "true", "false", "null"
 
 
 def slug(name: str, fallback: str) -> str:
-    """`Reserve Laptop (WMS)` -> `reserve_laptop_wms`, `StagedAssetize` -> `staged_assetize`; an id starts with a letter, as dro requires."""
+    """`Reserve Laptop (WMS)` -> `reserve_laptop_wms`, `StagedAssetize` -> `staged_assetize`.
+
+    An id starts with a letter, as dro requires; a keyword gets a trailing `_`."""
     words = re.sub(r"(?<=[a-z])(?=[A-Z])", "_", name)  # camelCase API names: StagedAssetize
     text = re.sub(r"[^a-z0-9]+", "_", words.lower()).strip("_") or fallback
     if not text[0].isalpha():
