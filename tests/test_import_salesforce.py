@@ -253,3 +253,40 @@ def test_the_imported_catalog_plans_an_order(tmp_path: Path) -> None:
     steps = {step["step"] for step in plan["steps"]}
     assert steps == {"credit_check", "reserve_port", "install_ont", "wait_for_technician", "activate_line",
                      "create_assets", "service_live"}, steps
+
+
+HOSTILE = ['Evil"} step x { type auto', "two\nlines } #", "{{ order.id }}", "ünïcödé ✓", "#", "when", "  ", "a" * 300]
+
+
+@pytest.mark.parametrize("text", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_names_stay_data(tmp_path: Path, text: str) -> None:
+    """Names, SKUs, flows and integrations end up quoted, slugged or refused: never as dro source."""
+    export = tmp_path / "export"
+    shutil.copytree(DATA / "nimbus", export)
+    for name, old in (("FulfillmentStepDefinitionGroup.csv", "Fiber Change"),
+                      ("FulfillmentStepDefinition.csv", "Network_Inventory"),
+                      ("FulfillmentStepDefinition.csv", "Activate_Line_Flow"),
+                      ("ProductFulfillmentDecompRule.csv", "ONT-DEVICE"),
+                      ("FulfillmentFalloutRule.csv", "http_503")):
+        path = export / name
+        with path.open(newline="") as handle:
+            rows = list(csv.reader(handle))
+        rows = [[text if cell == old else cell for cell in row] for row in rows]
+        with path.open("w", newline="") as handle:
+            csv.writer(handle).writerows(rows)
+    for edited in ("FulfillmentStepDefinition.csv", "ProductFulfillmentScenario.csv"):  # references too
+        path = export / edited
+        path.write_text(path.read_text().replace(",Fiber Change,", f",{csv_cell(text)},"))
+    code, output = dro("import", "salesforce", str(export), "-o", str(tmp_path / "out"))
+    assert "Traceback" not in output and "dro bug" not in output, output
+    if code == 0:
+        code, output = dro("validate", str(tmp_path / "out"), "--format", "json")
+        codes = {d["code"] for d in json.loads(output)["diagnostics"]}
+        assert not {c for c in codes if c.startswith("DRO1")}, output  # every file parses
+        assert dro("fmt", "--check", str(tmp_path / "out"))[0] == 0
+    else:
+        assert code == 2, output
+
+
+def csv_cell(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'

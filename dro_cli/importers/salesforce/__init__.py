@@ -35,8 +35,10 @@ def convert(export: Path, name: str) -> Imported:
     files["scenarios.dro"] = scenarios_text(records["ProductFulfillmentScenario"], context)
     files["rules.dro"] = (jeopardy_text(records["FulfillmentStepJeopardyRule"], context) + "\n"
                           + fallout_text(records["FulfillmentFalloutRule"], context))
-    files["endpoints.dro"] = "".join(
-        f'endpoint {ident} {{\n  url env("{ident.upper()}_URL")\n}}\n' for ident in sorted(context.endpoints.values()))
+    files["endpoints.dro"] = "\n".join(
+        f"# integration definition {quote(name)}, first named by {context.endpoint_origins[name]}\n"
+        f'endpoint {ident} {{\n  url env("{ident.upper()}_URL")\n}}\n'
+        for name, ident in sorted(context.endpoints.items(), key=lambda pair: pair[1]))
     files = {file: f"# Imported from the Salesforce DRO export {export.name}.\n\n{text}"
              for file, text in files.items() if text.strip()}
     for file, text in list(files.items()):

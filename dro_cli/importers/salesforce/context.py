@@ -36,6 +36,7 @@ class Context:
     flow_functions: dict[str, str] = field(default_factory=dict)  # Salesforce flow name -> function
     flow_ids: Ids = field(default_factory=Ids)
     endpoint_ids: Ids = field(default_factory=Ids)
+    endpoint_origins: dict[str, str] = field(default_factory=dict)  # DeveloperName -> the row first naming it
     endpoints: dict[str, str] = field(default_factory=dict)  # DeveloperName -> endpoint id
 
     def note(self, record: Record, column: str, why: str) -> None:
@@ -57,9 +58,10 @@ class Context:
         self.flows.add(self.flow_functions[name])
         return f"sf_flows:{self.flow_functions[name]}"
 
-    def endpoint(self, developer_name: str) -> str:
+    def endpoint(self, developer_name: str, record: Record) -> str:
         if developer_name not in self.endpoints:
             self.endpoints[developer_name] = self.endpoint_ids.new(developer_name, "endpoint")
+            self.endpoint_origins[developer_name] = record.origin
         return self.endpoints[developer_name]
 
     @property

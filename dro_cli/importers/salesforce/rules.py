@@ -25,7 +25,8 @@ def decompositions_text(records: list[Record], context: Context) -> str:
     for source, rows in by_source.items():
         rows.sort(key=lambda r: _priority(r))
         intos = "".join(f"  # {r.origin}\n  into {quote(r.get('DestinationProduct.StockKeepingUnit'))}\n" for r in rows)
-        blocks.append(f"decompose {quote(source)} {{\n{intos}}}\n")
+        rows_named = ", ".join(str(r.row) for r in sorted(rows, key=lambda r: r.row))
+        blocks.append(f"# {rows[0].file} rows {rows_named}\ndecompose {quote(source)} {{\n{intos}}}\n")
         for r in rows:
             if r.get("Priority"):
                 context.note(r, "Priority", "dro has no priorities: the `into` lines are in priority order")
@@ -78,7 +79,7 @@ def _match(record: Record, context: Context, *, error: bool) -> str:
     if flow:
         keys.append(f"flow: {quote(context.flow(flow))}")
     if record.get("IntegrationDefinition.DeveloperName"):
-        keys.append(f"endpoint: {context.endpoint(record.get('IntegrationDefinition.DeveloperName'))}")
+        keys.append(f"endpoint: {context.endpoint(record.get('IntegrationDefinition.DeveloperName'), record)}")
     if error and record.get("ErrorCode"):
         keys.append(f"error: {quote(record.get('ErrorCode'))}")
     return "{ " + ", ".join(keys) + " }"

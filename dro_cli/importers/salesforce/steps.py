@@ -21,9 +21,9 @@ def groups_text(records: dict[str, list[Record]], context: Context) -> dict[str,
     for record in records["FulfillmentStepDefinitionGroup"]:
         name = record.get("Name")
         if not name:
-            raise ImportFailure(record.origin, "column 'Name' is empty", "give every step group a name")
+            raise ImportFailure(f"{record.origin}, column 'Name'", "empty", "give every step group a name")
         if name in context.groups:
-            raise ImportFailure(record.origin, f"a second step group named {name!r}",
+            raise ImportFailure(f"{record.origin}, column 'Name'", f"a second step group named {name!r}",
                                 "group names must be unique: rename or remove one of them")
         context.groups[name] = context.steps.new(name, "group")
     steps_of: dict[str, list[Record]] = defaultdict(list)
@@ -102,7 +102,7 @@ def _typed(record: Record, kind: str, context: Context) -> list[str]:
             raise ImportFailure(f"{record.origin}, column 'IntegrationDefinitionName.DeveloperName'",
                                 "a Callout step without an integration definition",
                                 "name the integration definition the callout uses")
-        lines += [f"    endpoint {context.endpoint(integration)}", "    method POST",
+        lines += [f"    endpoint {context.endpoint(integration, record)}", "    method POST",
                   f"    path {quote('/' + integration)}"]
         context.note(record, "IntegrationDefinitionName.DeveloperName",
                      "an integration definition has no method or path dro can read: POST /<DeveloperName> assumed")
