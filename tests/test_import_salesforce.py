@@ -290,3 +290,28 @@ def test_hostile_names_stay_data(tmp_path: Path, text: str) -> None:
 
 def csv_cell(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
+
+
+@pytest.mark.parametrize(("name", "old", "new", "located"), [
+    ("ProductFulfillmentDecompRule.csv", "NIMBUS-FIBER-BUNDLE,ONT-DEVICE", "NIMBUS-FIBER-BUNDLE,",
+     "ProductFulfillmentDecompRule.csv row 2 (line 3), column 'DestinationProduct.StockKeepingUnit': empty"),
+    ("FulfillmentStepDependencyDef.csv", "c02,Install ONT", "c02,Install OTN",
+     "FulfillmentStepDependencyDef.csv row 2 (line 3), column 'FulfillmentStepDefinition': step 'Install OTN' is"),
+    ("ProductFulfillmentScenario.csv", ",Delete,", ",Remove,",
+     "ProductFulfillmentScenario.csv row 3 (line 4), column 'Action': unknown Action 'Remove'"),
+    ("FulfillmentFalloutRule.csv", ",Immediate,1,", ",Immediate,one,",
+     "FulfillmentFalloutRule.csv row 3 (line 4), column 'RetriesAllowed': 'one' is not a whole number"),
+    ("FulfillmentStepJeopardyRule.csv", "2,Days,4,Hours", "2,Fortnights,4,Hours",
+     "FulfillmentStepJeopardyRule.csv row 1 (line 2), column 'EstimatedDuration': '2' 'Fortnights' is not"),
+    ("FulfillmentStepDefinition.csv", "b08,Reprofile Port,Callout,LineItem,Fiber Change,,Network_Inventory",
+     "b08,Reprofile Port,Callout,LineItem,Fiber Change,,", "row 8 (line 9), column 'IntegrationDefinitionName"),
+])
+def test_more_bad_values_are_located(tmp_path: Path, name: str, old: str, new: str, located: str) -> None:
+    export = tmp_path / "export"
+    shutil.copytree(DATA / "nimbus", export)
+    path = export / name
+    assert old in path.read_text()
+    path.write_text(path.read_text().replace(old, new, 1))
+    code, output = dro("import", "salesforce", str(export), "-o", str(tmp_path / "out"))
+    assert code == 2 and located in output and "help:" in output, output
+    assert not (tmp_path / "out").exists()

@@ -20,6 +20,9 @@ def decompositions_text(records: list[Record], context: Context) -> str:
             continue
         if record.get("SourceProductClassification.Name"):
             context.note(record, "SourceProductClassification.Name", "dro decomposes by product only: ignored")
+        if not record.get("DestinationProduct.StockKeepingUnit"):
+            raise ImportFailure(f"{record.origin}, column 'DestinationProduct.StockKeepingUnit'", "empty",
+                                "name the product the source decomposes into, or remove the row")
         by_source[source].append(record)
     blocks = []
     for source, rows in by_source.items():
@@ -52,6 +55,8 @@ def scenarios_text(records: list[Record], context: Context) -> str:
                                 f"use one of {', '.join(ACTIONS)}")
         if sku:
             when = f"item.product == {quote(sku)}"
+            if classification:
+                context.note(record, "ProductClassification.Name", "the scenario names a product: it applies to it")
         elif classification:
             when = f"item.attributes.classification == {quote(classification)}"
             context.note(record, "ProductClassification.Name",
