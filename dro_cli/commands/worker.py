@@ -26,9 +26,11 @@ def worker_command(temporal_address: str, namespace: str, task_queue: str, paral
     found = settings(temporal_address, namespace, task_queue)
     from dro_cli.hosts.temporal.worker import serve
 
-    click.echo(f"dro worker: task queue {task_queue!r} on {temporal_address} (namespace {namespace}); "
-               "Ctrl-C stops", err=True)
+    def ready() -> None:
+        click.echo(f"dro worker: polling task queue {task_queue!r} on {temporal_address} (namespace {namespace}); "
+                   "Ctrl-C stops", err=True)
+
     try:
-        asyncio.run(serve(found, parallel=parallel, workflows=not activities_only))
+        asyncio.run(serve(found, parallel=parallel, workflows=not activities_only, ready=ready))
     except KeyboardInterrupt:
         return

@@ -6,13 +6,21 @@ gets the plan and `plan.created` and from then on the history is the order's jou
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+)
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -22,6 +30,25 @@ from dro_cli.hosts.temporal import WORKFLOW
 from dro_cli.hosts.temporal.workflow import REFUSED
 
 View = dict[str, Any]  # the workflow's `view` query: status, lanes, created, notes
+T = TypeVar("T")
+
+
+def _server_errors(call: Callable[..., Coroutine[Any, Any, T]]) -> Callable[..., Coroutine[Any, Any, T]]:
+    """A verb's call: what the server refuses (no worker polls the queue, a timeout) is a DroError, exit 2."""
+
+    @functools.wraps(call)
+    async def calling(settings: Settings, *args: Any, **kwargs: Any) -> T:
+        try:
+            return await call(settings, *args, **kwargs)
+        except (RPCError, WorkflowQueryFailedError) as error:
+            idle = "no poller" in str(error)
+            raise DroError(f"Temporal at {settings.address} did not answer: {_first_line(error)}",
+                           exit_code=EXIT_USAGE,
+                           hint=f"start a worker on task queue {settings.task_queue!r}: dro worker --task-queue "
+                                f"{settings.task_queue}" if idle else
+                                "see `temporal workflow describe --workflow-id ORDER_ID`") from None
+
+    return calling
 
 
 @dataclass(frozen=True)
@@ -42,6 +69,7 @@ async def connect(settings: Settings) -> Client:
                             "HOST:PORT (or $DRO_TEMPORAL_ADDRESS); nothing was started") from None
 
 
+@_server_errors
 async def run_order(target: str, settings: Settings, *, catalog: Path | None, allow_empty: bool) -> View:
     """`dro run TARGET --engine temporal`: a file starts its order's workflow (or continues it, if that file
     started it); an order id continues it. Returns the view once the order settles."""
@@ -79,6 +107,7 @@ async def run_order(target: str, settings: Settings, *, catalog: Path | None, al
     return await settle(handle)
 
 
+@_server_errors
 async def read(settings: Settings, order_id: str) -> View:
     """The order's view, from the workflow's query (a worker answers it, from the history)."""
     client = await connect(settings)
@@ -88,6 +117,7 @@ async def read(settings: Settings, order_id: str) -> View:
     return result
 
 
+@_server_errors
 async def act(settings: Settings, order_id: str, request: dict[str, Any]) -> View:
     """An operator's act, as a workflow update: refused by its validator (exit 2) before it is recorded."""
     client = await connect(settings)

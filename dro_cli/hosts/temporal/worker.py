@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+from collections.abc import Callable
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -26,12 +27,12 @@ def make_worker(client: Client, task_queue: str, *, parallel: int, workflows: bo
 
 
 async def serve(settings: Settings, *, parallel: int, workflows: bool = True,
-                ready: asyncio.Event | None = None) -> None:
+                ready: Callable[[], None] | None = None) -> None:
     """Run a worker until cancelled (Ctrl-C, SIGTERM): activities on `parallel` threads."""
     client = await connect(settings)
     with concurrent.futures.ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="dro-step") as executor:
         worker = make_worker(client, settings.task_queue, parallel=parallel, workflows=workflows, executor=executor)
         async with worker:
             if ready is not None:
-                ready.set()
+                ready()
             await asyncio.Event().wait()

@@ -1,0 +1,148 @@
+"""dro on a real Temporal dev server (tests/temporal_server.py): the laptop sample order runs there with a
+`dro worker` and ends as it ends on the local engine; an unreachable server and unsupported verbs are clear
+errors. Skipped without the `temporal` extra, but for under $CI."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from goldens import CATALOGS
+from temporal_server import DevServer, require_temporal
+
+pytestmark = pytest.mark.temporal
+
+LAPTOP = CATALOGS / "laptop"
+ORDER = LAPTOP / "orders" / "ORD-1001.yaml"
+TOKEN = "temporal-test-token"
+DRO = [sys.executable, "-m", "dro_cli.main"]
+# The operator's path through the sample order, as catalogs/laptop/demo.py types it.
+ACTS = [["complete", "ORD-1001", "credit_check", "--output", "approved_by=credit-desk"],
+        ["complete", "ORD-1001", "install", "--output", "technician=T-17"],
+        ["signal", "ORD-1001", "work_order.completed"]]
+INSTANT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    """A server of its own for each test (it starts in about a second): workflow ids are order ids."""
+    require_temporal()
+    with DevServer(tmp_path) as address:
+        yield address
+
+
+@pytest.fixture(scope="module")
+def simulator() -> Iterator[Any]:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("laptop_simulator_temporal", LAPTOP / "simulator.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    with module.Simulator(token=TOKEN) as running:
+        yield running
+
+
+@pytest.fixture
+def env(tmp_path: Path, simulator: Any, server: str) -> dict[str, str]:
+    keep = {k: v for k, v in os.environ.items() if not k.startswith("DRO_")}
+    return {**keep, "NO_COLOR": "1", "DRO_STATE_DIR": str(tmp_path / "state"), "DRO_OPERATOR": "ann",
+            "WMS_URL": simulator.url, "LICENSE_SERVER_URL": simulator.url, "LICENSE_SERVER_TOKEN": TOKEN,
+            "DRO_TEMPORAL_ADDRESS": server, "DRO_TEMPORAL_TASK_QUEUE": f"dro-{tmp_path.name}"}
+
+
+@pytest.fixture
+def worker(env: dict[str, str], tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    with (tmp_path / "worker.log").open("wb") as log:
+        process = subprocess.Popen([*DRO, "worker"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while b"polling" not in (tmp_path / "worker.log").read_bytes():  # it says so once it polls the queue
+        assert process.poll() is None and time.monotonic() < deadline, (tmp_path / "worker.log").read_text()
+        time.sleep(0.1)
+    yield process
+    process.send_signal(signal.SIGINT)
+    try:
+        assert process.wait(timeout=20) == 0, (tmp_path / "worker.log").read_text()
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+def dro(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*DRO, *args], env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def comparable(status: Any) -> Any:
+    """The status without what differs between hosts by nature: instants (each engine's own clock)."""
+    if isinstance(status, dict):
+        return {k: comparable(v) for k, v in status.items() if not (isinstance(v, str) and INSTANT.match(v))}
+    if isinstance(status, list):
+        return [comparable(v) for v in status]
+    return status
+
+
+def run_laptop(env: dict[str, str], *engine: str) -> dict[str, Any]:
+    done = dro(env, "run", str(ORDER), "--catalog", str(LAPTOP), *engine)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "credit_check" in done.stdout, done.stdout  # it waits for the credit team, as locally
+    for act in ACTS:
+        done = dro(env, *act, *engine)
+        assert done.returncode == 0, (act, done.stdout + done.stderr)
+    done = dro(env, "status", "ORD-1001", "--format", "json", *engine)
+    assert done.returncode == 0, done.stdout + done.stderr
+    status: dict[str, Any] = json.loads(done.stdout)
+    return status
+
+
+def test_the_laptop_order_ends_on_temporal_as_it_ends_locally(env: dict[str, str], worker: Any) -> None:
+    local = run_laptop(env)
+    on_temporal = run_laptop(env, "--engine", "temporal")
+    assert on_temporal["state"] == "completed"
+    assert comparable(on_temporal) == comparable(local)
+
+
+def test_a_second_run_of_the_same_file_continues_and_a_refused_act_is_exit_2(env: dict[str, str], worker: Any,
+                                                                              tmp_path: Path) -> None:
+    engine = ("--engine", "temporal")
+    first = dro(env, "run", str(ORDER), "--catalog", str(LAPTOP), *engine)
+    assert first.returncode == 0, first.stdout + first.stderr
+    again = dro(env, "run", str(ORDER), "--catalog", str(LAPTOP), *engine)
+    assert again.returncode == 0 and again.stdout == first.stdout, again.stdout + again.stderr
+    refused = dro(env, "complete", "ORD-1001", "no_such_step", *engine)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "no_such_step" in refused.stderr and "Traceback" not in refused.stderr
+    other = tmp_path / "ORD-1001.yaml"
+    other.write_text(ORDER.read_text() + "\n# another file, the same order id\n")
+    different = dro(env, "run", str(other), "--catalog", str(LAPTOP), *engine)
+    assert different.returncode == 2 and "different order file" in different.stderr, different.stderr
+
+
+def test_an_unreachable_server_is_a_clear_error_with_exit_2(env: dict[str, str]) -> None:
+    from temporal_server import free_port
+
+    done = dro({**env, "DRO_TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}"}, "run", str(ORDER), "--catalog",
+               str(LAPTOP), "--engine", "temporal", timeout=60)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "cannot reach the Temporal server" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_verbs_not_on_temporal_yet_say_so_rather_than_run_locally(env: dict[str, str]) -> None:
+    for args in (["fallout", "--engine", "temporal"], ["log", "ORD-1001", "--engine=temporal"]):
+        done = dro(env, *args)
+        assert done.returncode == 2 and "not yet supported on Temporal" in done.stderr, done.stderr
+    assert not Path(env["DRO_STATE_DIR"]).exists()
+    done = dro({**env, "DRO_ENGINE": "temporal"}, "verify", "ORD-1001")
+    assert done.returncode == 2 and "not yet supported on Temporal" in done.stderr, done.stderr
+
+
+
