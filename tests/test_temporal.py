@@ -109,6 +109,24 @@ def test_the_laptop_order_ends_on_temporal_as_it_ends_locally(env: dict[str, str
     on_temporal = run_laptop(env, "--engine", "temporal")
     assert on_temporal["state"] == "completed"
     assert comparable(on_temporal) == comparable(local)
+    history = fetch_history(env, "ORD-1001")
+    from test_temporal_replay import HISTORIES, replay
+
+    replay(history, "ORD-1001")  # the history just made replays against the workflow
+    if os.environ.get("DRO_RECORD_HISTORIES"):
+        (HISTORIES / "ORD-1001.history.json").write_text(history)
+
+
+def fetch_history(env: dict[str, str], workflow_id: str) -> str:
+    """The workflow's history as JSON, from the temporal CLI (as an operator would save it)."""
+    from temporal_server import temporal_binary
+
+    binary = temporal_binary()
+    assert binary is not None
+    done = subprocess.run([binary, "workflow", "show", "--workflow-id", workflow_id, "--output", "json",
+                           "--address", env["DRO_TEMPORAL_ADDRESS"]], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
 
 
 def test_a_second_run_of_the_same_file_continues_and_a_refused_act_is_exit_2(env: dict[str, str], worker: Any,
