@@ -154,6 +154,13 @@ def test_an_unreachable_server_is_a_clear_error_with_exit_2(env: dict[str, str])
     assert "cannot reach the Temporal server" in done.stderr and "Traceback" not in done.stderr
 
 
+def test_without_a_worker_the_run_says_which_queue_needs_one(env: dict[str, str]) -> None:
+    done = dro(env, "run", str(ORDER), "--catalog", str(LAPTOP), "--engine", "temporal", timeout=60)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"dro worker --task-queue {env['DRO_TEMPORAL_TASK_QUEUE']}" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_verbs_not_on_temporal_yet_say_so_rather_than_run_locally(env: dict[str, str]) -> None:
     for args in (["fallout", "--engine", "temporal"], ["log", "ORD-1001", "--engine=temporal"]):
         done = dro(env, *args)

@@ -75,6 +75,7 @@ async def run_order(target: str, settings: Settings, *, catalog: Path | None, al
     started it); an order id continues it. Returns the view once the order settles."""
     path = Path(target)
     client = await connect(settings)
+    await _require_worker(client, settings)
     if not path.is_file():
         return await settle(_handle(client, target))
     from dro_cli.planning.orders import load_order
@@ -111,6 +112,7 @@ async def run_order(target: str, settings: Settings, *, catalog: Path | None, al
 async def read(settings: Settings, order_id: str) -> View:
     """The order's view, from the workflow's query (a worker answers it, from the history)."""
     client = await connect(settings)
+    await _require_worker(client, settings)
     handle = _handle(client, order_id)
     await _require(handle, order_id)
     result: View = await handle.query("view")
@@ -121,6 +123,7 @@ async def read(settings: Settings, order_id: str) -> View:
 async def act(settings: Settings, order_id: str, request: dict[str, Any]) -> View:
     """An operator's act, as a workflow update: refused by its validator (exit 2) before it is recorded."""
     client = await connect(settings)
+    await _require_worker(client, settings)
     handle = _handle(client, order_id)
     await _require(handle, order_id)
     try:
@@ -138,6 +141,22 @@ async def settle(handle: WorkflowHandle[Any, Any]) -> View:
         return result
     settled: View = await handle.execute_update("settled")
     return settled
+
+
+async def _require_worker(client: Client, settings: Settings) -> None:
+    """Refuse before anything starts when no worker polls the task queue: the workflow would not move, and
+    the verb would wait for it."""
+    from temporalio.api.enums.v1 import TaskQueueType
+    from temporalio.api.taskqueue.v1 import TaskQueue
+    from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+
+    described = await client.workflow_service.describe_task_queue(DescribeTaskQueueRequest(
+        namespace=settings.namespace, task_queue=TaskQueue(name=settings.task_queue),
+        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW))
+    if not described.pollers:
+        raise DroError(f"no dro worker polls the task queue {settings.task_queue!r} on {settings.address}",
+                       exit_code=EXIT_USAGE, hint=f"start one: dro worker --task-queue {settings.task_queue} "
+                                                  f"--temporal-address {settings.address}; nothing was started")
 
 
 def _handle(client: Client, order_id: str) -> WorkflowHandle[Any, Any]:
