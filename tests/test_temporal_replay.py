@@ -43,5 +43,5 @@ def test_a_history_the_workflow_would_not_make_is_refused() -> None:
     events = history["events"]
     scheduled = next(e for e in events if e.get("activityTaskScheduledEventAttributes"))
     scheduled["activityTaskScheduledEventAttributes"]["activityType"]["name"] = "not.dro"
-    with pytest.raises(Exception, match="(?i)nondetermin"):
+    with pytest.raises(Exception, match=r"(?i)nondetermin"):
         replay(json.dumps(history), path.name.split(".")[0])
