@@ -61,21 +61,31 @@ def env(tmp_path: Path, simulator: Any, server: str) -> dict[str, str]:
             "DRO_TEMPORAL_ADDRESS": server, "DRO_TEMPORAL_TASK_QUEUE": f"dro-{tmp_path.name}"}
 
 
-@pytest.fixture
-def worker(env: dict[str, str], tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    with (tmp_path / "worker.log").open("wb") as log:
+def start_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    """`dro worker`, once it says it polls the task queue."""
+    with log_path.open("wb") as log:
         process = subprocess.Popen([*DRO, "worker"], env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
-    while b"polling" not in (tmp_path / "worker.log").read_bytes():  # it says so once it polls the queue
-        assert process.poll() is None and time.monotonic() < deadline, (tmp_path / "worker.log").read_text()
+    while b"polling" not in log_path.read_bytes():
+        assert process.poll() is None and time.monotonic() < deadline, log_path.read_text()
         time.sleep(0.1)
-    yield process
+    return process
+
+
+def stop_worker(process: subprocess.Popen[bytes], log_path: Path) -> None:
     process.send_signal(signal.SIGINT)
     try:
-        assert process.wait(timeout=20) == 0, (tmp_path / "worker.log").read_text()
+        assert process.wait(timeout=20) == 0, log_path.read_text()
     finally:
         if process.poll() is None:
             process.kill()
+
+
+@pytest.fixture
+def worker(env: dict[str, str], tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    process = start_worker(env, tmp_path / "worker.log")
+    yield process
+    stop_worker(process, tmp_path / "worker.log")
 
 
 def dro(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -171,3 +181,49 @@ def test_verbs_not_on_temporal_yet_say_so_rather_than_run_locally(env: dict[str,
 
 
 
+
+
+def test_a_worker_killed_mid_callout_is_replaced_and_the_callout_sent_again_with_its_key(
+        env: dict[str, str], simulator: Any, tmp_path: Path) -> None:
+    from acme_systems.faults import Fault
+
+    first = start_worker(env, tmp_path / "first.log")
+    try:
+        done = dro(env, "run", str(ORDER), "--catalog", str(LAPTOP), "--engine", "temporal")
+        assert done.returncode == 0, done.stdout + done.stderr  # it waits for the credit team
+        simulator.set_faults({"/reservations": Fault(delay=5.0)})  # a slow reservation: time to kill its worker
+        before = len(simulator.requests())
+        approve = subprocess.Popen([*DRO, *ACTS[0], "--engine", "temporal", "--format", "json"], env=env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while not reserving(env):
+            assert time.monotonic() < deadline and approve.poll() is None, approve.communicate()
+            time.sleep(0.2)
+        time.sleep(2.0)  # the step has started: its worker picks it up and sends it (the server waits 5 s)
+        first.kill()  # SIGKILL mid-callout: no outcome, no goodbye
+        first.wait(timeout=10)
+        second = start_worker(env, tmp_path / "second.log")
+        try:
+            out, err = approve.communicate(timeout=120)
+        finally:
+            stop_worker(second, tmp_path / "second.log")
+    finally:
+        simulator.set_faults({})
+        if first.poll() is None:
+            first.kill()
+    assert approve.returncode == 0, out + err
+    status = json.loads(out)
+    assert all(s["state"] == "completed" for s in status["steps"] if s["step"] == "reserve"), out
+    sent = simulator.requests()[before:]
+    reservations = [r for r in sent if r["path"] == "/reservations"]
+    assert len(reservations) == 2 and reservations[0]["key"] == reservations[1]["key"], sent
+    others = [(r["method"], r["path"], r["key"]) for r in sent if r["path"] != "/reservations"]
+    assert len(others) == len(set(others)), sent  # nothing else was sent twice
+
+
+def reserving(env: dict[str, str]) -> bool:
+    done = dro(env, "status", "ORD-1001", "--engine", "temporal", "--format", "json", timeout=30)
+    if done.returncode != 0:
+        return False
+    steps = json.loads(done.stdout)["steps"]
+    return any(s["step"] == "reserve" and s["state"] == "in_progress" for s in steps)

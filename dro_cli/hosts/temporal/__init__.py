@@ -8,3 +8,5 @@ Importing this package loads nothing; its modules import temporalio, so only `--
 WORKFLOW = "DroOrder"  # the workflow type: one per order, its workflow id the order id
 ACTIVITY = "dro.run_step"  # the activity type: one attempt of one auto or callout step
 DEFAULT_TASK_QUEUE = "dro"
+HEARTBEAT_EVERY = 1.0  # seconds between a running step's heartbeats
+HEARTBEAT_TIMEOUT = 5.0  # seconds without one after which Temporal takes the attempt as lost

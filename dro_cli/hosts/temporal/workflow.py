@@ -20,7 +20,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
-from dro_cli.hosts.temporal import ACTIVITY, WORKFLOW
+from dro_cli.hosts.temporal import ACTIVITY, HEARTBEAT_TIMEOUT, WORKFLOW
 
 with workflow.unsafe.imports_passed_through():  # deterministic, and loaded once for every workflow
     from pathlib import Path
@@ -36,6 +36,7 @@ with workflow.unsafe.imports_passed_through():  # deterministic, and loaded once
 # in doubt, and is sent again with the same idempotency key, as the local runner sends it after a crash.
 NO_RETRIES = RetryPolicy(maximum_attempts=1)
 ATTEMPT_LIMIT = timedelta(hours=1)  # a worker's attempt that has not answered by then is taken as lost
+LOST_AFTER = timedelta(seconds=HEARTBEAT_TIMEOUT)  # a worker that stops heartbeating is lost sooner
 REFUSED = "DroRefusal"  # the ApplicationError type of a refused act; its details are (message, hint)
 ENDED = (PlanState.COMPLETED, PlanState.CANCELED)
 
@@ -104,7 +105,7 @@ class OrderWorkflow:
     def _launch(self, sid: str, attempt: int, *, restarted: bool = False) -> None:
         self.running[(sid, attempt)] = workflow.start_activity(
             ACTIVITY, self._request(sid, attempt, restarted), start_to_close_timeout=ATTEMPT_LIMIT,
-            retry_policy=NO_RETRIES, summary=sid)
+            heartbeat_timeout=LOST_AFTER, retry_policy=NO_RETRIES, summary=sid)
 
     def _request(self, sid: str, attempt: int, restarted: bool) -> dict[str, Any]:
         engine = self.engine
