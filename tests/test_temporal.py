@@ -227,3 +227,27 @@ def reserving(env: dict[str, str]) -> bool:
         return False
     steps = json.loads(done.stdout)["steps"]
     return any(s["step"] == "reserve" and s["state"] == "in_progress" for s in steps)
+
+
+def test_a_retry_fires_on_its_durable_timer_with_no_dro_command_running(
+        env: dict[str, str], simulator: Any, worker: Any) -> None:
+    from acme_systems.faults import Fault
+
+    done = dro(env, "run", str(ORDER), "--catalog", str(LAPTOP), "--engine", "temporal")
+    assert done.returncode == 0, done.stdout + done.stderr
+    simulator.set_faults({"/reservations": Fault(status=503, count=1)})  # once: the retry, 30 s later, succeeds
+    try:
+        done = dro(env, *ACTS[0], "--engine", "temporal", "--format", "json")
+    finally:
+        simulator.set_faults({})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert [s["state"] for s in json.loads(done.stdout)["steps"] if s["step"] == "reserve"] == ["failed"]
+    deadline = time.monotonic() + 90  # no `dro tick`, no `dro run`: the workflow's timer fires on the cluster
+    while True:
+        done = dro(env, "status", "ORD-1001", "--engine", "temporal", "--format", "json")
+        reserve = [s for s in json.loads(done.stdout)["steps"] if s["step"] == "reserve"]
+        if reserve[0]["state"] == "completed":
+            break
+        assert time.monotonic() < deadline, reserve
+        time.sleep(1)
+    assert reserve[0]["attempts"] == 2

@@ -18,7 +18,8 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import TimeoutError as NoAnswer
 
 from dro_cli.hosts.temporal import ACTIVITY, HEARTBEAT_TIMEOUT, WORKFLOW
 
@@ -95,12 +96,14 @@ class OrderWorkflow:
         """The handler's outcome; None when the attempt is in doubt (its worker was lost) and sent again."""
         try:
             return task.result()
-        except Exception:  # the activity failed without an outcome: its worker died or timed out
-            key = self.engine.key(sid, attempt)
-            self.engine.apply("step.restarted", {"step": sid, "attempt": attempt, "idempotency_key": key},
-                              self._now())
-            self._launch(sid, attempt, restarted=True)
-            return None
+        except ActivityError as failed:
+            if not isinstance(failed.cause, NoAnswer):  # the worker answered, with an error of its own
+                return {"ok": False, "outputs": {}, "error": "worker_error", "retryable": True, "notes": [],
+                        "message": f"step {sid}: the worker failed to run it: {failed.cause or failed}"}
+        key = self.engine.key(sid, attempt)  # no heartbeat, no answer: its worker died with it in flight
+        self.engine.apply("step.restarted", {"step": sid, "attempt": attempt, "idempotency_key": key}, self._now())
+        self._launch(sid, attempt, restarted=True)
+        return None
 
     def _launch(self, sid: str, attempt: int, *, restarted: bool = False) -> None:
         self.running[(sid, attempt)] = workflow.start_activity(
