@@ -64,7 +64,8 @@ TESTS = "cases:\n  - name: plans\n    order: ../o.yaml\n    expect: {present: [a
 ORDER = "order:\n  id: ORD-1\n  account: A\n  items:\n    - {id: I1, product: P}\n"
 REVISED = ORDER + "    - {id: X1, product: EXTRA}\n"  # an amendment that adds a step
 
-EXEMPT = {"schema": "it prints the schemas dro ships; it takes no path"}
+EXEMPT = {"schema": "it prints the schemas dro ships; it takes no path",
+          "worker": "it runs steps for a Temporal cluster; it takes no path (tests/test_temporal.py)"}
 
 
 @dataclass(frozen=True)
