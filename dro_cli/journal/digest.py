@@ -82,7 +82,17 @@ def build(engine: Engine, position: Position) -> dict[str, Any]:
         "in_doubt": bool(engine.in_doubt()), "fallout": fallout, "watch": watch, "queues": queues(engine),
         "summary": summary(engine),
     }
-    return {"digest_sha256": content_sha256(made), **made}
+    body = _body(made)  # encoded once: hashed here, written by `save` (a 10,000-step order's is 1 MB)
+    sha = _sha256(made["last_checksum"], b"{" + body)
+    built = Built({"digest_sha256": sha, **made})
+    built.encoded = b'%s%s",%s' % (_HEAD, sha.encode(), body)
+    return built
+
+
+class Built(dict):  # type: ignore[type-arg]
+    """A digest as `build` made it, with the bytes `encode` gives for it (not to be changed in place)."""
+
+    encoded: bytes
 
 
 def summary(engine: Engine) -> dict[str, Any]:
@@ -109,6 +119,8 @@ def content_sha256(digest: Mapping[str, Any]) -> str:
 
 def encode(digest: Mapping[str, Any]) -> bytes:
     """The bytes of digest.json: `digest_sha256` first, then the rest as `content_sha256` hashed it."""
+    if type(digest) is Built:
+        return digest.encoded
     return b'%s%s",%s' % (_HEAD, str(digest["digest_sha256"]).encode(), _body(digest))
 
 
