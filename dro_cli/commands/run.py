@@ -14,12 +14,12 @@ from dro_cli.commands.common import (
     format_option,
     interruptible,
     options_for,
-    order_form_options,
     report_not_planned,
     report_run,
     report_warnings,
     run_options,
 )
+from dro_cli.commands.order_form import order_form_options
 from dro_cli.errors import EXIT_USAGE, DroError
 
 
