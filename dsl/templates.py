@@ -20,7 +20,7 @@ TEMPLATE_ROOTS = frozenset({"order", "item", "bundle", "plan", "step", "outputs"
 # The fields of each root (dro_cli/runtime/step_context.py builds them; test_templates keeps the two
 # in step). `outputs` holds what the dependencies captured: any name.
 TEMPLATE_FIELDS: Mapping[str, frozenset[str]] = {
-    "order": frozenset({"id", "account", "attributes", "requested_date", "items"}),
+    "order": frozenset({"id", "account", "attributes", "requested_date", "items", "source"}),
     "item": frozenset({"id", "product", "quantity", "action", "attributes", "bundle", "source"}),
     "bundle": frozenset({"id", "product", "quantity", "action", "attributes", "parent"}),
     "plan": frozenset({"id"}),

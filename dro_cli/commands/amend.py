@@ -20,6 +20,7 @@ from dro_cli.commands.common import (
     report_run,
     state_dir_option,
 )
+from dro_cli.commands.order_form import order_form_options
 from dro_cli.errors import EXIT_FAILED, EXIT_OK
 from dro_cli.output.terminal import color_stdout, quiet
 from dro_cli.runtime.clock import now
@@ -62,6 +63,7 @@ def _finish(amendment: Any, fmt: str) -> None:
 @click.option("--reason", default=None, help="Why the order changes (journaled; compensations read it).")
 @click.option("--wait", "wait", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
               help="While a freeze_plan step is in progress, wait up to this long for it instead of exiting 4.")
+@order_form_options
 @operator_option
 @_amend_options
 def amend_command(order_id: str, order_file: Path, reason: str | None, wait: float | None, operator: str | None,

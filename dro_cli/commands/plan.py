@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from dro_cli.commands.order_form import order_form_options
 from dro_cli.errors import EXIT_FAILED, EXIT_USAGE
 from dro_cli.output.reporters import REPORTERS
 from dro_cli.output.reporters.report import Report
@@ -40,6 +41,7 @@ def _renderers() -> dict[str, Renderer]:
               help="Preview amending the running order ORDER_ID with ORDER_FILE (its whole revised order): what is "
                    "kept, discarded, added, compensated and blocked. Uses the order's pinned templates unless "
                    "--catalog is given.")
+@order_form_options
 @click.option("--state-dir", type=click.Path(path_type=Path), default=None,
               help="With --amend: where the order lives ($DRO_STATE_DIR, else .dro).")
 def plan_command(order_file: Path, catalog: Path | None, fmt: str, amend: str | None, state_dir: Path | None) -> None:

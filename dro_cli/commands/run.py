@@ -21,6 +21,7 @@ from dro_cli.commands.common import (
     run_options,
 )
 from dro_cli.commands.engine import engine_options
+from dro_cli.commands.order_form import order_form_options
 from dro_cli.errors import EXIT_USAGE, DroError
 
 
@@ -31,6 +32,7 @@ from dro_cli.errors import EXIT_USAGE, DroError
                                           "retry or a timed pause is due later.")
 @click.option("--allow-empty", is_flag=True, help="Run a new order even if it plans no step (it completes at once); "
                                                  "without it such an order is refused (DRO515).")
+@order_form_options
 @format_option
 @engine_options
 def run_command(target: str, state_dir: Path | None, catalog: Path | None, parallel: int, wait: bool,

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-ACTIONS = ("add", "change", "delete")
+ACTIONS = ("add", "change", "delete", "no_change")
 
 
 @dataclass(frozen=True)
@@ -31,10 +31,14 @@ class Order:
     items: tuple[OrderItem, ...]
     attributes: Mapping[str, Any] = field(default_factory=dict)
     requested_date: str | None = None
+    source: Mapping[str, Any] | None = None  # the TMF622 ProductOrder it came as, whole
 
     def as_context(self) -> dict[str, Any]:
-        return {"id": self.id, "account": self.account, "attributes": dict(self.attributes),
-                "requested_date": self.requested_date}
+        context: dict[str, Any] = {"id": self.id, "account": self.account, "attributes": dict(self.attributes),
+                                   "requested_date": self.requested_date}
+        if self.source is not None:
+            context["source"] = self.source
+        return context
 
     def bundle_roots(self) -> dict[str, str]:
         """Each item's id -> the id of its bundle's root item (an item without a parent is a root).

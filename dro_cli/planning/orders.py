@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from dro_cli.planning.order_values import (
     item_name,
     order_items,
 )
+from dro_cli.planning.tmf622 import OrderForm, is_product_order, translate, with_pointers
 from dsl.diagnostics import Diagnostic, Span, did_you_mean, error, has_errors, sorted_diagnostics
 from dsl.document import Document
 from dsl.document import Path as DocPath
@@ -72,8 +73,11 @@ class OrderResult:
         return None
 
 
-def load_order(path: Path) -> OrderResult:
-    """The order in `path` (JSON if its name ends in .json, else YAML), with every problem it has."""
+def load_order(path: Path, form: OrderForm | None = None) -> OrderResult:
+    """The order in `path` (JSON if its name ends in .json, else YAML), with every problem it has.
+
+    A TMF622 ProductOrder is read as docs/tmf622.md maps it (`form`: how, else from the environment).
+    """
     shown = display_path(path)
     sources = Sources()
     if path.is_dir():
@@ -86,13 +90,20 @@ def load_order(path: Path) -> OrderResult:
     if text is None:
         return OrderResult(None, [problem] if problem else [], sources)
     sources.texts[shown] = text
+    form = form or OrderForm.current()
+    source = None
     try:
         doc, diagnostics = _parse(shown, text, as_json=path.suffix.lower() == ".json")
-        if doc is not None:
+        if doc is not None and (form.format == "tmf622" or (form.format == "auto" and is_product_order(doc.data))):
+            doc, source, problems = translate(doc, form)
+            # What a ProductOrder lacks, its own checks said in TMF's terms: not again in dro's.
+            checked = [d for d in _check(doc) if d.code != "DRO202"]
+            diagnostics += problems + with_pointers(doc, checked)
+        elif doc is not None:
             diagnostics += _check(doc)
     except RecursionError:  # deep JSON that YAML could not scan for its depth first
         return OrderResult(None, [too_deep(Span.point(shown, 1, 1))], sources)
-    order = _build(doc.data["order"]) if doc is not None and not has_errors(diagnostics) else None
+    order = _build(doc.data["order"], source) if doc is not None and not has_errors(diagnostics) else None
     return OrderResult(order, sorted_diagnostics(diagnostics), sources, doc)
 
 
@@ -288,13 +299,13 @@ def _parent_cycle(doc: Document, items: list[tuple[int, dict[str, Any]]], cycle:
 # ---- the order -------------------------------------------------------------------------
 
 
-def _build(data: dict[str, Any]) -> Order:
-    """The Order of a checked document, defaults applied."""
+def _build(data: dict[str, Any], source: Mapping[str, Any] | None = None) -> Order:
+    """The Order of a checked document, defaults applied; `source`: the ProductOrder it was translated from."""
     items = tuple(
         OrderItem(id=item["id"], product=item["product"], quantity=int(item.get("quantity", 1)),
                   action=item.get("action", "add"), attributes=dict(item.get("attributes", {})),
                   parent=item.get("parent"))
         for item in data["items"])
     return Order(id=data["id"], account=data["account"], items=items, attributes=dict(data.get("attributes", {})),
-                 requested_date=data.get("requested_date"))
+                 requested_date=data.get("requested_date"), source=source)
 
