@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import itertools
 import os
 import sys
 from typing import TYPE_CHECKING, Any
@@ -59,6 +60,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                "Turn a Salesforce DRO configuration export (CSV or SOQL JSON) into a dro catalog."),
     "view": ("dro_cli.commands.view:view_command",
              "Draw an order's plan with its steps' states: one self-contained HTML page, mermaid or dot."),
+    "worker": ("dro_cli.commands.worker:worker_command",
+               "Run orders on a Temporal cluster (--engine temporal): poll a task queue, run workflows and steps."),
 }
 
 
@@ -150,7 +153,26 @@ class LazyGroup(click.Group):
 
             hint = did_you_mean(name, COMMANDS)
             ctx.fail(f"no such command '{name}'." + (f" {hint[0].upper()}{hint[1:]}" if hint else ""))
+        if name:
+            from dro_cli.errors import DroError
+
+            try:
+                _refuse_unsupported_engine(name, args[1:])
+            except DroError as error:
+                raise Failed(error) from error
         return super().resolve_command(ctx, args)
+
+
+def _refuse_unsupported_engine(verb: str, args: list[str]) -> None:
+    """A verb that does not run on Temporal yet, asked to (--engine temporal, $DRO_ENGINE), says so rather
+    than act on the local state directory."""
+    wanted = os.environ.get("DRO_ENGINE") == "temporal" or "--engine=temporal" in args or any(
+        a == "--engine" and b == "temporal" for a, b in itertools.pairwise(args))
+    if wanted:
+        from dro_cli.commands.engine import NOT_YET_ON_TEMPORAL, not_on_temporal
+
+        if verb in NOT_YET_ON_TEMPORAL:
+            raise not_on_temporal(verb)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]},
@@ -169,12 +191,27 @@ def main() -> None:
     """Entry point: never a traceback, unless DRO_DEBUG asks for one."""
     try:
         cli.main(prog_name="dro")
+    except SystemExit as done:
+        if "temporalio" in sys.modules:
+            _exit_now(done.code)
+        raise
     except Exception as exc:
         if os.environ.get("DRO_DEBUG"):
             raise
         click.echo(f"error: internal error: {type(exc).__name__}: {exc}", err=True)
         click.echo("  = help: this is a bug in dro; run again with DRO_DEBUG=1 to see where", err=True)
         sys.exit(1)
+
+
+def _exit_now(code: object) -> None:
+    """Exit at once once temporalio has run: its native runtime's threads may abort the interpreter's
+    shutdown (SIGABRT, SIGSEGV), which would turn a finished command's exit status into a crash's."""
+    if code is not None and not isinstance(code, int):
+        click.echo(code, err=True)
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code or 0)
 
 
 if __name__ == "__main__":

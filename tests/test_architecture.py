@@ -130,7 +130,7 @@ def test_help_loads_no_heavy_module() -> None:
         "from dro_cli.main import cli\n"
         "try:\n    cli.main(['--help'], prog_name='dro')\nexcept SystemExit:\n    pass\n"
         "print(__import__('json').dumps(sorted(m for m in sys.modules "
-        "if m.split('.')[0] in {'dsl', 'jsonschema', 'lark', 'jinja2', 'yaml'})))\n"
+        "if m.split('.')[0] in {'dsl', 'jsonschema', 'lark', 'jinja2', 'yaml', 'temporalio'})))\n"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
     assert json.loads(done.stdout.splitlines()[-1]) == []

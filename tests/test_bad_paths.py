@@ -65,6 +65,7 @@ ORDER = "order:\n  id: ORD-1\n  account: A\n  items:\n    - {id: I1, product: P}
 REVISED = ORDER + "    - {id: X1, product: EXTRA}\n"  # an amendment that adds a step
 
 EXEMPT = {"schema": "it prints the schemas dro ships; it takes no path",
+          "worker": "it runs steps for a Temporal cluster; it takes no path (tests/test_temporal.py)",
           "import": "a group: `dro import salesforce`'s paths are tested in tests/test_import_salesforce.py"}
 
 

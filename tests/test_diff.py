@@ -63,12 +63,12 @@ def lines(result: Result) -> list[str]:
 def test_the_same_catalog_twice_has_no_differences_and_exits_0() -> None:
     result = diff(LAPTOP, LAPTOP)
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.startswith("No differences: 3 orders plan the same")
+    assert result.stdout.startswith("No differences: 4 orders plan the same")
     assert result.stderr == ""
     document = diff_json(LAPTOP, LAPTOP)
     assert document["differences"] is False and document["schema_version"] == 1
-    assert [o["order"] for o in document["orders"]] == ["ORD-1001", "ORD-1002", "ORD-1003"]
-    assert document["summary"] == {"orders": 3, "orders_changed": 0, "add": 0, "remove": 0, "change": 0}
+    assert [o["order"] for o in document["orders"]] == ["ORD-1001", "ORD-1002", "ORD-1003", "PO-7001"]
+    assert document["summary"] == {"orders": 4, "orders_changed": 0, "add": 0, "remove": 0, "change": 0}
     markdown = diff(LAPTOP, LAPTOP, "--format", "markdown")
     assert markdown.exit_code == 0 and "No differences." in markdown.stdout and "<details>" not in markdown.stdout
 
@@ -110,7 +110,8 @@ def test_a_changed_duration_is_a_change_in_every_plan_with_the_step(tmp_path: Pa
     assert "ORD-1001: 0 to add, 0 to remove, 1 to change" in out
     assert "ORD-1002: no differences" in out
     assert "templates: 0 to add, 0 to remove, 1 to change" in out
-    assert out[-1] == ("2 of 3 orders plan differently: 0 to add, 0 to remove, 2 to change; "
+    assert "PO-7001: 0 to add, 0 to remove, 1 to change" in out  # a TMF622 sample order plans as its twin
+    assert out[-1] == ("3 of 4 orders plan differently: 0 to add, 0 to remove, 3 to change; "
                        "templates: 0 to add, 0 to remove, 1 to change.")
 
 
@@ -303,7 +304,7 @@ def test_an_invalid_order_file_is_an_error_that_names_it(tmp_path: Path) -> None
 
 def test_orders_default_to_new_orders_else_a_usage_error(tmp_path: Path) -> None:
     new = copy_catalog(tmp_path)
-    assert len(diff_json(LAPTOP, new)["orders"]) == 3
+    assert len(diff_json(LAPTOP, new)["orders"]) == 4
     shutil.rmtree(new / "orders")
     result = diff(LAPTOP, new)
     assert result.exit_code == 2 and "pass --orders DIR" in result.stderr and "is not a directory" in result.stderr
@@ -331,7 +332,7 @@ def test_markdown_has_a_table_and_a_diff_block_per_order(tmp_path: Path) -> None
     assert out.startswith("<!-- dro diff -->\n### dro diff: ")
     assert "| Order | Added | Removed | Changed |\n|---|---:|---:|---:|\n| ORD-1001 | 0 | 0 | 2 |\n" \
            "| ORD-1002 | 0 | 0 | 0 |\n| ORD-1003 | 0 | 0 | 2 |\n" in out
-    assert out.count("<details>") == out.count("</details>") == 3  # two orders and the templates
+    assert out.count("<details>") == out.count("</details>") == 4  # three orders (PO-7001 too) and the templates
     assert "```diff\n! credit_check: duration 8h -> 4h\n! start_billing: after - wait_work_order[L1]\n```" in out
     assert "<summary>Plan templates: 0 to add, 0 to remove, 2 to change</summary>" in out
 
@@ -523,7 +524,7 @@ def test_template_differences_alone_are_differences(tmp_path: Path) -> None:
     assert result.exit_code == 3
     out = lines(result)
     assert out[:2] == ["Templates", '~ lane field: title "Field service" -> "Field crew"']
-    assert out[-1] == ("0 of 3 orders plan differently: 0 to add, 0 to remove, 0 to change; "
+    assert out[-1] == ("0 of 4 orders plan differently: 0 to add, 0 to remove, 0 to change; "
                        "templates: 0 to add, 0 to remove, 1 to change.")
 
 

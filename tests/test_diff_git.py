@@ -52,7 +52,7 @@ def test_two_revisions_of_a_catalog(repo: Path) -> None:
     out = lines(result)
     assert out[:2] == ["ORD-1001  (git:HEAD:catalog/orders/ORD-1001.yaml)", "~ credit_check: duration 8h -> 4h"]
     document = diff_json("git:main~1:./catalog/", "git:main:catalog")
-    assert document["old"] == "git:main~1:./catalog/" and document["summary"]["change"] == 2
+    assert document["old"] == "git:main~1:./catalog/" and document["summary"]["change"] == 3  # PO-7001 too
     assert diff("git:HEAD:catalog", "git:main:catalog").exit_code == 0
 
 

@@ -124,14 +124,15 @@ def test_a_nested_loop_fails_its_step_and_frees_the_order(tmp_path: Path) -> Non
 
 
 def test_template_fields_are_the_contexts_fields() -> None:
-    outcome = make_plan(LAPTOP / "orders" / "ORD-1001.yaml", LAPTOP)
-    assert outcome.plan is not None
-    contexts = StepContexts(Engine(outcome.plan))
     seen: dict[str, set[str]] = {}
-    for sid in (step["id"] for step in outcome.plan["steps"]):
-        for root, value in contexts.of(sid, 1).items():
-            if isinstance(value, dict) and root != "outputs":
-                seen.setdefault(root, set()).update(value)
+    for order in ("ORD-1001.yaml", "PO-7001.tmf622.json"):  # a TMF622 order adds order.source
+        outcome = make_plan(LAPTOP / "orders" / order, LAPTOP)
+        assert outcome.plan is not None
+        contexts = StepContexts(Engine(outcome.plan))
+        for sid in (step["id"] for step in outcome.plan["steps"]):
+            for root, value in contexts.of(sid, 1).items():
+                if isinstance(value, dict) and root != "outputs":
+                    seen.setdefault(root, set()).update(value)
     assert seen == {root: set(fields) for root, fields in TEMPLATE_FIELDS.items()}
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import tmf622_spec
 from click.testing import CliRunner
 from goldens import CATALOGS, ROOT
 
@@ -51,6 +52,20 @@ def test_a_v5_product_order_maps_to_a_dro_order() -> None:
         ("1", "FIBER-500", 1, "add", None), ("1.1", "ROUTER", 1, "no_change", "1"), ("2", "ROUTER", 1, "add", "1")]
     assert order.items[0].attributes == {"speed_mbps": 500, "static_ip": False, "sku": "FIBER-500"}
     assert order.source is not None and order.source["channel"][0]["name"] == "web shop"
+
+
+@pytest.mark.parametrize("sample", [V5, LAPTOP / "orders" / "PO-7001.tmf622.json"], ids=lambda p: p.name)
+def test_the_v5_samples_are_valid_product_orders_as_the_specification_says(sample: Path) -> None:
+    assert tmf622_spec.errors("ProductOrder_FVO", json.loads(sample.read_text(encoding="utf-8"))) == []
+
+
+def test_the_specification_check_can_fail() -> None:
+    order = json.loads(V5.read_text(encoding="utf-8"))
+    order["productOrderItem"][0]["quantity"] = "one"
+    del order["relatedParty"][1]["partyOrPartyRole"]["@type"]
+    found = tmf622_spec.errors("ProductOrder_FVO", order)
+    assert any(e.startswith("productOrderItem/0/quantity: 'one' is not of type 'integer'") for e in found), found
+    assert any(e.startswith("relatedParty/1/partyOrPartyRole") for e in found), found
 
 
 def test_v4_and_v5_of_the_same_order_plan_the_same() -> None:

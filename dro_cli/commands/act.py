@@ -18,12 +18,20 @@ from dro_cli.commands.common import (
     report_run,
     run_options,
 )
+from dro_cli.commands.engine import engine_options
 from dro_cli.errors import EXIT_USAGE, DroError
 
 
 def _act(order_id: str, make: Callable[[Any], Any], state_dir: Path | None, catalog: Path | None,
-         parallel: int, fmt: str) -> None:
+         parallel: int, fmt: str, temporal: Any = None, request: dict[str, Any] | None = None) -> None:
     from dro_cli.runtime.api import act
+
+    if temporal is not None:  # the same act, as an update of the order's workflow (docs/temporal.md)
+        from dro_cli.commands.engine import report_view, wait_for
+        from dro_cli.hosts.temporal.client import act as act_on_temporal
+
+        assert request is not None
+        raise SystemExit(report_view(wait_for(act_on_temporal(temporal, order_id, request)), fmt, full=False))
 
     with interruptible():
         result = act(order_id, make, options_for(state_dir, catalog, parallel, fmt))
@@ -50,8 +58,9 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
 @operator_option
 @run_options
 @format_option
+@engine_options
 def complete_command(order_id: str, step: str, outputs: tuple[str, ...], reason: str | None, operator: str | None,
-                     state_dir: Path | None, catalog: Path | None, parallel: int, fmt: str) -> None:
+                     state_dir: Path | None, catalog: Path | None, parallel: int, fmt: str, temporal: Any) -> None:
     """Complete a manual step waiting in its queue (or mark a step in fallout complete, with --reason)."""
     from dro_cli.engine import acts
     from dro_cli.runtime.api import operator_name
@@ -59,7 +68,8 @@ def complete_command(order_id: str, step: str, outputs: tuple[str, ...], reason:
     values = _pairs(outputs, "--output")
     who = operator_name(operator)
     _act(order_id, lambda e: acts.complete(e, step, operator=who, reason=reason, outputs=values),
-         state_dir, catalog, parallel, fmt)
+         state_dir, catalog, parallel, fmt, temporal,
+         {"kind": "complete", "step": step, "operator": who, "reason": reason, "outputs": values})
 
 
 @click.command("signal")
@@ -70,15 +80,17 @@ def complete_command(order_id: str, step: str, outputs: tuple[str, ...], reason:
 @operator_option
 @run_options
 @format_option
+@engine_options
 def signal_command(order_id: str, event: str, data: tuple[str, ...], operator: str | None,
-                   state_dir: Path | None, catalog: Path | None, parallel: int, fmt: str) -> None:
+                   state_dir: Path | None, catalog: Path | None, parallel: int, fmt: str, temporal: Any) -> None:
     """Send an event: every pause on hold for it resumes."""
     from dro_cli.engine import acts
     from dro_cli.runtime.api import operator_name
 
     values = _pairs(data, "--data")
     who = operator_name(operator)
-    _act(order_id, lambda e: acts.signal(e, event, operator=who, data=values), state_dir, catalog, parallel, fmt)
+    _act(order_id, lambda e: acts.signal(e, event, operator=who, data=values), state_dir, catalog, parallel, fmt,
+         temporal, {"kind": "signal", "event": event, "operator": who, "data": values})
 
 
 @click.command("resume")
@@ -88,11 +100,13 @@ def signal_command(order_id: str, event: str, data: tuple[str, ...], operator: s
 @operator_option
 @run_options
 @format_option
+@engine_options
 def resume_command(order_id: str, step: str, reason: str | None, operator: str | None,
-                   state_dir: Path | None, catalog: Path | None, parallel: int, fmt: str) -> None:
+                   state_dir: Path | None, catalog: Path | None, parallel: int, fmt: str, temporal: Any) -> None:
     """Resume a pause on hold, without waiting for its event or timer."""
     from dro_cli.engine import acts
     from dro_cli.runtime.api import operator_name
 
     who = operator_name(operator)
-    _act(order_id, lambda e: acts.resume(e, step, operator=who, reason=reason), state_dir, catalog, parallel, fmt)
+    _act(order_id, lambda e: acts.resume(e, step, operator=who, reason=reason), state_dir, catalog, parallel, fmt,
+         temporal, {"kind": "resume", "step": step, "operator": who, "reason": reason})

@@ -15,12 +15,12 @@ from dro_cli.commands.common import (
     interruptible,
     operator_option,
     options_for,
-    order_form_options,
     order_result,
     report_not_planned,
     report_run,
     state_dir_option,
 )
+from dro_cli.commands.order_form import order_form_options
 from dro_cli.errors import EXIT_FAILED, EXIT_OK
 from dro_cli.output.terminal import color_stdout, quiet
 from dro_cli.runtime.clock import now

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from dro_cli.commands.common import order_form_options
+from dro_cli.commands.order_form import order_form_options
 from dro_cli.errors import EXIT_FAILED, EXIT_USAGE
 from dro_cli.output.reporters import REPORTERS
 from dro_cli.output.reporters.report import Report

@@ -14,6 +14,7 @@ import click
 
 from dro_cli.commands import completion
 from dro_cli.commands.common import state_dir_option, unreadable_json, warn_unreadable
+from dro_cli.commands.engine import engine_options
 from dro_cli.errors import EXIT_FAILED
 from dro_cli.output.terminal import color_stdout
 
@@ -29,14 +30,20 @@ Unreadable = list[tuple[str, str]]  # (order id, why it cannot be read)
 @click.option("--interval", type=click.FloatRange(0.05, 3600), default=1.0, show_default=True,
               help="With --watch: seconds between looks.")
 @state_dir_option
-def status_command(order_id: str | None, fmt: str, watch: bool, interval: float, state_dir: Path | None) -> None:
+@engine_options
+def status_command(order_id: str | None, fmt: str, watch: bool, interval: float, state_dir: Path | None,
+                   temporal: Any) -> None:
     """Show orders: state, progress and what each waits on; with ORDER_ID, its steps by lane
     (state, attempts, SLA, queue). With --watch, as `kubectl get -w` does: again whenever
     it changes, on a terminal in place of the last one.
 
     Exit status: 0, or 1 when an order cannot be read (the others are listed), 2 an
-    unknown order or a bad state directory.
+    unknown order or a bad state directory. With --engine temporal: one order's status,
+    from its workflow (ORDER_ID needed, no --watch yet).
     """
+    if temporal is not None:
+        _status_on_temporal(order_id, fmt, watch, temporal)
+        return
     from dro_cli.journal.store import find_order
     from dro_cli.journal.store import state_dir as resolve_state_dir
 
@@ -134,3 +141,15 @@ def _watch(render: Callable[[], tuple[str, Unreadable]], interval: float, *, cle
             time.sleep(interval)
     except KeyboardInterrupt:
         return
+
+
+def _status_on_temporal(order_id: str | None, fmt: str, watch: bool, temporal: Any) -> None:
+    from dro_cli.commands.engine import report_view, wait_for
+    from dro_cli.errors import EXIT_USAGE, DroError
+    from dro_cli.hosts.temporal.client import read
+
+    if order_id is None or watch:
+        raise DroError("on Temporal, `dro status` shows one order, once: give ORDER_ID, without --watch",
+                       exit_code=EXIT_USAGE, hint="listing orders across a namespace is not yet supported on "
+                                                  "Temporal (docs/temporal.md); `temporal workflow list` lists them")
+    report_view(wait_for(read(temporal, order_id)), fmt, full=True)

@@ -49,7 +49,7 @@ class Engine:
         """The plan (of a revision) with its runs; the indexes made anew."""
         self.steps: dict[str, Mapping[str, Any]] = steps
         self.plan, self.runs = plan, runs
-        self.position = {sid: i for i, sid in enumerate(steps)}
+        self.position = dict(zip(steps, range(len(steps)), strict=True))
         self._ids = list(steps)
         self.dependents: dict[str, list[str]] = {sid: [] for sid in steps}
         for step in plan["steps"]:

@@ -14,8 +14,9 @@ from typing import Any
 from dro_cli.engine.states import StepState
 from dro_cli.engine.step_run import StepRun, act_record
 
-# (revision, plan_sha256) -> the revision's plan, checked against the sha256 the journal recorded
-RevisionLoader = Callable[[int, str], Mapping[str, Any]]
+# (revision, plan_sha256, the plan of the revision before) -> the revision's plan, checked against the sha256
+# the journal recorded (a revision's file holds what changed since the revision before: journal/revisions.py)
+RevisionLoader = Callable[[int, str, Mapping[str, Any]], Mapping[str, Any]]
 ENDED_AS = {"discarded": StepState.DISCARDED, "amended": StepState.AMENDED, "canceled": StepState.CANCELED}
 
 
@@ -39,7 +40,7 @@ def amend(engine: Any, payload: Mapping[str, Any], at: float) -> None:
     revision = payload["revision"]
     if revision != engine.revision + 1:
         raise ValueError(f"plan.amended to revision {revision} follows revision {engine.revision}")
-    plan = loader(revision, payload["plan_sha256"])
+    plan = loader(revision, payload["plan_sha256"], engine.plan)
     old_steps, old_runs = engine.steps, engine.runs
     fresh = set(payload["restart"])
     for sid, fate in payload["superseded"].items():

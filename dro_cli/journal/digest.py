@@ -39,7 +39,6 @@ from typing import Any
 
 from dro_cli.engine.instants import iso, iso_or_none
 from dro_cli.engine.machine import DEFAULT_FALLOUT_QUEUE, Engine
-from dro_cli.engine.retry import for_error
 from dro_cli.engine.sla import sla_thresholds
 from dro_cli.engine.states import DISPATCHED_TYPES, FINISHED, StepState
 from dro_cli.engine.waiting import waiting_on
@@ -82,7 +81,17 @@ def build(engine: Engine, position: Position) -> dict[str, Any]:
         "in_doubt": bool(engine.in_doubt()), "fallout": fallout, "watch": watch, "queues": queues(engine),
         "summary": summary(engine),
     }
-    return {"digest_sha256": content_sha256(made), **made}
+    body = _body(made)  # encoded once: hashed here, written by `save` (a 10,000-step order's is 1 MB)
+    sha = _sha256(made["last_checksum"], b"{" + body)
+    built = Built({"digest_sha256": sha, **made})
+    built.encoded = b'%s%s",%s' % (_HEAD, sha.encode(), body)
+    return built
+
+
+class Built(dict):  # type: ignore[type-arg]
+    """A digest as `build` made it, with the bytes `encode` gives for it (not to be changed in place)."""
+
+    encoded: bytes
 
 
 def summary(engine: Engine) -> dict[str, Any]:
@@ -109,6 +118,8 @@ def content_sha256(digest: Mapping[str, Any]) -> str:
 
 def encode(digest: Mapping[str, Any]) -> bytes:
     """The bytes of digest.json: `digest_sha256` first, then the rest as `content_sha256` hashed it."""
+    if type(digest) is Built:
+        return digest.encoded
     return b'%s%s",%s' % (_HEAD, str(digest["digest_sha256"]).encode(), _body(digest))
 
 
@@ -133,8 +144,13 @@ def queues(engine: Engine) -> list[str]:
     found = {run.queue for run in engine.runs.values() if run.queue}
     for step in engine.steps.values():
         if step["type"] in DISPATCHED_TYPES:
-            for override in step.get("fallout") or ():
-                found.add(for_error(step, override["error"]).get("queue") or DEFAULT_FALLOUT_QUEUE)
+            overrides = step.get("fallout")
+            if overrides:  # each code's queue is its first override's (retry.for_error), found in one pass
+                codes: set[str] = set()
+                for override in overrides:
+                    if override["error"] not in codes:
+                        codes.add(override["error"])
+                        found.add(override.get("queue") or DEFAULT_FALLOUT_QUEUE)
             found.add(step.get("queue") or DEFAULT_FALLOUT_QUEUE)
         elif step.get("queue"):
             found.add(step["queue"])

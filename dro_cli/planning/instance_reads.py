@@ -114,13 +114,18 @@ class Views:
     def change(self, old: Mapping[str, Any], new: Mapping[str, Any], paths: list[Path]) -> str:
         """The first value at `paths` that differs between the two instances, said; "" if none does."""
         old_context = new_context = None
+        items, bundles = self.items, self.bundles  # the instance's item and bundle looked up once, not per path
+        item_changed = bool(items) and (old.get("item") in items or new.get("item") in items)
+        bundle_changed = bool(bundles) and (old.get("bundle") in bundles or new.get("bundle") in bundles)
         for path in paths:
             root = path[0]
-            if root == "item" and old.get("item") not in self.items and new.get("item") not in self.items:
-                continue
-            if root == "bundle" and old.get("bundle") not in self.bundles and new.get("bundle") not in self.bundles:
-                continue
-            if root == "order" and not self.order and (not self.items or (len(path) > 1 and path[1] != "items")):
+            if root == "item":
+                if not item_changed:
+                    continue
+            elif root == "bundle":
+                if not bundle_changed:
+                    continue
+            elif root == "order" and not self.order and (not items or (len(path) > 1 and path[1] != "items")):
                 continue
             if old_context is None or new_context is None:
                 old_context, new_context = self.old.of(old), self.new.of(new)

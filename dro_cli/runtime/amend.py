@@ -213,7 +213,7 @@ def _templates(engine: Engine, created: Mapping[str, Any], options: RunOptions,
 def _journal(order: OpenOrder, engine: Engine, done: Reconciliation, options: RunOptions, operator: str,
              reason: str | None, extra: Mapping[str, Any], run: bool = True) -> RunResult:
     """plan.rN.json written atomically, then `plan.amended` appended and fsynced; then the order runs on."""
-    plan_sha = write_revision(order.order_dir, done.plan)
+    plan_sha = write_revision(order.order_dir, done.plan, engine.plan)
     engine.revisions = _written(engine.revisions, done.revision, plan_sha, done.plan)
     payload = amended_record(done, revision_file(order.order_dir, done.revision).name, plan_sha, operator, reason,
                              extra)
@@ -231,12 +231,12 @@ def amended_record(done: Reconciliation, plan_file: str, plan_sha: str, operator
 
 def _written(read: RevisionLoader | None, revision: int, sha256: str, plan: Mapping[str, Any]) -> RevisionLoader:
     """The engine's loader, but the revision just written is its plan in memory, not read back and parsed."""
-    def load(wanted: int, sha: str) -> Mapping[str, Any]:
+    def load(wanted: int, sha: str, base: Mapping[str, Any]) -> Mapping[str, Any]:
         if (wanted, sha) == (revision, sha256):
             return plan
         if read is None:
             raise ValueError(f"no revision files to read revision {wanted} from")
-        return read(wanted, sha)
+        return read(wanted, sha, base)
     return load
 
 

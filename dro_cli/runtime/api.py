@@ -200,6 +200,11 @@ def _check_catalog(created: Mapping[str, Any], options: RunOptions, order_id: st
                         "file again")
 
 
+def plan_new(path: Path, options: RunOptions, loaded: OrderResult) -> PlanOutcome:
+    """The plan of a new order, checked as `dro run` checks it (for another host, such as Temporal's)."""
+    return _plan(path, options, loaded)
+
+
 def _plan(path: Path, options: RunOptions, loaded: OrderResult) -> PlanOutcome:
     """The plan of the order file at `path`, read already as `loaded` (not read a second time)."""
     from dro_cli.planning.api import make_plan

@@ -31,7 +31,7 @@ class Revisions:
         self.plans[plan["revision"]] = (plan, sha)
         return sha
 
-    def __call__(self, revision: int, sha: str) -> Mapping[str, Any]:
+    def __call__(self, revision: int, sha: str, base: Mapping[str, Any]) -> Mapping[str, Any]:
         plan, known = self.plans[revision]
         if known != sha:  # as DRO516 for a revision file that changed: cannot happen in memory
             raise ValueError(f"revision {revision}: sha256 {sha} is not the one kept")
