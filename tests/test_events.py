@@ -17,9 +17,7 @@ from click.testing import Result
 from test_run_cli import LAPTOP, NOW, ORDER, dro, simulator  # noqa: F401 - simulator: a fixture
 from test_run_cli import TOKEN as SIMULATOR_TOKEN
 
-# ../shared/reference/tmf622 beside the main checkout (/work/main) or a worktree of it (/work/wt/NAME)
-SPECS = [up / "shared" / "reference" / "tmf622" for up in Path(__file__).resolve().parents[1:4]]
-SPEC_FILE = next((f for spec in SPECS for f in sorted(spec.glob("TMF622-*.yaml"))), None)
+SPEC_FILE = Path(__file__).parent / "data" / "tmf622" / "spec" / "TMF622-ProductOrdering-v5.0.0.oas.yaml"
 TOKEN_ENV, TOKEN = "CRM_TOKEN", "s3cret-listener-token-0123"
 
 
@@ -72,8 +70,6 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture(scope="module")
 def spec_validator() -> Any:
-    if SPEC_FILE is None:
-        pytest.skip("the TMF622 specification is not in ../shared/reference/tmf622")
     document = yaml.safe_load(SPEC_FILE.read_text(encoding="utf-8"))
 
     def validate(event: dict[str, Any]) -> list[str]:
