@@ -156,6 +156,8 @@ def test_the_listener_down_then_up_loses_nothing_and_redelivers_with_one_id(
     down = send(env, "--max-attempts", "50")
     assert down.exit_code == 1 and "HTTP 503" in down.stderr and receiver.received == []
     receiver.up = True
+    backing_off = send(env)  # the retry is not due yet: nothing is sent, nothing lost
+    assert backing_off.exit_code == 0 and "sent 0 events, 1 waiting" in backing_off.stdout
     state_dir = Path(env["DRO_STATE_DIR"])
     for path in state_dir.glob("orders/*/delivery.*.json"):  # the backoff's wait, over
         path.write_text(json.dumps(json.loads(path.read_text()) | {"next_at": 0}))
@@ -204,3 +206,25 @@ def test_unsubscribe_removes_the_listener(env: dict[str, str], receiver: Receive
     assert listener in dro(env, "events", "list").stdout
     assert dro(env, "events", "unsubscribe", listener).exit_code == 0
     assert dro(env, "events", "list").stdout == ""
+
+
+def test_a_crash_before_the_delivery_file_is_written_redelivers_with_the_same_ids(
+        env: dict[str, str], receiver: Receiver) -> None:
+    Path(env["DRO_STATE_DIR"]).mkdir()
+    listener = subscribe(env, receiver.url)
+    whole_order(env)
+    assert send(env).exit_code == 0
+    first = receiver.ids()
+    (Path(env["DRO_STATE_DIR"]) / "orders" / "ORD-1001" / f"delivery.{listener}.json").unlink()  # as if never written
+    assert send(env).exit_code == 0
+    assert receiver.ids() == first + first
+
+
+def test_a_missing_credential_sends_nothing_and_counts_no_attempt(env: dict[str, str], receiver: Receiver) -> None:
+    Path(env["DRO_STATE_DIR"]).mkdir()
+    subscribe(env, receiver.url, "--bearer-env", TOKEN_ENV)
+    assert dro(env, "run", str(ORDER), "--catalog", str(LAPTOP)).exit_code == 0
+    missing = send(env, "--max-attempts", "1")
+    assert missing.exit_code == 1 and f"environment variable {TOKEN_ENV} is not set" in missing.stderr
+    assert receiver.received == [] and dro(env, "events", "--failed").stdout == ""
+    assert send(env | {TOKEN_ENV: TOKEN}).exit_code == 0 and receiver.received

@@ -26,7 +26,7 @@ from dro_cli.events.tmf import Event, OrderState, events_for
 from dro_cli.journal.file import JOURNAL_FILE
 from dro_cli.journal.files import write_atomically
 from dro_cli.journal.records import scan_bytes
-from dro_cli.runtime.handlers.secrets import auth_headers
+from dro_cli.runtime.handlers.secrets import InsecureSecret, MissingEnv, auth_headers
 
 
 @dataclass(frozen=True)
@@ -73,9 +73,17 @@ def order_events(order_dir: Path, after_seq: int = 0) -> Iterator[tuple[int, lis
             yield record["seq"], made
 
 
+class NoCredentials(Exception):
+    """The listener's `auth` names a variable that is not set (or too short to mask): nothing is sent."""
+
+
 def post(listener: Listener, event: Event, timeout: float, environ: Mapping[str, str]) -> str | None:
     """None when the listener took the event (2xx), else why not (never a credential)."""
-    headers = {"Content-Type": "application/json", **auth_headers(listener.id, listener.auth, environ)}
+    try:
+        credentials = auth_headers(f"listener {listener.id}", listener.auth, environ)
+    except (MissingEnv, InsecureSecret) as error:
+        raise NoCredentials(str(error)) from None
+    headers = {"Content-Type": "application/json", **credentials}
     request = urllib.request.Request(listener.callback, json.dumps(event).encode(), headers, method="POST")
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
@@ -101,7 +109,10 @@ def send_all(state_dir: Path, listeners: list[Listener], policy: Policy,
                 if policy.clock() - started > policy.deadline:
                     report.waiting += 1
                     continue
-                _send_order(order_dir, listener, policy, env, report)
+                try:
+                    _send_order(order_dir, listener, policy, env, report)
+                except NoCredentials as error:  # the operator's to fix: no attempt is counted
+                    report.failed.append(f"{order_dir.name} -> {listener.id}: {error}")
     return report
 
 
@@ -113,6 +124,9 @@ def _send_order(order_dir: Path, listener: Listener, policy: Policy, environ: Ma
     now = policy.clock()
     if delivery["next_at"] > now:
         report.waiting += 1
+        return
+    size = (order_dir / JOURNAL_FILE).stat().st_size
+    if delivery.get("journal_size") == size:  # nothing journaled since the last pass: no replay
         return
     for seq, events in order_events(order_dir, delivery["delivered"]):
         for event in (e for e in events if listener.wants(e["@type"], order_dir.name)):
@@ -133,6 +147,8 @@ def _send_order(order_dir: Path, listener: Listener, policy: Policy, environ: Ma
             report.dead += 1
         delivery.update(delivered=seq, attempts=0, next_at=0.0)
         save_delivery(order_dir, listener.id, delivery)
+    if delivery.get("journal_size") != size:
+        save_delivery(order_dir, listener.id, delivery | {"journal_size": size})
 
 
 def dead_letters(state_dir: Path, listeners: list[Listener]) -> Iterator[tuple[Path, Listener, dict[str, Any]]]:
@@ -161,7 +177,10 @@ def resend(state_dir: Path, listeners: list[Listener], event_id: str | None, pol
                         kept.append(letter)
                         continue
                     matched = True
-                    why = post(listener, letter["event"], policy.timeout, env)
+                    try:
+                        why = post(listener, letter["event"], policy.timeout, env)
+                    except NoCredentials as error:
+                        raise DroError(str(error), hint="set it, then resend") from None
                     if why is None:
                         report.sent += 1
                     else:
