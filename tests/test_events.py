@@ -140,6 +140,7 @@ def test_a_jeopardy_crossing_sends_a_jeopardy_alert(env: dict[str, str], receive
     assert dro(env, "run", str(ORDER), "--catalog", str(LAPTOP)).exit_code == 0
     later = env | {"DRO_NOW": "2026-12-02T10:00:00Z"}
     assert dro(later, "tick").exit_code in (0, 1)
+    assert receiver.received == []  # dro tick sends nothing unless --send-events
     assert send(later).exit_code == 0
     alerts = receiver.received
     assert alerts and {e["@type"] for e in alerts} == {"ProductOrderJeopardyAlertEvent"}
@@ -228,3 +229,12 @@ def test_a_missing_credential_sends_nothing_and_counts_no_attempt(env: dict[str,
     assert missing.exit_code == 1 and f"environment variable {TOKEN_ENV} is not set" in missing.stderr
     assert receiver.received == [] and dro(env, "events", "--failed").stdout == ""
     assert send(env | {TOKEN_ENV: TOKEN}).exit_code == 0 and receiver.received
+
+
+def test_tick_sends_events_when_asked(env: dict[str, str], receiver: Receiver) -> None:
+    Path(env["DRO_STATE_DIR"]).mkdir()
+    subscribe(env, receiver.url, "--events", "ProductOrderJeopardyAlertEvent")
+    assert dro(env, "run", str(ORDER), "--catalog", str(LAPTOP)).exit_code == 0
+    later = env | {"DRO_NOW": "2026-12-02T10:00:00Z"}
+    assert dro(later, "tick", "--send-events").exit_code in (0, 1)
+    assert {e["@type"] for e in receiver.received} == {"ProductOrderJeopardyAlertEvent"}
