@@ -101,6 +101,8 @@ def send_all(state_dir: Path, listeners: list[Listener], policy: Policy,
     """One pass over every order for every listener, under a lock (a second pass at once finds it busy)."""
     report = Report()
     env = os.environ if environ is None else environ
+    if not listeners:  # nothing to send: not even the lock is taken (a read-only state directory is fine)
+        return report
     with _pass_lock(state_dir):
         started = policy.clock()
         orders = sorted(p for p in (state_dir / "orders").glob("*") if (p / JOURNAL_FILE).is_file())

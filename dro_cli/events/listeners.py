@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from dro_cli.errors import EXIT_USAGE, DroError
 from dro_cli.journal.files import write_atomically
+from dro_cli.journal.path_errors import about_path
 
 LISTENERS_FILE = "listeners.json"
 TMF_EVENTS = ("ProductOrderStateChangeEvent", "ProductOrderMilestoneEvent", "ProductOrderJeopardyAlertEvent",
@@ -88,7 +89,8 @@ def load(state_dir: Path) -> list[Listener]:
 
 def save(state_dir: Path, listeners: list[Listener]) -> None:
     text = json.dumps({"listeners": [listener.as_json() for listener in listeners]}, indent=2) + "\n"
-    write_atomically(state_dir / LISTENERS_FILE, text)
+    with about_path(state_dir / LISTENERS_FILE, "write"):
+        write_atomically(state_dir / LISTENERS_FILE, text)
 
 
 def subscribe(state_dir: Path, callback: str, events: tuple[str, ...], orders: tuple[str, ...],
