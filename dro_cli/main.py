@@ -51,6 +51,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                  "List the steps in jeopardy or late across orders."),
     "tick": ("dro_cli.commands.tick:tick_command",
              "Continue every order whose timers are due; journal SLA crossings (for cron)."),
+    "events": ("dro_cli.commands.events:events_command",
+               "Send orders' events (TMF622 and dro's own) to registered listeners; list and resend dead letters."),
     "serve": ("dro_cli.commands.serve:serve_command",
               "Serve a read-only dashboard of the orders and their plan views on 127.0.0.1."),
     "schema": ("dro_cli.commands.schema:schema_command",

@@ -104,6 +104,10 @@ USES = [
     Use("fallout", ("fallout", "--format", "json"), "state", "scan"),
     Use("jeopardy", ("jeopardy",), "state", "scan"),
     Use("tick", ("tick",), "state", "sweep"),
+    # dro events works on the state directory's listeners (none here), not on ORD-1's files
+    Use("events", ("events", "--failed"), "state", "listeners"),
+    Use("events", ("events", "send"), "state", "listeners"),
+    Use("events", ("events", "subscribe", "http://127.0.0.1:9/listener"), "state", "listeners-write"),
     Use("serve", ("serve", "--port", "0"), "state", "serve"),
     Use("compile", ("compile", "{catalog}", "-o", "{out}"), "output"),
     Use("view", ("view", "ORD-1", "-o", "{out}"), "output"),
@@ -137,6 +141,8 @@ def _cases() -> list[tuple[Use, str]]:
         for kind in kinds[use.role]:
             if use.does == "serve" and kind not in ("a file", "under a file"):
                 continue  # serve starts on any state directory it can use, and serves what it can read
+            if use.does.startswith("listeners") and kind in IN_PLACE_OF:
+                continue  # an order's files are not what it reads
             cases.append((use, kind))
     return cases
 
@@ -480,9 +486,14 @@ def _bad_medium(case: Case, use: Use, kind: str, code: int, out: str, err: str,
     """No permission, a read-only file system, a full disk: readers work, writers say what is wrong."""
     what = {"no permission": "permission denied", "read-only": "read-only file system",
             "disk full": "disk full (no space left on device)"}[kind]
-    if use.does in ("read", "scan"):
+    if use.does in ("read", "scan", "listeners"):
         _assert_clean(code, out, err, 0)  # the caches they could not leave cost only speed
         assert after == before
+        return
+    if use.does == "listeners-write":
+        _assert_clean(code, out, err, 1 if kind == "disk full" else 2)
+        assert what in err and "listeners.json" in err
+        assert after == before  # nothing half-written
         return
     if use.command == "discard" and kind == "disk full":  # ORD-1 has acted (broken started): refused before
         _assert_clean(code, out, err, 2)                   # anything is written (tests/test_wrong_catalog.py

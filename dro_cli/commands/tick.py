@@ -24,7 +24,10 @@ from dro_cli.output.terminal import color_stdout, quiet
 @functools.partial(run_options, parallel_help="Orders continued at once, each by one worker holding its lock; "
                                               "each runs up to N of its steps at once.")
 @format_option
-def tick_command(state_dir: Path | None, catalog: Path | None, parallel: int, fmt: str) -> None:
+@click.option("--send-events", is_flag=True,
+              help="Then send the orders' events to the listeners (`dro events send`, docs/tmf622.md), "
+                   "within 10 seconds; a listener that fails is named on stderr and does not change the exit status.")
+def tick_command(state_dir: Path | None, catalog: Path | None, parallel: int, fmt: str, send_events: bool) -> None:
     """Continue every order whose retry or pause timer is due, journal the SLA thresholds crossed since
     the last command, and send again the steps of runners that died. Run it from cron.
 
@@ -52,4 +55,21 @@ def tick_command(state_dir: Path | None, catalog: Path | None, parallel: int, fm
         for warning in continued.result.warnings:
             click.echo(f"warning: order {continued.order}: {warning}", err=True)
     warn_unreadable(report.failed, "not continued")
+    if send_events:
+        _send_events(options.state_dir)
     raise SystemExit(EXIT_FAILED if report.fell_out or report.failed else EXIT_OK)
+
+
+def _send_events(state_dir: Path) -> None:
+    """After the tick's records are on disk: one bounded delivery pass (what it misses waits for the next)."""
+    from dro_cli.errors import DroError
+    from dro_cli.events.delivery import Policy, send_all
+    from dro_cli.events.listeners import load
+
+    try:
+        sent = send_all(state_dir, load(state_dir), Policy())
+    except DroError as error:  # another pass is sending: it sends what this one would
+        click.echo(f"warning: events not sent: {error.message}", err=True)
+        return
+    for line in sent.failed:
+        click.echo(f"warning: event not delivered: {line}", err=True)
