@@ -167,3 +167,28 @@ def test_pointers_escape_as_rfc_6901_says() -> None:
 
 def test_an_unknown_format_in_the_environment_is_named() -> None:
     assert OrderForm("xml").problem() == "--order-format ($DRO_ORDER_FORMAT) is one of auto, dro, tmf622, not 'xml'"
+
+
+def _paths(value: Any, at: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if isinstance(value, dict):
+        return [at, *(p for k, v in value.items() for p in _paths(v, (*at, k)))]
+    if isinstance(value, list):
+        return [at, *(p for i, v in enumerate(value) for p in _paths(v, (*at, i)))]
+    return [at]
+
+
+@pytest.mark.parametrize("sample", [V5, V4], ids=lambda p: p.name)
+def test_any_value_of_the_wrong_shape_gets_a_diagnostic_never_an_exception(sample: Path, tmp_path: Path) -> None:
+    """Every field of a ProductOrder replaced by a list, a map, null and a number, one at a time."""
+    original = json.loads(sample.read_text(encoding="utf-8"))
+    path = tmp_path / "order.json"
+    for at in _paths(original)[1:]:
+        for wrong in ([], {}, None, 7, ["add"], {"id": "1"}):
+            order = json.loads(json.dumps(original))
+            target = order
+            for key in at[:-1]:
+                target = target[key]
+            target[at[-1]] = wrong
+            path.write_text(json.dumps(order), encoding="utf-8")
+            result = load_order(path)  # raises on a defect
+            assert result.order is not None or result.diagnostics, (at, wrong)

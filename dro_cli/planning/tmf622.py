@@ -247,7 +247,7 @@ class _Builder:
 
     def _action(self, item: Mapping[str, Any], tmf: DocPath, line: dict[str, Any], dro: DocPath) -> None:
         action = item.get("action", "add")
-        if action in ACTIONS:
+        if isinstance(action, str) and action in ACTIONS:
             self.put(line, "action", ACTIONS[action], (*dro, "action"), (*tmf, "action"))
             return
         self.problem("DRO541", f"unknown productOrderItem action {_shown(action)}", (*tmf, "action"),
@@ -320,16 +320,17 @@ class _Builder:
             item = _at(self.doc.data, tmf)
             relations = item.get("productOrderItemRelationship") if isinstance(item, dict) else None
             for j, rel in enumerate(relations if isinstance(relations, list) else ()):
-                if not isinstance(rel, dict) or rel.get("relationshipType") not in BUNDLES | BUNDLED_IN:
+                kind = rel.get("relationshipType") if isinstance(rel, dict) else None
+                if not isinstance(kind, str) or kind not in BUNDLES | BUNDLED_IN:
                     continue  # reliesOn and the like: kept in order.source
                 at = (*tmf, "productOrderItemRelationship", j, "id")
                 other = rel.get("id")
-                if other not in index:
+                if not isinstance(other, str) or other not in index:
                     self.problem("DRO544", f"productOrderItemRelationship names unknown item {_shown(other)}", at,
                                  detail="A relationship's id is the id of another productOrderItem of the same "
                                         "order.", hint=f"the items are {', '.join(map(str, index)) or 'none'}")
                     continue
-                member, root = (n, other) if rel["relationshipType"] in BUNDLED_IN else (index[other], line.get("id"))
+                member, root = (n, other) if kind in BUNDLED_IN else (index[other], line.get("id"))
                 self.put(lines[member], "parent", root, ("order", "items", member, "parent"), at)
 
 
