@@ -177,19 +177,17 @@ class _Builder:
         for key, value in data.items():
             if key not in _MAPPED and not key.startswith("@") and isinstance(value, (str, int, float, bool)):
                 self.put(attributes, key, value, ("order", "attributes", key), (key,))
-        external = _external_id(data.get("externalId"))
+        external = _external_id(data)
         if external is not None:
-            tmf: DocPath = ("externalId",) if isinstance(data["externalId"], str) else ("externalId", 0, "id")
-            self.put(attributes, "external_id", external, ("order", "attributes", "external_id"), tmf)
+            self.put(attributes, "external_id", external[0], ("order", "attributes", "external_id"), external[1])
 
     def _order_id(self, data: Mapping[str, Any], order: dict[str, Any]) -> None:
         if "id" in data:
             self.put(order, "id", data["id"], ("order", "id"), ("id",))
             return
-        external = _external_id(data.get("externalId"))
+        external = _external_id(data)
         if external is not None:
-            tmf: DocPath = ("externalId",) if isinstance(data["externalId"], str) else ("externalId", 0, "id")
-            self.put(order, "id", external, ("order", "id"), tmf)
+            self.put(order, "id", external[0], ("order", "id"), external[1])
             return
         self.problem("DRO540", "the ProductOrder has neither an id nor an externalId", (),
                      detail="dro names an order by its id: the ProductOrder's `id`, else its first `externalId`.",
@@ -353,11 +351,13 @@ def _at(data: Any, path: DocPath) -> Any:
     return data
 
 
-def _external_id(value: Any) -> str | None:
+def _external_id(data: Mapping[str, Any]) -> tuple[str, DocPath] | None:
+    """The ProductOrder's (first) external id and where it is written: v4 a string, v5 ExternalIdentifiers."""
+    value = data.get("externalId")
     if isinstance(value, str):
-        return value  # v4
+        return value, ("externalId",)
     if isinstance(value, list) and value and isinstance(value[0], dict) and isinstance(value[0].get("id"), str):
-        return str(value[0]["id"])  # v5: ExternalIdentifier objects
+        return value[0]["id"], ("externalId", 0, "id")
     return None
 
 
