@@ -76,3 +76,12 @@ def for_error(step: Mapping[str, Any], code: str) -> Mapping[str, Any]:
     """The `retry` and `queue` a plan step's failure with error `code` gets: the step's own, unless a
     fallout rule for that code overrides them (planning.settings resolves the overrides)."""
     return next((override for override in step.get("fallout") or () if override["error"] == code), step)
+
+
+def override_queues(step: Mapping[str, Any], default: str) -> set[str]:
+    """The queue each error code's failure of `step` goes to, as `for_error` picks it (the code's first
+    override), for every code the step's overrides name at once."""
+    first: dict[str, Mapping[str, Any]] = {}
+    for override in step.get("fallout") or ():
+        first.setdefault(override["error"], override)
+    return {override.get("queue") or default for override in first.values()}

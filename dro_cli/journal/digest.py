@@ -39,6 +39,7 @@ from typing import Any
 
 from dro_cli.engine.instants import iso, iso_or_none
 from dro_cli.engine.machine import DEFAULT_FALLOUT_QUEUE, Engine
+from dro_cli.engine.retry import override_queues
 from dro_cli.engine.sla import sla_thresholds
 from dro_cli.engine.states import DISPATCHED_TYPES, FINISHED, StepState
 from dro_cli.engine.waiting import waiting_on
@@ -144,13 +145,7 @@ def queues(engine: Engine) -> list[str]:
     found = {run.queue for run in engine.runs.values() if run.queue}
     for step in engine.steps.values():
         if step["type"] in DISPATCHED_TYPES:
-            overrides = step.get("fallout")
-            if overrides:  # each code's queue is its first override's (retry.for_error), found in one pass
-                codes: set[str] = set()
-                for override in overrides:
-                    if override["error"] not in codes:
-                        codes.add(override["error"])
-                        found.add(override.get("queue") or DEFAULT_FALLOUT_QUEUE)
+            found |= override_queues(step, DEFAULT_FALLOUT_QUEUE)
             found.add(step.get("queue") or DEFAULT_FALLOUT_QUEUE)
         elif step.get("queue"):
             found.add(step["queue"])
